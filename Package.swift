@@ -1,0 +1,36 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+  name: "RingBroker",
+  products: [
+    .executable(name: "ringbroker", targets: ["ringbroker"]),
+    .executable(name: "ringbench", targets: ["ringbench"]),
+    // libringworker.so: the C ABI (Sources/CRingABI/include/ringworker.h) for workers in any language.
+    .library(name: "ringworker", type: .dynamic, targets: ["RingWorker"]),
+    .library(name: "RingWorkerKit", targets: ["RingWorker"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0")
+  ],
+  targets: [
+    // The channel ABI header, plus the few syscalls and atomics Swift cannot call directly.
+    .target(name: "CRingABI"),
+    .systemLibrary(name: "CURing", pkgConfig: "liburing"),
+    .systemLibrary(name: "CNuma", pkgConfig: "numa"),
+    .target(name: "RingChannel", dependencies: ["CRingABI", "CNuma"]),
+    .target(name: "RingWorker", dependencies: ["RingChannel", "CRingABI"]),
+    .target(name: "HTTP1"),
+    .target(name: "RingFront", dependencies: ["CURing", "CRingABI", "RingChannel", "HTTP1"]),
+    .executableTarget(
+      name: "ringbroker",
+      dependencies: ["RingFront", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+    .executableTarget(name: "ringbench", dependencies: ["RingChannel", "RingWorker"]),
+    .testTarget(name: "RingChannelTests", dependencies: ["RingChannel", "RingWorker"]),
+    .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+    .testTarget(name: "FrontTests", dependencies: ["RingFront", "HTTP1"]),
+  ],
+  // Plain threads and io_uring loops on the request path: Swift 5 language mode keeps the
+  // pointer-heavy shared-memory code free of Sendable ceremony it cannot benefit from.
+  swiftLanguageModes: [.v5]
+)

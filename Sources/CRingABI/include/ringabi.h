@@ -1,0 +1,187 @@
+// ringabi.h: the shared-memory channel ABI between the RingBroker front and one worker.
+//
+// This header is the single source of truth for the layout of a channel segment. It is plain
+// C99 so that the front (Swift), the worker library and any FFI read the same definitions.
+// Change anything here and RB_ABI_VERSION must change too: both sides check it on attach.
+//
+// Segment layout (offsets in the header, every region 4096-aligned):
+//
+//   | rb_channel_header | request ring (front → worker) | response ring (worker → front) |
+//   | slot arena: size class 0 slots | size class 1 slots | ...                          |
+//
+// Ownership: the front creates the segment, owns every slot and decides which slot carries
+// which request. The worker only reads requests in place and writes the reply into the same
+// slot, then hands the slot back through the response ring. Everything the worker writes is
+// untrusted input to the front.
+#ifndef RINGABI_H
+#define RINGABI_H
+
+#include <stdint.h>
+
+#define RB_MAGIC 0x314B5242474E4952ULL /* "RINGBRK1" read as little-endian bytes */
+#define RB_ABI_VERSION 1u
+#define RB_LINE 128u /* false-sharing distance: two adjacent 64-byte lines prefetch together */
+#define RB_PAGE 4096u
+#define RB_MAX_SLOT_CLASSES 4u
+#define RB_LATENCY_BUCKETS 40u /* bucket i counts replies with latency in [2^i, 2^(i+1)) ns */
+
+/* Channel states (rb_channel_header.state). Written by the front only. */
+enum {
+  RB_STATE_CREATED = 0,  /* segment exists, no worker yet */
+  RB_STATE_RUNNING = 1,  /* a worker is attached and serving */
+  RB_STATE_DRAINING = 2, /* no new requests; worker finishes what it took, then exits */
+  RB_STATE_DEAD = 3,     /* worker gone; front reclaimed everything */
+  RB_STATE_BROKEN = 4,   /* worker wrote something invalid; front stopped trusting it */
+  RB_STATE_RESPAWNING = 5
+};
+
+/* Request descriptor flags. */
+enum {
+  RB_REQ_HEAD = 1u << 0,       /* HEAD request: the front drops any body the worker writes */
+  RB_REQ_KEEP_ALIVE = 1u << 1, /* informational: the client connection stays open */
+  RB_REQ_SHUTDOWN = 1u << 15   /* not a request: the worker should exit after in-flight work */
+};
+
+/* Response descriptor flags. */
+enum {
+  RB_RESP_FINAL = 0u,          /* the reply is complete; the slot goes back to the front */
+  RB_RESP_CHUNK = 1u << 0      /* streamed part of a reply; reserved for body streaming */
+};
+
+/* A byte range inside one slot, relative to the slot start. */
+typedef struct rb_span {
+  uint32_t offset;
+  uint32_t length;
+} rb_span;
+
+/* Front → worker: one request. 32 bytes, so two share a 64-byte line. The worker finds all it
+   needs to reply here, without touching the slot: every dependent cache miss counts in a hop
+   that costs ~130 ns per line round trip. */
+typedef struct rb_request_descriptor {
+  uint32_t slot;           /* slot index over all size classes */
+  uint32_t length;         /* request bytes used from the slot start (rb_request_head first) */
+  uint64_t request_id;     /* front-chosen; the response must echo it */
+  uint32_t generation;     /* channel generation */
+  uint32_t flags;          /* RB_REQ_* */
+  uint32_t reply_offset;   /* where the reply's header lines go; 16-aligned, after the request */
+  uint32_t reply_capacity; /* bytes from reply_offset to the slot end */
+} rb_request_descriptor;
+
+/* Worker → front: a finished reply in the slot of the request it answers. Carrying status and
+   ranges here means the front reads them once, from its own copy, before checking them. */
+typedef struct rb_response_descriptor {
+  uint32_t slot;
+  uint32_t status;        /* 200..599 */
+  uint64_t request_id;
+  uint32_t header_length; /* "Name: value\r\n" lines starting at the request's reply_offset */
+  uint32_t flags;         /* RB_RESP_* */
+  uint32_t body_offset;   /* from the slot start; at or after the header lines' end */
+  uint32_t body_length;
+} rb_response_descriptor;
+
+/* Control block of one SPSC ring. Each index on its own RB_LINE line (rule 1 of DESIGN.md).
+   Indices increase monotonically; entry i lives at entries[i & (capacity - 1)].
+   Lines are separated by explicit padding (not _Alignas, which FFIs such as Swift's cannot
+   import); every ring starts on a page boundary. */
+typedef struct rb_ring_control {
+  uint64_t head; /* written by the producer only: one past the last entry published */
+  uint8_t head_pad[RB_LINE - 8];
+  uint64_t tail; /* written by the consumer only: one past the last entry consumed */
+  uint8_t tail_pad[RB_LINE - 8];
+  uint32_t wake_word;         /* futex word: the producer bumps it to wake a sleeper */
+  uint32_t consumer_sleeping; /* consumer sets 1 before it waits, 0 when it runs */
+  uint8_t wake_pad[RB_LINE - 8];
+} rb_ring_control;
+
+/* Slots of one size class: slot_count slots of slot_size bytes each at arena_offset. */
+typedef struct rb_slot_class {
+  uint32_t slot_size;
+  uint32_t slot_count;
+  uint32_t first_slot; /* global index of this class's first slot */
+  uint32_t reserved;
+  uint64_t arena_offset;
+} rb_slot_class;
+
+/* Counters written by the front only (rule 5: one writer per counter). */
+typedef struct rb_front_counters {
+  uint64_t requests_dispatched;
+  uint64_t replies_completed;
+  uint64_t errors; /* 5xx produced for this channel, and invalid writes by the worker */
+  uint64_t bytes_in;  /* request bytes written into slots */
+  uint64_t bytes_out; /* reply bytes read from slots */
+  uint64_t restarts;  /* how many workers this channel has had, minus one */
+  uint64_t slots_in_use;
+  uint64_t last_progress_ns; /* CLOCK_MONOTONIC of the last completed reply */
+  uint64_t latency_ns[RB_LATENCY_BUCKETS];
+} rb_front_counters; /* 48 * 8 = 384 bytes: three lines */
+
+/* Counters written by the worker only. The front never trusts them; ringstat shows them. */
+typedef struct rb_worker_counters {
+  uint64_t requests_taken;
+  uint64_t replies_published;
+  uint64_t wakeups; /* times the worker slept and was woken */
+  uint32_t pid;     /* as the worker sees itself */
+  uint32_t reserved;
+  uint8_t pad[RB_LINE - 32];
+} rb_worker_counters;
+
+/* The segment header, at offset 0. Fields above `front` are written once by the front before
+   the worker attaches and never change while it is attached. */
+typedef struct rb_channel_header {
+  uint64_t magic;
+  uint32_t abi_version;
+  uint32_t header_size; /* sizeof(rb_channel_header) */
+  uint64_t segment_size;
+  uint32_t request_capacity;  /* entries, power of two */
+  uint32_t response_capacity; /* entries, power of two */
+  uint64_t request_ring_offset;  /* rb_ring_control, then request_capacity descriptors */
+  uint64_t response_ring_offset; /* rb_ring_control, then response_capacity descriptors */
+  uint32_t slot_class_count;
+  uint32_t slot_count; /* over all classes */
+  rb_slot_class slot_classes[RB_MAX_SLOT_CLASSES];
+  uint32_t worker_id;    /* index of this channel in its broker */
+  uint32_t worker_pid;   /* written by the front when it spawns or attaches the worker */
+  int32_t numa_node;
+  int32_t cpu;           /* CPU the worker is pinned to, or -1 for its node's CPU set */
+  uint32_t generation;   /* bumped each time a new worker takes over this channel */
+  uint32_t state;        /* RB_STATE_* */
+  uint32_t broker_pid;
+  uint32_t reserved0;
+  uint64_t created_ns;   /* CLOCK_MONOTONIC when this worker's generation started */
+  uint8_t fixed_pad[RB_LINE * 2 - 192]; /* the fields above take 192 bytes */
+  rb_front_counters front; /* own lines: written only by the front */
+  rb_worker_counters worker; /* own line: written only by the worker */
+} rb_channel_header;
+
+/* Laid out by the front at the start of a request slot; the raw request bytes follow. All spans
+   are relative to the slot start and lie inside the slot. */
+typedef struct rb_request_head {
+  uint32_t request_size;   /* bytes used from the slot start, this struct included */
+  uint32_t header_count;   /* rb_header entries following this struct */
+  rb_span method;
+  rb_span target;          /* as sent: path plus optional ?query */
+  rb_span path;
+  rb_span query;           /* without the '?'; length 0 when absent */
+  rb_span body;            /* the decoded body (chunked bodies are de-chunked) */
+  uint32_t http_version;   /* 10 or 11 */
+  uint32_t flags;          /* RB_REQ_* */
+} rb_request_head;
+
+/* One request header; name and value spans point into the raw bytes. */
+typedef struct rb_header {
+  rb_span name;
+  rb_span value;
+} rb_header;
+
+/* Layout checks: a mismatch here is a compile error, not a silent ABI break. */
+_Static_assert(sizeof(rb_request_descriptor) == 32, "request descriptors are 32 bytes");
+_Static_assert(sizeof(rb_response_descriptor) == 32, "response descriptors are 32 bytes");
+_Static_assert(sizeof(rb_request_head) == 56, "rb_request_head is 56 bytes");
+_Static_assert(sizeof(rb_ring_control) == 3 * RB_LINE, "ring control is three lines");
+_Static_assert(sizeof(rb_span) == 8, "rb_span is 8 bytes");
+_Static_assert(sizeof(rb_front_counters) == 3 * RB_LINE, "front counters fill three lines");
+_Static_assert(__builtin_offsetof(rb_channel_header, front) == 2 * RB_LINE, "front counters on their own lines");
+_Static_assert(__builtin_offsetof(rb_channel_header, worker) == 5 * RB_LINE, "worker counters on their own line");
+_Static_assert(sizeof(rb_channel_header) == 6 * RB_LINE, "header is six lines");
+
+#endif

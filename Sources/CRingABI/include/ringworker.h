@@ -1,0 +1,77 @@
+// ringworker.h: the worker library's C ABI (libringworker.so).
+//
+// A worker process serves requests that a RingBroker front hands it through shared memory:
+//
+//   rw_worker *w = rw_open();            // channel from RINGWORKER_FD or RINGWORKER_ENDPOINT
+//   if (!w) { fprintf(stderr, "%s\n", rw_last_error()); return 1; }
+//   rw_request *req;
+//   while (rw_next(w, -1, &req) == 1) {
+//     rw_reply(req, 200, "text/plain", "hello world", 11);
+//   }
+//   rw_close(w);
+//
+// Strings (rw_str) point into shared memory and are not NUL-terminated. They stay valid until
+// the request is replied to. Workers never touch ring indices: the library does.
+#ifndef RINGWORKER_H
+#define RINGWORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct rw_worker rw_worker;
+typedef struct rw_request rw_request;
+
+typedef struct rw_str {
+  const char *data;
+  size_t length;
+} rw_str;
+
+/* Opens the channel named by the environment: RINGWORKER_FD (spawned by the broker) or
+   RINGWORKER_ENDPOINT (a broker's control socket to attach to). NULL on failure. */
+rw_worker *rw_open(void);
+/* Opens a channel segment from a memfd the caller already holds. */
+rw_worker *rw_open_fd(int fd);
+/* The last error of this thread, as one line of text. */
+const char *rw_last_error(void);
+void rw_close(rw_worker *worker);
+
+/* Waits up to timeout_ms (-1: forever) for the next request.
+   Returns 1 with *request set, 0 on timeout, -1 when the worker should exit (broker gone, channel
+   shut down or broken; rw_last_error() says which). */
+int rw_next(rw_worker *worker, int timeout_ms, rw_request **request);
+
+rw_str rw_method(const rw_request *request);
+rw_str rw_target(const rw_request *request); /* path plus ?query, as sent */
+rw_str rw_path(const rw_request *request);
+rw_str rw_query(const rw_request *request); /* without '?'; empty when absent */
+rw_str rw_body(const rw_request *request);
+int rw_http_version(const rw_request *request); /* 10 or 11 */
+size_t rw_header_count(const rw_request *request);
+/* The i-th header as sent; returns 0, or -1 when i is out of range. */
+int rw_header_at(const rw_request *request, size_t i, rw_str *name, rw_str *value);
+/* The first header with this name (ASCII case-insensitive); returns 0, or -1 when absent. */
+int rw_header(const rw_request *request, const char *name, rw_str *value);
+
+/* Building a reply in place: start, add headers, take the body pointer, send.
+   Every call returns 0, or -1 with rw_last_error() set (the request then gets a 502). The front
+   writes the status line, Content-Length, Date and Connection: framing headers given here
+   (Content-Length, Transfer-Encoding, Connection) are refused. */
+int rw_reply_start(rw_request *request, int status);
+int rw_reply_header(rw_request *request, const char *name, size_t name_length, const char *value,
+                    size_t value_length);
+/* A writable pointer for the body, directly in shared memory; *capacity gets its size. */
+char *rw_reply_body(rw_request *request, size_t *capacity);
+int rw_reply_send(rw_request *request, size_t body_length);
+/* Convenience: the whole reply at once (content_type may be NULL). */
+int rw_reply(rw_request *request, int status, const char *content_type, const void *body,
+             size_t body_length);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

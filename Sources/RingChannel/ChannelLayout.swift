@@ -1,0 +1,91 @@
+import CRingABI
+
+/// One size class of the slot arena: `slotCount` slots of `slotSize` bytes.
+public struct SlotClassSpec: Equatable {
+  public var slotSize: Int
+  public var slotCount: Int
+
+  public init(slotSize: Int, slotCount: Int) {
+    self.slotSize = slotSize
+    self.slotCount = slotCount
+  }
+}
+
+/// What a channel segment is made of. Ring capacities are derived from the slot count, so that a
+/// ring can never be full while a slot is free: every message in flight owns a slot.
+public struct ChannelParameters: Equatable {
+  public var slotClasses: [SlotClassSpec]
+
+  /// 64 slots of 64 KiB for ordinary requests and 4 of 1 MiB + 64 KiB for large bodies:
+  /// 8.25 MiB of shared memory per worker, allocated once.
+  public static let standard = ChannelParameters(slotClasses: [
+    SlotClassSpec(slotSize: 64 * 1024, slotCount: 64),
+    SlotClassSpec(slotSize: (1 << 20) + 64 * 1024, slotCount: 4),
+  ])
+
+  public init(slotClasses: [SlotClassSpec]) {
+    self.slotClasses = slotClasses
+  }
+
+  public var totalSlots: Int { slotClasses.reduce(0) { $0 + $1.slotCount } }
+}
+
+/// Byte offsets of every region of a segment, computed from parameters (broker side) and checked
+/// against the header (attach side).
+public struct ChannelLayout: Equatable {
+  public let ringCapacity: Int
+  public let requestRingOffset: Int
+  public let responseRingOffset: Int
+  public let slotClasses: [(spec: SlotClassSpec, firstSlot: Int, arenaOffset: Int)]
+  public let segmentSize: Int
+
+  public static func == (lhs: ChannelLayout, rhs: ChannelLayout) -> Bool {
+    lhs.segmentSize == rhs.segmentSize && lhs.ringCapacity == rhs.ringCapacity
+      && lhs.slotClasses.map(\.arenaOffset) == rhs.slotClasses.map(\.arenaOffset)
+  }
+
+  public static let headerSize = MemoryLayout<rb_channel_header>.size
+  public static let ringControlSize = MemoryLayout<rb_ring_control>.size
+  public static let descriptorSize = MemoryLayout<rb_request_descriptor>.size
+
+  public init(_ parameters: ChannelParameters) throws(ChannelError) {
+    let classes = parameters.slotClasses
+    guard !classes.isEmpty, classes.count <= Int(RB_MAX_SLOT_CLASSES) else {
+      throw .invalidParameters("between 1 and \(RB_MAX_SLOT_CLASSES) slot classes are needed")
+    }
+    for spec in classes {
+      guard spec.slotCount > 0, spec.slotSize >= 4096, spec.slotSize % 4096 == 0,
+        spec.slotSize <= Int(UInt32.max) / 2
+      else {
+        throw .invalidParameters("slot size \(spec.slotSize) must be a positive multiple of 4096")
+      }
+    }
+    ringCapacity = Self.nextPowerOfTwo(max(parameters.totalSlots, 2))
+    var offset = Self.alignUp(Self.headerSize, Int(RB_PAGE))
+    let ringBytes = Self.alignUp(
+      Self.ringControlSize + ringCapacity * Self.descriptorSize, Int(RB_PAGE))
+    requestRingOffset = offset
+    offset += ringBytes
+    responseRingOffset = offset
+    offset += ringBytes
+    var placed: [(SlotClassSpec, Int, Int)] = []
+    var firstSlot = 0
+    for spec in classes {
+      placed.append((spec, firstSlot, offset))
+      firstSlot += spec.slotCount
+      offset += spec.slotSize * spec.slotCount
+    }
+    slotClasses = placed.map { (spec: $0.0, firstSlot: $0.1, arenaOffset: $0.2) }
+    segmentSize = offset
+  }
+
+  static func alignUp(_ value: Int, _ alignment: Int) -> Int {
+    (value + alignment - 1) & ~(alignment - 1)
+  }
+
+  static func nextPowerOfTwo(_ value: Int) -> Int {
+    var power = 1
+    while power < value { power <<= 1 }
+    return power
+  }
+}

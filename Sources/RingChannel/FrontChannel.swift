@@ -1,0 +1,335 @@
+import CRingABI
+
+/// A reply the worker finished, after every field it wrote was checked against the slot.
+public struct ValidatedReply {
+  public var slot: Int
+  public var requestID: UInt64
+  public var status: Int
+  /// "Name: value\r\n" lines as the worker wrote them; the caller checks their syntax.
+  public var headerBlock: UnsafeRawBufferPointer
+  public var body: UnsafeRawBufferPointer
+}
+
+/// A request the channel still held when its worker went away.
+public struct OrphanedRequest {
+  public var slot: Int
+  public var requestID: UInt64
+  /// False when the worker never took it from the ring: it can safely run elsewhere.
+  public var takenByWorker: Bool
+}
+
+/// The front's side of one channel: it owns the slots, pushes requests, and takes replies,
+/// trusting nothing the worker wrote. Used by one front thread only.
+public final class FrontChannel {
+  public enum ReplyPoll {
+    case none
+    case reply(ValidatedReply)
+    case broken(String)
+  }
+
+  @usableFromInline enum SlotState: UInt8 { case free, filling, withWorker, replied }
+
+  /// Front-private bookkeeping of one slot (never in shared memory: the worker cannot forge it).
+  @usableFromInline struct SlotRecord {
+    var state = SlotState.free
+    var classIndex: UInt8 = 0
+    var replyOffset: UInt32 = 0
+    var requestID: UInt64 = 0
+    var ringIndex: UInt64 = 0
+    var dispatchedAt: UInt64 = 0
+  }
+
+  /// Mutable hot-path state lives behind a pointer: stored properties of a class pay a dynamic
+  /// exclusivity check on every access, which showed up as ~20% of a ring hop.
+  struct State {
+    var requests: RingProducer<rb_request_descriptor>
+    var responses: RingConsumer<rb_response_descriptor>
+    var inFlight = 0
+    var freeStacks: [FreeStack] = []
+    var brokenReason: String? = nil
+  }
+
+  public let segment: ChannelSegment
+  private let state: UnsafeMutablePointer<State>
+  private var requests: RingProducer<rb_request_descriptor> {
+    _read { yield state.pointee.requests }
+    _modify { yield &state.pointee.requests }
+  }
+  private var responses: RingConsumer<rb_response_descriptor> {
+    _read { yield state.pointee.responses }
+    _modify { yield &state.pointee.responses }
+  }
+  private var freeStacks: [FreeStack] {
+    _read { yield state.pointee.freeStacks }
+    _modify { yield &state.pointee.freeStacks }
+  }
+  public var inFlight: Int {
+    get { state.pointee.inFlight }
+    set { state.pointee.inFlight = newValue }
+  }
+  private let slotCount: Int
+  private let slots: UnsafeMutablePointer<SlotRecord>
+  private let slotBases: UnsafeMutablePointer<UnsafeMutableRawPointer>
+  private let slotSizes: UnsafeMutablePointer<Int>
+  private let counters: UnsafeMutablePointer<rb_front_counters>
+  public private(set) var brokenReason: String? {
+    get { state.pointee.brokenReason }
+    set { state.pointee.brokenReason = newValue }
+  }
+
+  /// Reply room a slot keeps after the request, when choosing a size class.
+  public static let minimumReplyRoom = 16 * 1024
+
+  public init(segment: ChannelSegment) {
+    self.segment = segment
+    state = .allocate(capacity: 1)
+    state.initialize(
+      to: State(
+        requests: RingProducer(segment.requestRing), responses: RingConsumer(segment.responseRing)))
+    slotCount = segment.slotCount
+    slots = .allocate(capacity: slotCount)
+    slots.initialize(repeating: SlotRecord(), count: slotCount)
+    slotBases = .allocate(capacity: slotCount)
+    slotSizes = .allocate(capacity: slotCount)
+    for (classIndex, placed) in segment.layout.slotClasses.enumerated() {
+      let range = placed.firstSlot..<placed.firstSlot + placed.spec.slotCount
+      for index in range {
+        let memory = segment.slot(index)!
+        slotBases[index] = memory.baseAddress!
+        slotSizes[index] = memory.count
+        slots[index].classIndex = UInt8(classIndex)
+      }
+      // Free slots per size class, as stacks (last freed, first reused: its lines are warm).
+      state.pointee.freeStacks.append(FreeStack(slots: range.reversed(), slotSize: placed.spec.slotSize))
+    }
+    counters = UnsafeMutableRawPointer(segment.header)
+      .advanced(by: MemoryLayout<rb_channel_header>.offset(of: \.front)!)
+      .assumingMemoryBound(to: rb_front_counters.self)
+  }
+
+  deinit {
+    state.deinitialize(count: 1)
+    state.deallocate()
+    slots.deallocate()
+    slotBases.deallocate()
+    slotSizes.deallocate()
+  }
+
+  public var isBroken: Bool { brokenReason != nil }
+  public var header: UnsafeMutablePointer<rb_channel_header> { segment.header }
+
+  // MARK: Requests
+
+  /// A free slot large enough for `requestBytes` plus reply room, from the smallest class that
+  /// fits (or the largest class, when only it can hold the request); nil when none is free.
+  public func acquireSlot(requestBytes: Int) -> (index: Int, memory: UnsafeMutableRawBufferPointer)? {
+    let last = freeStacks.count - 1
+    for classIndex in 0...last {
+      let size = freeStacks[classIndex].slotSize
+      guard requestBytes + Self.minimumReplyRoom <= size || (classIndex == last && requestBytes < size)
+      else { continue }
+      guard let index = freeStacks[classIndex].pop() else { continue }
+      slots[index].state = .filling
+      return (index, UnsafeMutableRawBufferPointer(start: slotBases[index], count: slotSizes[index]))
+    }
+    return nil
+  }
+
+  /// Gives back a slot acquired but never dispatched.
+  public func abandonSlot(_ index: Int) {
+    precondition(slots[index].state == .filling)
+    free(index)
+  }
+
+  /// Queues the request filled into slot `index`; it reaches the worker at `publish()`.
+  public func dispatch(
+    slot index: Int, length: Int, requestID: UInt64, replyOffset: Int, flags: UInt32, now: UInt64
+  ) -> Bool {
+    precondition(slots[index].state == .filling && replyOffset <= slotSizes[index])
+    let descriptor = rb_request_descriptor(
+      slot: UInt32(index), length: UInt32(length), request_id: requestID,
+      generation: header.pointee.generation, flags: flags, reply_offset: UInt32(replyOffset),
+      reply_capacity: UInt32(slotSizes[index] - replyOffset))
+    switch requests.push(descriptor) {
+    case .pushed: break
+    case .full:
+      noteBroken("request ring full although a slot was free")
+      return false
+    case .corruptTail:
+      noteBroken("worker wrote an impossible request-ring tail")
+      return false
+    }
+    slots[index].state = .withWorker
+    slots[index].requestID = requestID
+    slots[index].replyOffset = UInt32(replyOffset)
+    slots[index].ringIndex = requests.head &- 1
+    slots[index].dispatchedAt = now
+    inFlight += 1
+    bump(&counters.pointee.requests_dispatched)
+    bump(&counters.pointee.bytes_in, by: UInt64(length))
+    bump(&counters.pointee.slots_in_use)
+    return true
+  }
+
+  /// Sends a control descriptor (no slot), e.g. RB_REQ_SHUTDOWN.
+  public func sendControl(flags: UInt32) {
+    let descriptor = rb_request_descriptor(
+      slot: UInt32.max, length: 0, request_id: 0, generation: header.pointee.generation,
+      flags: flags, reply_offset: 0, reply_capacity: 0)
+    _ = requests.push(descriptor)
+  }
+
+  /// Publishes queued requests; true when the worker sleeps and needs a FUTEX_WAKE on
+  /// `requestWakeWord` (by syscall, or as an io_uring operation in the same submission).
+  public func publish() -> Bool {
+    guard requests.unpublished > 0 else { return false }
+    requests.publish()
+    return requests.claimWake()
+  }
+
+  public var requestWakeWord: UnsafeMutablePointer<UInt32> { requests.wakeWord }
+  public var responseWakeWord: UnsafeMutablePointer<UInt32> { responses.wakeWord }
+
+  // MARK: Replies
+
+  /// The next finished reply, checked field by field. Anything impossible marks the channel
+  /// broken: the worker is then replaced, and the broker carries on.
+  public func nextReply(now: UInt64) -> ReplyPoll {
+    if let brokenReason { return .broken(brokenReason) }
+    // The descriptor is a private copy: each field is checked once and used as checked.
+    let descriptor: rb_response_descriptor
+    switch responses.pop() {
+    case .empty: return .none
+    case .corruptHead: return markBroken("worker wrote an impossible response-ring head")
+    case .entry(let entry): descriptor = entry
+    }
+    let index = Int(descriptor.slot)
+    guard index < slotCount, slots[index].state == .withWorker else {
+      return markBroken("reply names slot \(descriptor.slot), which is not with the worker")
+    }
+    guard slots[index].requestID == descriptor.request_id else {
+      return markBroken("reply for slot \(index) carries request id \(descriptor.request_id)")
+    }
+    guard descriptor.flags == RB_RESP_FINAL else {
+      return markBroken("reply flags 0x\(String(descriptor.flags, radix: 16)) are not supported")
+    }
+    guard (200...599).contains(descriptor.status) else {
+      return markBroken("reply status \(descriptor.status) is not 200..599")
+    }
+    let slotSize = slotSizes[index]
+    let headersStart = Int(slots[index].replyOffset)
+    let headersEnd = headersStart + Int(descriptor.header_length)
+    let bodyStart = Int(descriptor.body_offset)
+    let bodyEnd = bodyStart + Int(descriptor.body_length)
+    guard headersEnd <= slotSize, bodyStart >= headersEnd, bodyEnd <= slotSize else {
+      return markBroken("reply header or body range lies outside slot \(index)")
+    }
+    slots[index].state = .replied
+    inFlight -= 1
+    bump(&counters.pointee.replies_completed)
+    bump(&counters.pointee.bytes_out, by: UInt64(descriptor.body_length))
+    rb_store_relaxed_u64(&counters.pointee.last_progress_ns, now)
+    recordLatency(now &- slots[index].dispatchedAt)
+    let base = UnsafeRawPointer(slotBases[index])
+    return .reply(
+      ValidatedReply(
+        slot: index, requestID: descriptor.request_id, status: Int(descriptor.status),
+        headerBlock: UnsafeRawBufferPointer(start: base + headersStart, count: headersEnd - headersStart),
+        body: UnsafeRawBufferPointer(start: base + bodyStart, count: bodyEnd - bodyStart)))
+  }
+
+  /// True when a reply is published and not yet taken: a cheap check before `nextReply`.
+  public func hasPendingReply() -> Bool { responses.hasPending() }
+
+  /// Hands consumed response-ring entries back to the worker (once per batch).
+  public func releaseResponses() { responses.release() }
+
+  /// Returns a replied slot to the free pool once its reply has left (send complete).
+  public func releaseSlot(_ index: Int) {
+    precondition(slots[index].state == .replied)
+    free(index)
+  }
+
+  /// Counts an error against this channel (a 5xx the front produced for it).
+  public func countError() { bump(&counters.pointee.errors) }
+
+  /// Sleep protocol for the front: nil when a reply is already waiting, else the word value to
+  /// pass to FUTEX_WAIT on `responseWakeWord`.
+  public func prepareToWaitForReplies() -> UInt32? { responses.prepareToSleep() }
+  public func markAwake() { responses.markAwake() }
+
+  // MARK: Worker loss
+
+  /// Every request still with the worker; `takenByWorker` tells which ones the worker had
+  /// already taken from the ring (those must fail: they may have had effects). Their slots
+  /// count as replied: release each once its request is dealt with. Slot memory stays
+  /// readable, for re-dispatch, until the channel goes.
+  public func orphanedRequests() -> [OrphanedRequest] {
+    let workerTail = rb_load_acquire_u64(&segment.requestRing.control.pointee.tail)
+    var orphans: [OrphanedRequest] = []
+    for index in 0..<slotCount where slots[index].state == .withWorker {
+      orphans.append(
+        OrphanedRequest(
+          slot: index, requestID: slots[index].requestID,
+          takenByWorker: slots[index].ringIndex < workerTail))
+      slots[index].state = .replied
+      inFlight -= 1
+    }
+    return orphans
+  }
+
+  /// The bytes of the request in slot `index` (for re-dispatch after its worker died).
+  public func requestBytes(slot index: Int, length: Int) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(start: slotBases[index], count: min(length, slotSizes[index]))
+  }
+
+  public var freeSlotCount: Int { freeStacks.reduce(0) { $0 + $1.count } }
+
+  // MARK: Private
+
+  private func free(_ index: Int) {
+    slots[index].state = .free
+    freeStacks[Int(slots[index].classIndex)].push(index)
+    bump(&counters.pointee.slots_in_use, by: UInt64.max)  // wraps: minus one
+  }
+
+  private func markBroken(_ reason: String) -> ReplyPoll {
+    noteBroken(reason)
+    return .broken(reason)
+  }
+
+  private func noteBroken(_ reason: String) {
+    guard brokenReason == nil else { return }
+    brokenReason = reason
+    bump(&counters.pointee.errors)
+    rb_store_release_u32(&header.pointee.state, UInt32(RB_STATE_BROKEN))
+  }
+
+  /// Counters have one writer (this thread): a relaxed load and store, no locked instruction.
+  @inline(__always)
+  private func bump(_ counter: UnsafeMutablePointer<UInt64>, by amount: UInt64 = 1) {
+    rb_store_relaxed_u64(counter, rb_load_relaxed_u64(counter) &+ amount)
+  }
+
+  private func recordLatency(_ nanoseconds: UInt64) {
+    let bucket = min(63 - max(nanoseconds, 1).leadingZeroBitCount, Int(RB_LATENCY_BUCKETS) - 1)
+    let buckets = (UnsafeMutableRawPointer(counters)
+      + MemoryLayout<rb_front_counters>.offset(of: \.latency_ns)!).assumingMemoryBound(to: UInt64.self)
+    rb_store_relaxed_u64(buckets + bucket, rb_load_relaxed_u64(buckets + bucket) &+ 1)
+  }
+}
+
+/// A stack of free slot indices of one size class.
+struct FreeStack {
+  private var items: [Int]
+  let slotSize: Int
+
+  init(slots: some Sequence<Int>, slotSize: Int) {
+    items = Array(slots)
+    self.slotSize = slotSize
+  }
+
+  var count: Int { items.count }
+  mutating func pop() -> Int? { items.popLast() }
+  mutating func push(_ index: Int) { items.append(index) }
+}

@@ -1,0 +1,77 @@
+import CRingABI
+
+/// Lays out one request in a slot: `rb_request_head`, the header table, the raw head bytes,
+/// the body, then reply room. This copy into shared memory is the only copy of the request the
+/// front makes.
+public enum RequestSlotWriter {
+  public struct Written {
+    public var length: Int
+    public var replyOffset: Int
+    @inlinable init(length: Int, replyOffset: Int) {
+      self.length = length
+      self.replyOffset = replyOffset
+    }
+  }
+
+  /// Where each part of the request lies in `rawHead` (byte ranges), as a parser found them.
+  public struct Parts {
+    public var method: Range<Int>
+    public var target: Range<Int>
+    public var path: Range<Int>
+    public var query: Range<Int>
+    public var httpVersion: Int
+    public var flags: UInt32
+
+    public init(
+      method: Range<Int>, target: Range<Int>, path: Range<Int>, query: Range<Int>,
+      httpVersion: Int, flags: UInt32
+    ) {
+      self.method = method
+      self.target = target
+      self.path = path
+      self.query = query
+      self.httpVersion = httpVersion
+      self.flags = flags
+    }
+  }
+
+  /// Bytes a request needs in a slot, before reply room.
+  @inline(__always)
+  public static func requiredBytes(headerCount: Int, rawHeadLength: Int, bodyLength: Int) -> Int {
+    MemoryLayout<rb_request_head>.size + headerCount * MemoryLayout<rb_header>.size + rawHeadLength
+      + bodyLength
+  }
+
+  /// Writes the request; nil when it leaves no reply room in the slot.
+  @inlinable
+  public static func write<Headers: Collection>(
+    into slot: UnsafeMutableRawBufferPointer, rawHead: UnsafeRawBufferPointer, parts: Parts,
+    headers: Headers, body: UnsafeRawBufferPointer
+  ) -> Written? where Headers.Element == (name: Range<Int>, value: Range<Int>) {
+    let tableOffset = MemoryLayout<rb_request_head>.size
+    let rawOffset = tableOffset + headers.count * MemoryLayout<rb_header>.size
+    let bodyOffset = rawOffset + rawHead.count
+    let length = bodyOffset + body.count
+    let replyOffset = (length + 15) & ~15
+    guard replyOffset < slot.count else { return nil }
+    let base = slot.baseAddress!
+    func span(_ range: Range<Int>) -> rb_span {
+      rb_span(offset: UInt32(rawOffset + range.lowerBound), length: UInt32(range.count))
+    }
+    base.storeBytes(
+      of: rb_request_head(
+        request_size: UInt32(length), header_count: UInt32(headers.count),
+        method: span(parts.method), target: span(parts.target), path: span(parts.path),
+        query: span(parts.query), body: rb_span(offset: UInt32(bodyOffset), length: UInt32(body.count)),
+        http_version: UInt32(parts.httpVersion), flags: parts.flags),
+      as: rb_request_head.self)
+    var entry = base + tableOffset
+    for header in headers {
+      entry.storeBytes(of: rb_header(name: span(header.name), value: span(header.value)), as: rb_header.self)
+      entry += MemoryLayout<rb_header>.size
+    }
+    if !rawHead.isEmpty { (base + rawOffset).copyMemory(from: rawHead.baseAddress!, byteCount: rawHead.count) }
+    if !body.isEmpty { (base + bodyOffset).copyMemory(from: body.baseAddress!, byteCount: body.count) }
+    return Written(length: length, replyOffset: replyOffset)
+  }
+}

@@ -1,0 +1,138 @@
+import CRingABI
+
+/// Why a reply could not be built. The request then gets a 502 from the front.
+public enum ReplyError: Error, Equatable, CustomStringConvertible {
+  case wrongOrder(String)
+  case invalidStatus(Int)
+  case invalidHeader(String)
+  case framingHeader(String)
+  case noRoom(needed: Int, available: Int)
+
+  public var description: String {
+    switch self {
+    case .wrongOrder(let why): return why
+    case .invalidStatus(let status): return "status \(status) is not 200..599"
+    case .invalidHeader(let why): return "invalid reply header: \(why)"
+    case .framingHeader(let name):
+      return "header '\(name)' is written by the front (framing); do not set it"
+    case .noRoom(let needed, let available):
+      return "reply needs \(needed) bytes, the slot has \(available) left"
+    }
+  }
+}
+
+/// Writes a reply straight into the request's slot: start with a status, add headers, take the
+/// body pointer, send. The front adds status line, Content-Length, Date and Connection.
+public struct ReplyWriter {
+  let record: UnsafeMutablePointer<RequestRecord>
+
+  public func start(status: Int) throws(ReplyError) {
+    guard record.pointee.phase == .received else {
+      throw .wrongOrder("reply already started for this request")
+    }
+    guard (200...599).contains(status) else { throw .invalidStatus(status) }
+    record.pointee.status = UInt32(status)
+    record.pointee.headerCursor = record.pointee.replyOffset
+    record.pointee.phase = .replying
+  }
+
+  public func addHeader(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+    throws(ReplyError)
+  {
+    guard record.pointee.phase == .replying else {
+      throw .wrongOrder("headers go after start and before the body")
+    }
+    guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+      throw .invalidHeader("name '\(String(decoding: name, as: UTF8.self))' is not a token")
+    }
+    guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+      throw .invalidHeader("value of '\(String(decoding: name, as: UTF8.self))' has control characters")
+    }
+    if isFramingHeader(name) { throw .framingHeader(String(decoding: name, as: UTF8.self)) }
+    let needed = name.count + 2 + value.count + 2
+    let cursor = record.pointee.headerCursor
+    let available = record.pointee.slotSize - cursor
+    guard needed <= available else { throw .noRoom(needed: needed, available: available) }
+    let out = record.pointee.memory! + cursor
+    out.copyMemory(from: name.baseAddress!, byteCount: name.count)
+    (out + name.count).storeBytes(of: 0x203A, as: UInt16.self)  // ": "
+    if !value.isEmpty {
+      (out + name.count + 2).copyMemory(from: value.baseAddress!, byteCount: value.count)
+    }
+    (out + needed - 2).storeBytes(of: 0x0A0D, as: UInt16.self)  // "\r\n"
+    record.pointee.headerCursor = cursor + needed
+  }
+
+  public func addHeader(_ name: String, _ value: String) throws(ReplyError) {
+    var name = name
+    var value = value
+    let result: Result<Void, ReplyError> = name.withUTF8 { n in
+      value.withUTF8 { v in
+        Result { () throws(ReplyError) in
+          try addHeader(name: UnsafeRawBufferPointer(n), value: UnsafeRawBufferPointer(v))
+        }
+      }
+    }
+    try result.get()
+  }
+
+  /// Writable body memory in shared memory, right after the headers.
+  public func body() throws(ReplyError) -> UnsafeMutableRawBufferPointer {
+    guard record.pointee.phase == .replying || record.pointee.phase == .bodyTaken else {
+      throw .wrongOrder("start the reply before taking its body")
+    }
+    record.pointee.phase = .bodyTaken
+    let cursor = record.pointee.headerCursor
+    return UnsafeMutableRawBufferPointer(
+      start: record.pointee.memory! + cursor, count: record.pointee.slotSize - cursor)
+  }
+
+  /// Finishes the reply with `bodyLength` bytes of body; hands the slot back to the front.
+  public func send(bodyLength: Int) throws(ReplyError) {
+    let phase = record.pointee.phase
+    guard phase == .replying || phase == .bodyTaken else {
+      throw .wrongOrder("start the reply before sending it")
+    }
+    let cursor = record.pointee.headerCursor
+    let available = record.pointee.slotSize - cursor
+    guard bodyLength >= 0, bodyLength <= available else {
+      throw .noRoom(needed: bodyLength, available: available)
+    }
+    let worker = Unmanaged<Worker>.fromOpaque(record.pointee.worker!).takeUnretainedValue()
+    worker.complete(
+      record, headerLength: cursor - record.pointee.replyOffset, bodyOffset: cursor,
+      bodyLength: bodyLength)
+  }
+
+  /// The whole reply at once: status, optional Content-Type, body copied into the slot.
+  public func send(status: Int, contentType: String?, body: UnsafeRawBufferPointer)
+    throws(ReplyError)
+  {
+    try start(status: status)
+    if let contentType { try addHeader("Content-Type", contentType) }
+    let out = try self.body()
+    guard body.count <= out.count else { throw .noRoom(needed: body.count, available: out.count) }
+    if !body.isEmpty { out.baseAddress!.copyMemory(from: body.baseAddress!, byteCount: body.count) }
+    try send(bodyLength: body.count)
+  }
+}
+
+@inline(__always)
+func isTokenByte(_ byte: UInt8) -> Bool {
+  switch byte {
+  case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+    UInt8(ascii: "0")...UInt8(ascii: "9"):
+    return true
+  default:
+    return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+  }
+}
+
+private let framingHeaders = ["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "date"]
+
+func isFramingHeader(_ name: UnsafeRawBufferPointer) -> Bool {
+  framingHeaders.contains { candidate in
+    var candidate = candidate
+    return candidate.withUTF8 { asciiCaseInsensitiveEqual(UnsafeRawBufferPointer($0), name) }
+  }
+}

@@ -1,0 +1,60 @@
+import CRingABI
+
+/// A request, read in place from shared memory. Its byte views stay valid until the reply is
+/// sent. Not thread-safe: one thread serves one request.
+public struct Request {
+  let record: UnsafeMutablePointer<RequestRecord>
+
+  var head: UnsafePointer<rb_request_head> { record.pointee.head }
+
+  @inline(__always)
+  func bytes(_ span: rb_span) -> UnsafeRawBufferPointer {
+    UnsafeRawBufferPointer(
+      start: UnsafeRawPointer(record.pointee.memory!) + Int(span.offset), count: Int(span.length))
+  }
+
+  public var method: UnsafeRawBufferPointer { bytes(head.pointee.method) }
+  /// Path plus ?query, as sent.
+  public var target: UnsafeRawBufferPointer { bytes(head.pointee.target) }
+  public var path: UnsafeRawBufferPointer { bytes(head.pointee.path) }
+  /// Without the '?'; empty when absent.
+  public var query: UnsafeRawBufferPointer { bytes(head.pointee.query) }
+  public var body: UnsafeRawBufferPointer { bytes(head.pointee.body) }
+  public var httpVersion: Int { Int(head.pointee.http_version) }
+  public var headerCount: Int { Int(head.pointee.header_count) }
+
+  /// The i-th header as sent.
+  public func header(at index: Int) -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+    guard index >= 0, index < headerCount else { return nil }
+    let table = UnsafeRawPointer(head + 1).assumingMemoryBound(to: rb_header.self)
+    return (bytes(table[index].name), bytes(table[index].value))
+  }
+
+  /// The first header called `name` (ASCII case-insensitive).
+  public func header(named name: UnsafeRawBufferPointer) -> UnsafeRawBufferPointer? {
+    for index in 0..<headerCount {
+      let field = header(at: index)!
+      if asciiCaseInsensitiveEqual(field.name, name) { return field.value }
+    }
+    return nil
+  }
+
+  public func header(named name: String) -> String? {
+    var name = name
+    return name.withUTF8 { header(named: UnsafeRawBufferPointer($0)) }.map {
+      String(decoding: $0, as: UTF8.self)
+    }
+  }
+
+  /// The reply, built in place in this request's slot.
+  public var reply: ReplyWriter { ReplyWriter(record: record) }
+}
+
+@inline(__always)
+func asciiCaseInsensitiveEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
+  guard a.count == b.count else { return false }
+  for i in 0..<a.count where a[i] | 0x20 != b[i] | 0x20 {
+    return false
+  }
+  return true
+}
