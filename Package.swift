@@ -26,7 +26,11 @@ let package = Package(
       name: "ringbroker",
       dependencies: ["RingFront", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "ringbench", dependencies: ["RingChannel", "RingWorker"]),
-    .testTarget(name: "RingChannelTests", dependencies: ["RingChannel", "RingWorker"]),
+    .executableTarget(
+      name: "ringchannel-child", dependencies: ["RingChannel", "RingWorker"],
+      path: "Tests/Helpers/ringchannel-child"),
+    .testTarget(
+      name: "RingChannelTests", dependencies: ["RingChannel", "RingWorker", "ringchannel-child"]),
     .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
     .testTarget(name: "FrontTests", dependencies: ["RingFront", "HTTP1"]),
   ],

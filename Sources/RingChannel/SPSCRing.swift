@@ -1,4 +1,5 @@
 import CRingABI
+import Glibc
 
 /// Producer end of a single-producer single-consumer ring in shared memory.
 ///
@@ -156,7 +157,9 @@ public struct RingConsumer<Entry> {
   }
 
   /// Sleeps on the futex until woken, the timeout passes (nanoseconds, -1: none), or a signal.
-  public func sleep(expecting word: UInt32, timeoutNanoseconds: Int64) {
-    _ = rb_futex_wait(wakeWord, word, timeoutNanoseconds)
+  /// Returns true when the timeout ran out.
+  @discardableResult
+  public func sleep(expecting word: UInt32, timeoutNanoseconds: Int64) -> Bool {
+    rb_futex_wait(wakeWord, word, timeoutNanoseconds) == -ETIMEDOUT
   }
 }

@@ -102,8 +102,11 @@ public final class Worker {
       // Sleep in slices, to notice a broker that died without waking us.
       let slice = min(deadline - now, 500_000_000)
       if let word = requests.prepareToSleep() {
-        requests.sleep(expecting: word, timeoutNanoseconds: Int64(slice))
+        let timedOut = requests.sleep(expecting: word, timeoutNanoseconds: Int64(slice))
         requests.markAwake()
+        if timedOut && requests.hasPending() {
+          rb_store_relaxed_u32(&counters.pointee.late_wakeups, counters.pointee.late_wakeups + 1)
+        }
         rb_store_relaxed_u64(&counters.pointee.wakeups, counters.pointee.wakeups + 1)
       }
     }

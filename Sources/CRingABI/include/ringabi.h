@@ -121,7 +121,7 @@ typedef struct rb_worker_counters {
   uint64_t replies_published;
   uint64_t wakeups; /* times the worker slept and was woken */
   uint32_t pid;     /* as the worker sees itself */
-  uint32_t reserved;
+  uint32_t late_wakeups; /* sleeps that ran out while a request was already waiting: lost wake-ups */
   uint8_t pad[RB_LINE - 32];
 } rb_worker_counters;
 

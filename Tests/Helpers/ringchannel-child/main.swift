@@ -1,0 +1,121 @@
+// A child process for the channel tests: the worker (or a deliberately bad worker, or a small
+// front) on the far side of a real channel.
+//
+//   ringchannel-child echo            serve: reply = FNV-1a of the body (8 bytes) + the body
+//   ringchannel-child garbage KIND    take one request, then write an invalid reply of KIND
+//   ringchannel-child front NAME      create a channel named NAME, spawn an echo worker on it,
+//                                     print "ready <worker pid>", serve until killed
+import CRingABI
+import Glibc
+import RingChannel
+import RingWorker
+
+setvbuf(stdout, nil, _IOLBF, 0)
+let arguments = Array(CommandLine.arguments.dropFirst())
+
+func fnv1a(_ bytes: UnsafeRawBufferPointer) -> UInt64 {
+  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+  for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+  return hash
+}
+
+func serveEcho() -> Int32 {
+  let worker: Worker
+  do { worker = try Worker.fromEnvironment() } catch {
+    fputs("child: \(error)\n", stderr)
+    return 1
+  }
+  while true {
+    switch worker.next() {
+    case .request(let request):
+      do {
+        try request.reply.start(status: 200)
+        let out = try request.reply.body()
+        out.storeBytes(of: fnv1a(request.body), toByteOffset: 0, as: UInt64.self)
+        if !request.body.isEmpty {
+          (out.baseAddress! + 8).copyMemory(from: request.body.baseAddress!, byteCount: request.body.count)
+        }
+        try request.reply.send(bodyLength: 8 + request.body.count)
+      } catch {
+        fputs("child: \(error)\n", stderr)
+        return 1
+      }
+    case .timeout: continue
+    case .exit: return 0
+    }
+  }
+}
+
+/// Writes one invalid response of the given kind into the response ring, the way a buggy or
+/// hostile worker could, then waits to be killed.
+func writeGarbage(kind: String) -> Int32 {
+  guard let fdText = getenv("RINGWORKER_FD"), let fd = Int32(String(cString: fdText)),
+    let segment = try? ChannelSegment.attach(fd: fd)
+  else { return 1 }
+  var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
+  var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
+  var request: rb_request_descriptor
+  while true {
+    if case .entry(let entry) = requests.pop() {
+      request = entry
+      break
+    }
+    usleep(100)
+  }
+  var reply = rb_response_descriptor(
+    slot: request.slot, status: 200, request_id: request.request_id, header_length: 0,
+    flags: 0, body_offset: request.reply_offset, body_length: 0)
+  switch kind {
+  case "slot": reply.slot = 1_000_000
+  case "other-slot": reply.slot = request.slot + 1
+  case "request-id": reply.request_id &+= 77
+  case "status": reply.status = 999
+  case "body-length": reply.body_length = UInt32.max - 10
+  case "body-offset": reply.body_offset = 0
+  case "header-length": reply.header_length = 50_000_000
+  case "flags": reply.flags = 0xdead
+  case "head-jump":
+    // An index far beyond anything written.
+    rb_store_release_u64(&segment.responseRing.control.pointee.head, 1 << 40)
+    pause()
+    return 0
+  case "head-backwards":
+    _ = responses.push(reply)
+    responses.publish()
+    _ = responses.claimWake()
+    usleep(200_000)
+    rb_store_release_u64(&segment.responseRing.control.pointee.head, 0)
+    pause()
+    return 0
+  default: return 2
+  }
+  _ = responses.push(reply)
+  responses.publish()
+  if responses.claimWake() { responses.wakeConsumer() }
+  pause()
+  return 0
+}
+
+/// A minimal front: creates a channel, spawns an echo worker on it, and keeps both alive.
+func runFront(name: String) -> Int32 {
+  do {
+    let segment = try ChannelSegment.create(name: name, parameters: .standard)
+    let child = try ChildProcess.spawn(
+      executable: "/proc/self/exe", arguments: ["echo"], environment: ["RINGWORKER_FD": "100"],
+      inherit: [(segment.fd, 100)])
+    print("ready \(child.pid)")
+    while true { pause() }
+  } catch {
+    fputs("child: \(error)\n", stderr)
+    return 1
+  }
+}
+
+switch arguments.first {
+case "echo": exit(serveEcho())
+case "garbage": exit(writeGarbage(kind: arguments.count > 1 ? arguments[1] : ""))
+case "front": exit(runFront(name: arguments.count > 1 ? arguments[1] : "ringbroker-test"))
+default:
+  fputs("usage: ringchannel-child echo | garbage KIND | front NAME\n", stderr)
+  exit(2)
+}

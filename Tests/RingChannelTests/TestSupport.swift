@@ -1,0 +1,91 @@
+import CRingABI
+import Glibc
+import RingChannel
+import XCTest
+
+/// The directory holding the built products (the test runner lives there too).
+func productsDirectory() -> String {
+  var buffer = [CChar](repeating: 0, count: 4096)
+  let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+  let path = String(cString: buffer)
+  precondition(count > 0)
+  return String(path[..<path.lastIndex(of: "/")!])
+}
+
+let childExecutable = productsDirectory() + "/ringchannel-child"
+
+/// A request "POST /t HTTP/1.1" with one header and `body`, written into a free slot and
+/// dispatched. Returns the slot, or nil when no slot is free.
+@discardableResult
+func dispatchRequest(
+  _ front: FrontChannel, id: UInt64, body: [UInt8] = [], now: UInt64 = rb_monotonic_ns()
+) -> Int? {
+  let raw = Array("POST /t?q=1 HTTP/1.1\r\nHost: test\r\n\r\n".utf8)
+  let parts = RequestSlotWriter.Parts(
+    method: 0..<4, target: 5..<11, path: 5..<7, query: 8..<11, httpVersion: 11, flags: 0)
+  let headers = [(name: 22..<26, value: 28..<32)]
+  let needed = RequestSlotWriter.requiredBytes(
+    headerCount: 1, rawHeadLength: raw.count, bodyLength: body.count)
+  guard let (slot, memory) = front.acquireSlot(requestBytes: needed) else { return nil }
+  let written = raw.withUnsafeBytes { rawHead in
+    body.withUnsafeBytes {
+      RequestSlotWriter.write(into: memory, rawHead: rawHead, parts: parts, headers: headers, body: $0)!
+    }
+  }
+  XCTAssertTrue(
+    front.dispatch(
+      slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset,
+      flags: 0, now: now))
+  return slot
+}
+
+/// Waits (sleeping on the futex, as the front does) for the next reply or a broken channel.
+func awaitReply(_ front: FrontChannel, timeoutSeconds: Double = 20) -> FrontChannel.ReplyPoll {
+  let deadline = rb_monotonic_ns() + UInt64(timeoutSeconds * 1e9)
+  while rb_monotonic_ns() < deadline {
+    let poll = front.nextReply(now: rb_monotonic_ns())
+    if case .none = poll {
+      if let word = front.prepareToWaitForReplies() {
+        _ = rb_futex_wait(front.responseWakeWord, word, 100_000_000)
+        front.markAwake()
+      }
+      continue
+    }
+    return poll
+  }
+  return .none
+}
+
+/// A segment plus an echo worker child attached to it.
+final class EchoWorkerFixture {
+  let segment: ChannelSegment
+  let front: FrontChannel
+  let child: ChildProcess
+
+  init(spinNanoseconds: Int = 0, parameters: ChannelParameters = .standard) throws {
+    segment = try ChannelSegment.create(name: "ringbroker-test", parameters: parameters)
+    segment.header.pointee.state = UInt32(RB_STATE_RUNNING)
+    front = FrontChannel(segment: segment)
+    child = try ChildProcess.spawn(
+      executable: childExecutable, arguments: ["echo"],
+      environment: ["RINGWORKER_FD": "100", "RINGWORKER_SPIN_NS": String(spinNanoseconds)],
+      inherit: [(segment.fd, 100)])
+  }
+
+  func wake() {
+    if front.publish() { _ = rb_futex_wake(front.requestWakeWord, 1) }
+  }
+
+  /// Asks the worker to stop and returns its exit status.
+  func stop() -> Int32 {
+    front.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
+    wake()
+    return child.wait()
+  }
+}
+
+func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
+  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+  for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+  return hash
+}
