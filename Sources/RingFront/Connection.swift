@@ -1,0 +1,104 @@
+import HTTP1
+
+/// Where a connection is in its life. Only `open` reads requests.
+enum ConnectionLifecycle {
+  /// Slot unused.
+  case free
+  case open
+  /// No more requests: send what is queued, then linger.
+  case closingAfterSend
+  /// Write side shut down; read and discard until the client closes or the linger time ends.
+  case lingering
+  /// Closing: waiting for in-flight operations to come back, then the fd is closed and, once
+  /// every zero-copy notification arrived, the slot is freed.
+  case aborted
+}
+
+/// One client connection of a front loop. Slots are reused; `generation` tells a late reply for
+/// an earlier occupant apart.
+final class Connection {
+  let index: UInt32
+  var generation: UInt32 = 0
+  var fd: Int32 = -1
+  var lifecycle = ConnectionLifecycle.free
+
+  var buffer = ReceiveBuffer()
+  var reader: RequestReader
+  /// How many more bytes the request being read needs at least (a hint for buffer growth).
+  var bytesWanted = 1
+  /// A recv into `buffer` is in flight. While `handling`, only into an empty buffer (to notice a
+  /// client that leaves); pipelined bytes then wait in the kernel, which is the backpressure.
+  var receiving = false
+
+  /// A request is with the handler and its reply was not queued yet.
+  var handling = false
+  var serial: UInt32 = 0
+  var replyKeepAlive = true
+  var replyOmitsBody = false
+  var requestVersionMinor = 1
+  var requestsServed = 0
+
+  /// Replies queued or partly sent, in request order.
+  var replies: [PendingReply] = []
+  /// The sendmsg in flight, if any; one at a time keeps replies in order.
+  var sendOperation: UInt32?
+  /// Zero-copy sends whose notification is outstanding, oldest first.
+  var zeroCopyOperations: [UInt32] = []
+  /// Large replies may go out with SENDMSG_ZC (false for clients on this host).
+  var mayZeroCopy = false
+  /// The client closed its side; no linger needed after the last reply.
+  var peerClosed = false
+  /// isConnectionAlive told the handler this client is gone: it may drop the request unanswered.
+  var handlerToldGone = false
+
+  // Timers (CLOCK_MONOTONIC ns).
+  var requestStartedAt: UInt64 = 0
+  var lastActivity: UInt64 = 0
+  var lastSendProgress: UInt64 = 0
+  var lingerUntil: UInt64 = 0
+
+  var inReadyList = false
+
+  init(index: UInt32, limits: HTTPLimits) {
+    self.index = index
+    self.reader = RequestReader(limits: limits)
+  }
+
+  var ticket: ReplyTicket { ReplyTicket(connection: index, generation: generation, serial: serial) }
+
+  /// Nothing in progress: no request being read, handled or answered.
+  var isIdle: Bool {
+    lifecycle == .open && !handling && replies.isEmpty && sendOperation == nil
+      && !reader.hasPartialRequest(buffer)
+  }
+
+  /// Back to a fresh state for the next occupant of the slot.
+  func reset() {
+    generation &+= 1
+    fd = -1
+    lifecycle = .free
+    buffer.clear()
+    buffer.shrinkIfIdle()
+    reader.reset()
+    reader.releaseMemory()
+    bytesWanted = 1
+    receiving = false
+    handling = false
+    serial = 0
+    replyKeepAlive = true
+    replyOmitsBody = false
+    requestVersionMinor = 1
+    requestsServed = 0
+    replies.removeAll(keepingCapacity: true)
+    sendOperation = nil
+    zeroCopyOperations.removeAll(keepingCapacity: true)
+    mayZeroCopy = false
+    peerClosed = false
+    handlerToldGone = false
+    requestStartedAt = 0
+    lastActivity = 0
+    lastSendProgress = 0
+    lingerUntil = 0
+    inReadyList = false
+  }
+}

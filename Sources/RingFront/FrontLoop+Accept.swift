@@ -1,0 +1,68 @@
+import CURing
+import Glibc
+
+extension FrontLoop {
+  /// One multishot accept serves every new connection until it is cancelled or fails.
+  func armAccept() {
+    guard listenFd >= 0, !isDraining, !acceptArmed else { return }
+    let sqe = ring.nextSQE()
+    io_uring_prep_multishot_accept(sqe, listenFd, nil, nil, Int32(SOCK_CLOEXEC.rawValue))
+    sqe.pointee.user_data = UserData.encode(.accept, 0)
+    acceptArmed = true
+    acceptRetryAt = 0
+  }
+
+  func acceptCompleted(result: Int32, flags: UInt32) {
+    if flags & IORING_CQE_F_MORE == 0 {
+      acceptArmed = false
+      if result >= 0 {
+        armAccept()
+      } else if result != -ECANCELED && !isDraining {
+        // Out of descriptors or memory: retry a little later instead of spinning on the error.
+        acceptRetryAt = now + Self.acceptRetryDelay
+      }
+    }
+    guard result >= 0 else { return }
+    let fd = result
+    guard !isDraining, liveConnections < config.maxConnections else {
+      close(fd)
+      stats.connectionsRejected += 1
+      return
+    }
+    stats.connectionsAccepted += 1
+    // Replies go out in one sendmsg each; Nagle would only delay the rare split ones.
+    ListenSocket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
+    let connection = allocateConnection()
+    connection.fd = fd
+    connection.lifecycle = .open
+    connection.requestStartedAt = now
+    connection.lastActivity = now
+    connection.mayZeroCopy =
+      zeroCopyEnabled && (config.zeroCopyForLocalClients || !PeerLocality.isLocal(fd))
+    armReceive(connection)
+    rearmTimer(connection)
+  }
+
+  func allocateConnection() -> Connection {
+    liveConnections += 1
+    if let index = freeSlots.popLast() { return connections[Int(index)] }
+    let connection = Connection(index: UInt32(connections.count), limits: config.limits)
+    connections.append(connection)
+    return connection
+  }
+
+  /// Stops accepting: the other threads' sockets (SO_REUSEPORT) close too, so the port refuses
+  /// new connections while this loop drains.
+  func closeListener() {
+    guard listenFd >= 0 else { return }
+    if acceptArmed {
+      let sqe = ring.nextSQE()
+      io_uring_prep_cancel64(sqe, UserData.encode(.accept, 0), 0)
+      sqe.pointee.user_data = UserData.encode(.ignored, 0)
+    }
+    close(listenFd)
+    listenFd = -1
+  }
+
+  static let acceptRetryDelay: UInt64 = 100_000_000
+}

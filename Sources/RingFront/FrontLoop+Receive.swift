@@ -1,0 +1,109 @@
+import CURing
+import Glibc
+import HTTP1
+
+extension FrontLoop {
+  /// Queues a recv into the free end of the connection's buffer, growing it if the request being
+  /// read needs more room.
+  func armReceive(_ connection: Connection) {
+    guard !connection.receiving, connection.fd >= 0 else { return }
+    let wanted = max(connection.bytesWanted, 2048)
+    guard connection.buffer.reserve(atLeast: wanted, limit: receiveLimit) else {
+      // Only a request beyond every limit can fill the largest buffer.
+      replyFramingError(connection, HTTPError(status: 413, reason: "request too large"))
+      return
+    }
+    let sqe = ring.nextSQE()
+    io_uring_prep_recv(
+      sqe, connection.fd, connection.buffer.writable, connection.buffer.freeSpace, 0)
+    sqe.pointee.user_data = UserData.encode(.receive, UInt64(connection.index))
+    connection.receiving = true
+  }
+
+  func receiveCompleted(_ connection: Connection, result: Int32) {
+    connection.receiving = false
+    switch connection.lifecycle {
+    case .open:
+      if result > 0 {
+        if !connection.reader.hasPartialRequest(connection.buffer) && connection.requestsServed > 0
+        {
+          connection.requestStartedAt = now
+        }
+        connection.buffer.commit(Int(result))
+        connection.lastActivity = now
+        stats.bytesReceived &+= UInt64(result)
+        markReady(connection)
+      } else if result == -EINTR || result == -EAGAIN || result == -ENOBUFS {
+        if !connection.handling || connection.buffer.isEmpty { armReceive(connection) }
+      } else if result == 0 && connection.handling {
+        // The client closed its side while its request is with the handler. It may only have
+        // half-closed and still read, so a reply still goes out; but no further request is read,
+        // and isConnectionAlive tells the handler it may drop the request.
+        connection.peerClosed = true
+        connection.lifecycle = .closingAfterSend
+      } else if result == 0 && (!connection.replies.isEmpty || connection.sendOperation != nil) {
+        // Half-closed after pipelining: the replies already queued still go out.
+        connection.peerClosed = true
+        connection.lifecycle = .closingAfterSend
+        markReady(connection)
+      } else {
+        abort(connection)
+      }
+    case .closingAfterSend, .lingering:
+      if result > 0 {
+        connection.buffer.clear()
+        armReceive(connection)
+      } else if connection.lifecycle == .lingering || result != 0 {
+        abort(connection)
+      } else {
+        connection.peerClosed = true
+        markReady(connection)
+      }
+    case .aborted:
+      finishClosingIfPossible(connection)
+    case .free:
+      break
+    }
+  }
+
+  /// Moves the connection's request forward: parse, read the body, hand a complete request to
+  /// the handler. Pipelined requests that the handler answers at once are handled in the same
+  /// pass, so their replies leave in one sendmsg.
+  func pump(_ connection: Connection) {
+    while connection.lifecycle == .open && !connection.handling && !connection.receiving {
+      switch connection.reader.advance(&connection.buffer) {
+      case .needMore(let bytes):
+        connection.bytesWanted = bytes
+        armReceive(connection)
+        return
+      case .sendContinue:
+        queueStaticReply(connection, StaticReplies.continue100)
+      case .failed(let error):
+        replyFramingError(connection, error)
+        return
+      case .complete:
+        dispatchRequest(connection)
+      }
+    }
+  }
+
+  private func dispatchRequest(_ connection: Connection) {
+    let head = connection.reader.head
+    connection.handling = true
+    connection.serial &+= 1
+    connection.replyKeepAlive = head.keepAlive && !isDraining
+    connection.replyOmitsBody = head.isHeadMethod
+    connection.requestVersionMinor = head.versionMinor
+    stats.requests &+= 1
+    let request = connection.reader.request(in: connection.buffer)
+    handler.handle(request, ticket: connection.ticket, loop: self)
+    // The request's bytes were valid only during handle(); what follows is the next request.
+    connection.reader.finish(&connection.buffer)
+    connection.buffer.shrinkIfIdle()  // a large body is done: do not keep its buffer while idle
+    connection.bytesWanted = 1
+    connection.requestStartedAt = connection.buffer.isEmpty ? 0 : now
+    // While the handler works, a recv notices a client that goes away. Only into an empty buffer:
+    // pipelined bytes must stay put for the next pump, and they wait in the kernel meanwhile.
+    if connection.handling && connection.buffer.isEmpty { armReceive(connection) }
+  }
+}

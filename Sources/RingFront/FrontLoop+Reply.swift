@@ -1,0 +1,151 @@
+import CURing
+import Glibc
+import HTTP1
+
+extension FrontLoop {
+  // MARK: - The handler's side
+
+  /// Queues the reply to `ticket`. The front writes the status line, Date, Content-Length and
+  /// Connection; `headerBlock` ("Name: value\r\n" lines, no framing headers) and `body` are sent
+  /// straight from the handler's memory, which must stay valid until `released(token:)`.
+  /// HEAD requests, 204 and 304 get no body. A ticket whose connection is gone only releases.
+  public func reply(
+    _ ticket: ReplyTicket, status: Int, headerBlock: UnsafeRawBufferPointer,
+    body: UnsafeRawBufferPointer,
+    releaseToken: UInt64
+  ) {
+    guard let connection = handlingConnection(ticket) else {
+      pendingReleases.append(releaseToken)
+      return
+    }
+    guard (200...599).contains(status) else {
+      pendingReleases.append(releaseToken)
+      queueErrorReply(
+        connection, status: 502, body: "handler produced status \(status)\n", extraHeaders: "")
+      finishHandling(connection)
+      return
+    }
+    let bodyForbidden = status == 204 || status == 304
+    let sendsBody = !bodyForbidden && !connection.replyOmitsBody
+    let chunk = headChunks.take()
+    let frontLength = headWriter.write(
+      into: chunk, status: status, contentLength: bodyForbidden ? nil : body.count,
+      connection: connectionDirective(connection), unixSeconds: unixSeconds)
+    connection.replies.append(
+      PendingReply(
+        front: UnsafeRawPointer(chunk), frontLength: frontLength,
+        headers: headerBlock.baseAddress, headersLength: headerBlock.count, terminatorLength: 2,
+        body: sendsBody ? body.baseAddress : nil, bodyLength: sendsBody ? body.count : 0,
+        release: ReleaseItem(token: releaseToken, storage: chunk, storageIsPooled: true)))
+    finishHandling(connection)
+  }
+
+  /// Queues a reply the front writes entirely: `Content-Type: text/plain`, the given extra
+  /// header lines (e.g. "Retry-After: 1\r\n") and a short body. For 502/503/504 and the like.
+  public func replyError(
+    _ ticket: ReplyTicket, status: Int, body: String, extraHeaders: String = ""
+  ) {
+    guard let connection = handlingConnection(ticket) else { return }
+    queueErrorReply(connection, status: status, body: body, extraHeaders: extraHeaders)
+    finishHandling(connection)
+  }
+
+  /// Queues the handler's own operation (FUTEX_WAIT/WAKE, POLL_ADD on a pidfd, ...). The SQE is
+  /// zeroed before `prepare` fills it; the loop sets user_data afterwards, and the completion
+  /// comes back through `completed(token:...)`. Tokens are 56 bits.
+  public func submit(token: UInt64, _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void) {
+    let sqe = ring.nextSQE()
+    memset(sqe, 0, MemoryLayout<io_uring_sqe>.size)
+    prepare(sqe)
+    sqe.pointee.user_data = Self.userData(forHandlerToken: token)
+  }
+
+  /// The user_data the loop puts on a handler SQE: what a handler needs to cancel its own
+  /// operation (IORING_OP_ASYNC_CANCEL) by key.
+  public static func userData(forHandlerToken token: UInt64) -> UInt64 {
+    UserData.encode(.handler, token)
+  }
+
+  /// False once the client of `ticket` is gone (closed, reset, or timed out) or the reply was
+  /// already queued. After a false the handler may drop the request without replying; a reply
+  /// it sends anyway is delivered if the client only half-closed, or just released.
+  public func isConnectionAlive(_ ticket: ReplyTicket) -> Bool {
+    guard let connection = handlingConnection(ticket) else { return false }
+    guard connection.peerClosed else { return true }
+    // Closed from here on unless the handler answers before the deferred work runs.
+    connection.handlerToldGone = true
+    markReady(connection)
+    return false
+  }
+
+  // MARK: - Internals
+
+  func handlingConnection(_ ticket: ReplyTicket) -> Connection? {
+    guard Int(ticket.connection) < connections.count else { return nil }
+    let connection = connections[Int(ticket.connection)]
+    guard connection.generation == ticket.generation, connection.serial == ticket.serial,
+      connection.handling,
+      connection.lifecycle == .open || connection.lifecycle == .closingAfterSend
+    else { return nil }
+    return connection
+  }
+
+  func finishHandling(_ connection: Connection) {
+    connection.handling = false
+    connection.requestsServed += 1
+    if !connection.replyKeepAlive || isDraining { connection.lifecycle = .closingAfterSend }
+    markReady(connection)
+  }
+
+  func connectionDirective(_ connection: Connection) -> ConnectionDirective {
+    if !connection.replyKeepAlive || isDraining || connection.lifecycle != .open { return .close }
+    return connection.requestVersionMinor == 0 ? .keepAlive : .implicit
+  }
+
+  /// A malformed request: its status with a short body, `Connection: close`, then close.
+  func replyFramingError(_ connection: Connection, _ error: HTTPError) {
+    guard connection.lifecycle == .open else { return }
+    stats.framingErrors &+= 1
+    connection.replyKeepAlive = false
+    connection.replyOmitsBody = false
+    let reason = error.reason.isEmpty ? HTTPStatus.reasonPhrase(error.status) : error.reason
+    queueErrorReply(connection, status: error.status, body: reason + "\n", extraHeaders: "")
+    connection.lifecycle = .closingAfterSend
+    markReady(connection)
+  }
+
+  /// Writes a whole reply into one allocation (error paths only, so malloc is fine here).
+  func queueErrorReply(_ connection: Connection, status: Int, body: String, extraHeaders: String) {
+    var body = body
+    var extra = extraHeaders
+    let omitBody = connection.replyOmitsBody
+    let length = ReplyHeadWriter.maxLength + extra.utf8.count + 32 + body.utf8.count
+    let storage = malloc(length)!
+    var p = storage
+    p += headWriter.write(
+      into: p, status: status, contentLength: body.utf8.count,
+      connection: connectionDirective(connection),
+      unixSeconds: unixSeconds)
+    p += ReplyHeadWriter.copy("Content-Type: text/plain\r\n", to: p)
+    p += Self.copyUTF8(&extra, to: p)
+    p += ReplyHeadWriter.copy("\r\n", to: p)
+    if !omitBody { p += Self.copyUTF8(&body, to: p) }
+    connection.replies.append(
+      PendingReply(
+        front: UnsafeRawPointer(storage), frontLength: p - storage,
+        release: ReleaseItem(token: nil, storage: storage, storageIsPooled: false)))
+  }
+
+  static func copyUTF8(_ text: inout String, to destination: UnsafeMutableRawPointer) -> Int {
+    text.withUTF8 { utf8 in
+      if utf8.count > 0 { destination.copyMemory(from: utf8.baseAddress!, byteCount: utf8.count) }
+      return utf8.count
+    }
+  }
+
+  func queueStaticReply(_ connection: Connection, _ bytes: UnsafeRawBufferPointer) {
+    connection.replies.append(
+      PendingReply(front: bytes.baseAddress!, frontLength: bytes.count, release: ReleaseItem()))
+    markReady(connection)
+  }
+}

@@ -1,0 +1,78 @@
+import HTTP1
+
+extension FrontLoop {
+  /// Timeouts are checked this often; they are seconds long, so 100 ms is precise enough and
+  /// the scan of the deadline array stays negligible even with 10k connections.
+  static let timerScanInterval: UInt64 = 100_000_000
+
+  /// Recomputes the connection's earliest deadline after a state change.
+  func rearmTimer(_ connection: Connection) {
+    var deadline: UInt64 = 0
+    func consider(_ candidate: UInt64) {
+      if deadline == 0 || candidate < deadline { deadline = candidate }
+    }
+    switch connection.lifecycle {
+    case .lingering:
+      consider(connection.lingerUntil)
+    case .open, .closingAfterSend:
+      if connection.sendOperation != nil {
+        consider(connection.lastSendProgress + config.idleTimeoutNs)
+      }
+      if connection.lifecycle == .open && !connection.handling {
+        if waitsForRequest(connection) {
+          consider(connection.requestStartedAt + config.headerTimeoutNs)
+        } else if connection.replies.isEmpty && connection.sendOperation == nil {
+          consider(connection.lastActivity + config.idleTimeoutNs)
+        }
+      }
+    case .aborted, .free:
+      break
+    }
+    deadlines[Int(connection.index)] = deadline
+  }
+
+  /// A request was begun (or the client connected and owes its first one) and is incomplete.
+  private func waitsForRequest(_ connection: Connection) -> Bool {
+    connection.reader.hasPartialRequest(connection.buffer) || connection.requestsServed == 0
+  }
+
+  func scanTimers() {
+    lastTimerScan = now
+    if !acceptArmed && acceptRetryAt != 0 && now >= acceptRetryAt { armAccept() }
+    for i in 0..<connections.count {
+      let deadline = deadlines[i]
+      if deadline != 0 && deadline <= now { timerExpired(connections[i]) }
+    }
+    runDeferredWork()
+  }
+
+  private func timerExpired(_ connection: Connection) {
+    switch connection.lifecycle {
+    case .lingering:
+      abort(connection)
+    case .open, .closingAfterSend:
+      if connection.sendOperation != nil
+        && now >= connection.lastSendProgress + config.idleTimeoutNs
+      {
+        // The client stopped reading; its reply cannot leave.
+        stats.sendTimeouts &+= 1
+        abort(connection)
+      } else if connection.lifecycle == .open && !connection.handling {
+        if waitsForRequest(connection) {
+          if now >= connection.requestStartedAt + config.headerTimeoutNs {
+            stats.headerTimeouts &+= 1
+            replyFramingError(connection, HTTPError(status: 408, reason: "request timeout"))
+          }
+        } else if connection.replies.isEmpty && connection.sendOperation == nil
+          && now >= connection.lastActivity + config.idleTimeoutNs
+        {
+          stats.idleTimeouts &+= 1
+          abort(connection)
+        }
+      }
+    case .aborted, .free:
+      break
+    }
+    rearmTimer(connection)
+  }
+}

@@ -1,0 +1,200 @@
+import CRingABI
+import CURing
+import Glibc
+import HTTP1
+
+/// One front thread's event loop: accepts, reads and parses requests, hands them to its handler
+/// and sends the replies, all through one io_uring. Everything here runs on the loop's thread
+/// except `requestStop`.
+///
+/// The loop blocks only inside io_uring, for at most one tick, so timers and the handler's
+/// `poll` run even when no I/O happens.
+public final class FrontLoop {
+  public let threadIndex: Int
+  public internal(set) var stats = FrontStats()
+  /// CLOCK_MONOTONIC ns, refreshed every iteration.
+  public internal(set) var now: UInt64 = 0
+  /// A stop was requested: no new connections, replies close their connection.
+  public internal(set) var isDraining = false
+
+  let config: FrontConfig
+  let ring: IOURing
+  var handler: FrontHandler!
+
+  // Listening.
+  var listenFd: Int32
+  var acceptArmed = false
+  var acceptRetryAt: UInt64 = 0
+
+  // Connections: slots are reused, `deadlines` mirrors each slot's next timer so the timer scan
+  // walks one contiguous array.
+  var connections: [Connection] = []
+  var freeSlots: [UInt32] = []
+  var liveConnections = 0
+  let deadlines: UnsafeMutablePointer<UInt64>
+  var lastTimerScan: UInt64 = 0
+  let receiveLimit: Int
+
+  // Sending.
+  var sendOperations = SendOperationTable()
+  var headChunks = HeadChunkPool()
+  var headWriter = ReplyHeadWriter()
+  var zeroCopyEnabled: Bool
+  var unixSeconds = 0
+
+  // Work that must not run inside a handler call: connections to pump and flush, and release
+  // tokens for replies that arrived for connections already gone.
+  var ready: [UInt32] = []
+  var readyInProgress: [UInt32] = []
+  var pendingReleases: [UInt64] = []
+  var releasesInProgress: [UInt64] = []
+  var releaseScratch: [ReleaseItem] = []
+
+  // Stopping. `stopRequest` is written by other threads: 0 run, 1 drain, 2 stop now. They
+  // then write a byte into the wake pipe, whose read end always has a read queued in the ring.
+  let stopRequest: UnsafeMutablePointer<UInt32>
+  let wakePipe: (read: Int32, write: Int32)
+  let wakeBuffer: UnsafeMutablePointer<UInt64>
+  var drainDeadline: UInt64 = 0
+  var skipNextWait = false
+
+  /// Creates the ring; must run on the thread that will call `run` (SINGLE_ISSUER).
+  init(threadIndex: Int, config: FrontConfig, listenFd: Int32) throws(FrontError) {
+    self.threadIndex = threadIndex
+    self.config = config
+    self.listenFd = listenFd
+    self.ring = try IOURing(entries: config.ringEntries)
+    self.zeroCopyEnabled = config.zeroCopyThreshold > 0
+    self.receiveLimit = config.limits.maxHeadLength + config.limits.maxBodyLength + 16 * 1024
+    deadlines = .allocate(capacity: max(config.maxConnections, 1))
+    deadlines.initialize(repeating: 0, count: max(config.maxConnections, 1))
+    stopRequest = .allocate(capacity: 1)
+    stopRequest.initialize(to: 0)
+    wakeBuffer = .allocate(capacity: 1)
+    wakeBuffer.initialize(to: 0)
+    var fds: [Int32] = [-1, -1]
+    guard pipe(&fds) == 0 else { throw FrontError.system("pipe", errno: errno) }
+    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+    // Only the write end is non-blocking: a stop request must never block its caller, while a
+    // read on a non-blocking fd would complete at once with EAGAIN instead of waiting in the ring.
+    _ = fcntl(fds[1], F_SETFL, O_NONBLOCK)
+    wakePipe = (fds[0], fds[1])
+  }
+
+  deinit {
+    close(wakePipe.read)
+    close(wakePipe.write)
+    if listenFd >= 0 { close(listenFd) }
+    deadlines.deallocate()
+    stopRequest.deallocate()
+    wakeBuffer.deallocate()
+  }
+
+  // MARK: - Running
+
+  /// Serves until a stop request has drained; returns when every connection is closed.
+  func run(handler: FrontHandler) {
+    self.handler = handler
+    refreshClock()
+    armAccept()
+    armWakeup()
+    while true {
+      refreshClock()
+      if isDraining || rb_load_acquire_u32(stopRequest) != 0 {
+        observeStopRequest()
+        if drainIsComplete() { break }
+      }
+      handler.poll(loop: self, now: now)
+      runDeferredWork()
+      if now &- lastTimerScan >= Self.timerScanInterval { scanTimers() }
+      if skipNextWait {
+        skipNextWait = false
+        ring.submitWithoutWaiting()
+      } else {
+        ring.submitAndWait(timeoutNs: config.tickNs)
+      }
+      refreshClock()
+      _ = ring.drainCompletions { userData, result, flags in
+        self.complete(userData: userData, result: result, flags: flags)
+      }
+      runDeferredWork()
+    }
+    closeEverything()
+    self.handler = nil
+  }
+
+  /// Thread-safe: asks the loop to drain (or, with `immediately`, to close everything now).
+  public func requestStop(immediately: Bool = false) {
+    let wanted: UInt32 = immediately ? 2 : 1
+    if rb_load_acquire_u32(stopRequest) < wanted { rb_store_release_u32(stopRequest, wanted) }
+    var byte: UInt8 = 1
+    _ = write(wakePipe.write, &byte, 1)
+  }
+
+  /// Makes the next wait return at once: for a handler that expects work any moment (e.g. while
+  /// spinning on a worker's response ring) and must not sleep a tick.
+  public func keepPolling() { skipNextWait = true }
+
+  @inline(__always)
+  func refreshClock() {
+    now = rb_monotonic_ns()
+    unixSeconds = time(nil)
+  }
+
+  /// Routes one completion by the kind in its user_data.
+  @inline(__always)
+  func complete(userData: UInt64, result: Int32, flags: UInt32) {
+    let payload = UserData.payload(userData)
+    switch UserData.kind(userData) {
+    case .handler: handler.completed(token: payload, result: result, flags: flags, loop: self)
+    case .receive: receiveCompleted(connections[Int(payload)], result: result)
+    case .send: sendCompleted(UInt32(truncatingIfNeeded: payload), result: result, flags: flags)
+    case .accept: acceptCompleted(result: result, flags: flags)
+    case .wakeup: wakeupCompleted(result: result)
+    case .ignored, nil: break
+    }
+  }
+
+  /// Pumps and flushes connections that changed during handler calls, then hands out release
+  /// tokens that could not be released from inside `reply`.
+  func runDeferredWork() {
+    while !ready.isEmpty {
+      swap(&ready, &readyInProgress)
+      for index in readyInProgress {
+        let connection = connections[Int(index)]
+        connection.inReadyList = false
+        pump(connection)
+        flush(connection)
+        finishClosingIfPossible(connection)
+        rearmTimer(connection)
+      }
+      readyInProgress.removeAll(keepingCapacity: true)
+    }
+    while !pendingReleases.isEmpty {
+      swap(&pendingReleases, &releasesInProgress)
+      for token in releasesInProgress { handler.released(token: token) }
+      releasesInProgress.removeAll(keepingCapacity: true)
+    }
+  }
+
+  @inline(__always)
+  func markReady(_ connection: Connection) {
+    guard !connection.inReadyList else { return }
+    connection.inReadyList = true
+    ready.append(connection.index)
+  }
+
+  // MARK: - Wake-up from other threads (a pipe: Glibc's module has no eventfd)
+
+  func armWakeup() {
+    let sqe = ring.nextSQE()
+    io_uring_prep_read(sqe, wakePipe.read, wakeBuffer, 8, 0)
+    sqe.pointee.user_data = UserData.encode(.wakeup, 0)
+  }
+
+  func wakeupCompleted(result: Int32) {
+    observeStopRequest()
+    if result != -ECANCELED { armWakeup() }
+  }
+}

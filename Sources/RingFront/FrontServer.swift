@@ -1,0 +1,124 @@
+import CRingABI
+import Glibc
+
+/// Starts `threads` independent front loops on one address (one SO_REUSEPORT socket and one
+/// io_uring each), optionally pinned to CPU sets, each with its own handler.
+public final class FrontServer {
+  public let config: FrontConfig
+  public let threadCount: Int
+  /// The address actually listened on (the kernel's port when the configured one was 0).
+  public private(set) var boundAddress: ListenAddress
+
+  private let cpuSets: [[Int]]
+  private let makeHandler: (Int) -> FrontHandler
+  private var threads: [JoinableThread] = []
+  private var loops: [FrontLoop] = []
+  private var startupErrors: [FrontError] = []
+  private var stopRequested = false
+  private let lock = Lock()
+
+  /// `cpuSets[i % cpuSets.count]` is thread i's CPU set (e.g. its NUMA node's CPUs); empty:
+  /// no pinning. `makeHandler(i)` runs on thread i, so the handler's memory is first touched
+  /// on its node.
+  public init(
+    config: FrontConfig, threads: Int, cpuSets: [[Int]] = [],
+    makeHandler: @escaping (Int) -> FrontHandler
+  ) {
+    self.config = config
+    self.threadCount = max(threads, 1)
+    self.cpuSets = cpuSets.filter { !$0.isEmpty }
+    self.makeHandler = makeHandler
+    self.boundAddress = config.listen
+  }
+
+  /// Binds the sockets and starts the loops; returns once every loop is ready to accept.
+  /// Throws a one-line error (e.g. "address already in use: 127.0.0.1:8080").
+  public func start() throws(FrontError) {
+    var resolved = try ListenSocket.resolve(config.listen)
+    if config.listen.port != 0 {
+      try ListenSocket.ensureAvailable(resolved, address: config.listen)
+    }
+    var fds: [Int32] = []
+    do {
+      let first = try ListenSocket.open(
+        resolved, address: config.listen, backlog: config.listenBacklog)
+      fds.append(first)
+      let port = ListenSocket.boundPort(first)
+      resolved.setPort(port)
+      boundAddress = ListenAddress(host: config.listen.host, port: port)
+      while fds.count < threadCount {
+        fds.append(
+          try ListenSocket.open(resolved, address: boundAddress, backlog: config.listenBacklog))
+      }
+    } catch {
+      for fd in fds { close(fd) }
+      throw error
+    }
+
+    let latch = StartupLatch(count: threadCount)
+    for (index, fd) in fds.enumerated() {
+      let cpus = cpuSets.isEmpty ? [] : cpuSets[index % cpuSets.count]
+      do {
+        threads.append(
+          try JoinableThread(name: "front-\(index)") { [self] in
+            self.runLoop(index: index, listenFd: fd, cpus: cpus, latch: latch)
+          })
+      } catch {
+        close(fd)
+        lock.locked { startupErrors.append(error) }
+        latch.countDown()
+      }
+    }
+    latch.wait()
+    let failure = lock.locked { startupErrors.first }
+    if let failure {
+      stop(immediately: true)
+      wait()
+      throw failure
+    }
+  }
+
+  /// Thread-safe: every loop stops accepting and drains (or closes at once).
+  public func stop(immediately: Bool = false) {
+    let current = lock.locked { () -> [FrontLoop] in
+      stopRequested = true
+      return loops
+    }
+    for loop in current { loop.requestStop(immediately: immediately) }
+  }
+
+  /// Returns when every loop has finished.
+  public func wait() {
+    for thread in threads { thread.join() }
+  }
+
+  private func runLoop(index: Int, listenFd: Int32, cpus: [Int], latch: StartupLatch) {
+    if !cpus.isEmpty {
+      let rc = cpus.map { Int32($0) }.withUnsafeBufferPointer {
+        rb_pin_current_thread($0.baseAddress, Int32($0.count))
+      }
+      if rc != 0 {
+        fputs(
+          "ringbroker: cannot pin front-\(index) to CPUs \(cpus): \(String(cString: strerror(-rc)))\n",
+          stderr)
+      }
+    }
+    let loop: FrontLoop
+    do {
+      loop = try FrontLoop(threadIndex: index, config: config, listenFd: listenFd)
+    } catch {
+      close(listenFd)
+      lock.locked { startupErrors.append(error) }
+      latch.countDown()
+      return
+    }
+    let handler = makeHandler(index)
+    let stopAlready = lock.locked { () -> Bool in
+      loops.append(loop)
+      return stopRequested
+    }
+    if stopAlready { loop.requestStop(immediately: true) }
+    latch.countDown()
+    loop.run(handler: handler)
+  }
+}

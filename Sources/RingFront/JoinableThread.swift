@@ -1,0 +1,83 @@
+import Glibc
+
+/// A plain pthread running a closure, joinable. The front threads are long-lived loops; they
+/// need neither Foundation's Thread nor any executor.
+final class JoinableThread {
+  private final class Body {
+    let name: String
+    let run: () -> Void
+    init(name: String, run: @escaping () -> Void) {
+      self.name = name
+      self.run = run
+    }
+  }
+
+  private var thread = pthread_t()
+  private var joined = false
+
+  init(name: String, _ run: @escaping () -> Void) throws(FrontError) {
+    let body = Unmanaged.passRetained(Body(name: name, run: run)).toOpaque()
+    let rc = pthread_create(
+      &thread, nil,
+      { argument in
+        let body = Unmanaged<Body>.fromOpaque(argument!).takeRetainedValue()
+        body.run()
+        return nil
+      }, body)
+    if rc != 0 {
+      Unmanaged<Body>.fromOpaque(body).release()
+      throw FrontError.system("cannot start thread \(name)", errno: rc)
+    }
+  }
+
+  func join() {
+    guard !joined else { return }
+    joined = true
+    pthread_join(thread, nil)
+  }
+}
+
+/// Counts down once per front thread; the starter waits until every thread reported.
+final class StartupLatch {
+  private var mutex = pthread_mutex_t()
+  private var condition = pthread_cond_t()
+  private var remaining: Int
+
+  init(count: Int) {
+    remaining = count
+    pthread_mutex_init(&mutex, nil)
+    pthread_cond_init(&condition, nil)
+  }
+
+  deinit {
+    pthread_cond_destroy(&condition)
+    pthread_mutex_destroy(&mutex)
+  }
+
+  func countDown() {
+    pthread_mutex_lock(&mutex)
+    remaining -= 1
+    pthread_cond_broadcast(&condition)
+    pthread_mutex_unlock(&mutex)
+  }
+
+  func wait() {
+    pthread_mutex_lock(&mutex)
+    while remaining > 0 { pthread_cond_wait(&condition, &mutex) }
+    pthread_mutex_unlock(&mutex)
+  }
+}
+
+/// A pthread mutex around a closure, for the little state front threads share at start and stop.
+final class Lock {
+  private var mutex = pthread_mutex_t()
+
+  init() { pthread_mutex_init(&mutex, nil) }
+  deinit { pthread_mutex_destroy(&mutex) }
+
+  func locked<T>(_ body: () throws -> T) rethrows -> T {
+    pthread_mutex_lock(&mutex)
+    defer { pthread_mutex_unlock(&mutex) }
+    return try body()
+  }
+}

@@ -1,0 +1,40 @@
+import RingFront
+
+/// What the command line asked for, independent of how it was parsed: `runBroker` takes this.
+struct BrokerOptions {
+  var listen = ListenAddress(host: "127.0.0.1", port: 8080)
+  /// Front threads; nil means one per NUMA node.
+  var threads: Int?
+  /// Answer every request in the front (no workers): the baseline for the worker hop.
+  var inline = false
+  var headerTimeoutSeconds = 10.0
+  var idleTimeoutSeconds = 60.0
+  var drainTimeoutSeconds = 10.0
+  var maxBodyBytes = 1 << 20
+  var maxConnections = 10_000
+  /// Benchmarks only: the inline reply body size instead of "hello world\n".
+  var inlineBodyBytes: Int?
+  var zeroCopyThreshold = FrontConfig.defaultZeroCopyThreshold
+  var zeroCopyForLocalClients = false
+  /// The Lua app (worker mode), or a custom worker command line.
+  var app: String?
+  var workerCommand: String?
+  /// Workers to keep alive; nil means one per CPU.
+  var workerCount: Int?
+  var queueTimeoutSeconds = 5.0
+
+  func frontConfig() -> FrontConfig {
+    var config = FrontConfig(
+      listen: listen,
+      headerTimeoutNs: Self.nanoseconds(headerTimeoutSeconds),
+      idleTimeoutNs: Self.nanoseconds(idleTimeoutSeconds),
+      drainTimeoutNs: Self.nanoseconds(drainTimeoutSeconds),
+      maxConnections: maxConnections,
+      zeroCopyThreshold: zeroCopyThreshold,
+      zeroCopyForLocalClients: zeroCopyForLocalClients)
+    config.limits.maxBodyLength = maxBodyBytes
+    return config
+  }
+
+  private static func nanoseconds(_ seconds: Double) -> UInt64 { UInt64(seconds * 1_000_000_000) }
+}

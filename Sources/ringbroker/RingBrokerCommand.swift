@@ -1,0 +1,160 @@
+import ArgumentParser
+import Glibc
+import RingFront
+
+/// The command line. Parsing and validation only; `runBroker` does the work.
+struct RingBrokerCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "ringbroker",
+    abstract:
+      "HTTP/1.1 request broker: an io_uring front hands requests to worker processes through shared memory."
+  )
+
+  @Option(
+    help: ArgumentHelp(
+      "Address to listen on (IPv6 in brackets; port 0 picks a free port).", valueName: "host:port"))
+  var listen = "127.0.0.1:8080"
+
+  @Option(
+    help: ArgumentHelp(
+      "Front threads, each with its own io_uring and SO_REUSEPORT socket (default: one per NUMA node).",
+      valueName: "n"))
+  var threads: Int?
+
+  @Argument(
+    help: ArgumentHelp(
+      "The Lua app each worker runs (ringworker-lua APP), unless --worker is given.",
+      valueName: "app.lua"))
+  var app: String?
+
+  @Option(
+    help: ArgumentHelp("Worker processes to keep alive (default: one per CPU).", valueName: "n"))
+  var workers: Int?
+
+  @Option(
+    help: ArgumentHelp(
+      "Command line of a custom worker binary (linked with libringworker), run by /bin/sh; replaces the Lua worker.",
+      valueName: "command"))
+  var worker: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a request may wait in the front for a free worker before it gets 503.",
+      valueName: "seconds"))
+  var queueTimeout = 5.0
+
+  @Flag(
+    help:
+      "Answer every request in the front with 200 \"hello world\" (no workers): the baseline for benchmarks."
+  )
+  var inline = false
+
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a client has to send a complete request head and body before it gets 408.",
+      valueName: "seconds"))
+  var headerTimeout = 10.0
+
+  @Option(
+    help: ArgumentHelp("Seconds an idle keep-alive connection stays open.", valueName: "seconds"))
+  var idleTimeout = 60.0
+
+  @Option(
+    help: ArgumentHelp("Largest request body in bytes; larger ones get 413.", valueName: "bytes"))
+  var maxBody = 1 << 20
+
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a stop (SIGTERM/SIGINT) waits for in-flight requests before closing everything.",
+      valueName: "seconds"))
+  var drainTimeout = 10.0
+
+  @Option(
+    help: ArgumentHelp(
+      "Open connections per front thread; more are closed at once.", valueName: "n"))
+  var maxConnections = 10_000
+
+  @Option(
+    help: ArgumentHelp(
+      "Replies with at least this many body bytes are sent with SENDMSG_ZC (0: never).",
+      valueName: "bytes"))
+  var zeroCopyThreshold = FrontConfig.defaultZeroCopyThreshold
+
+  @Flag(
+    help: ArgumentHelp(
+      "Use SENDMSG_ZC for clients on this host too (benchmarks: it only costs there).",
+      visibility: .hidden))
+  var zeroCopyLocalClients = false
+
+  @Option(
+    help: ArgumentHelp(
+      "With --inline: reply with a body of this many bytes instead of \"hello world\" (benchmarks).",
+      valueName: "bytes"))
+  var inlineBodySize: Int?
+
+  func validate() throws {
+    if !inline {
+      guard app != nil || worker != nil else {
+        throw ValidationError("no app: give APP.lua, or --worker COMMAND, or --inline")
+      }
+      guard app == nil || worker == nil else {
+        throw ValidationError("give either APP.lua or --worker, not both")
+      }
+      if let app, access(app, R_OK) != 0 { throw ValidationError("cannot read app '\(app)'") }
+    }
+    if let workers, !(0...4096).contains(workers) {
+      throw ValidationError("--workers must be between 0 and 4096")
+    }
+    guard queueTimeout > 0, queueTimeout <= 3600 else {
+      throw ValidationError("--queue-timeout must be between 0 and 3600 seconds")
+    }
+    guard ListenAddress(parsing: listen) != nil else {
+      throw ValidationError("--listen expects HOST:PORT, got '\(listen)'")
+    }
+    if let threads, !(1...256).contains(threads) {
+      throw ValidationError("--threads must be between 1 and 256")
+    }
+    for (name, value) in [
+      ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
+      ("--drain-timeout", drainTimeout),
+    ] {
+      guard value > 0, value <= 86_400 else {
+        throw ValidationError("\(name) must be between 0 and 86400 seconds")
+      }
+    }
+    guard maxBody >= 0, maxBody <= 1 << 30 else {
+      throw ValidationError("--max-body must be between 0 and 1073741824")
+    }
+    guard maxConnections >= 1, maxConnections <= 1_000_000 else {
+      throw ValidationError("--max-connections must be between 1 and 1000000")
+    }
+    guard zeroCopyThreshold >= 0 else {
+      throw ValidationError("--zero-copy-threshold must not be negative")
+    }
+    if let size = inlineBodySize {
+      guard inline else { throw ValidationError("--inline-body-size needs --inline") }
+      guard size >= 0, size <= 1 << 30 else {
+        throw ValidationError("--inline-body-size must be between 0 and 1073741824")
+      }
+    }
+  }
+
+  var options: BrokerOptions {
+    BrokerOptions(
+      listen: ListenAddress(parsing: listen)!,
+      threads: threads,
+      inline: inline,
+      headerTimeoutSeconds: headerTimeout,
+      idleTimeoutSeconds: idleTimeout,
+      drainTimeoutSeconds: drainTimeout,
+      maxBodyBytes: maxBody,
+      maxConnections: maxConnections,
+      inlineBodyBytes: inlineBodySize,
+      zeroCopyThreshold: zeroCopyThreshold,
+      zeroCopyForLocalClients: zeroCopyLocalClients,
+      app: app,
+      workerCommand: worker,
+      workerCount: workers,
+      queueTimeoutSeconds: queueTimeout)
+  }
+}

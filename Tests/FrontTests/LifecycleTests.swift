@@ -1,0 +1,112 @@
+import XCTest
+
+/// Start-up errors, the ready line, and graceful stop.
+final class LifecycleTests: XCTestCase {
+  func testReadyLineNamesAddressAndMode() throws {
+    let port = try FreePort.find()
+    let broker = try BrokerProcess(["--inline", "--listen", "127.0.0.1:\(port)"])
+    defer { _ = broker.stop() }
+    XCTAssertTrue(
+      broker.stderr.contains("ringbroker listening on 127.0.0.1:\(port) (inline)"), broker.stderr)
+    XCTAssertEqual(broker.port, port)
+  }
+
+  func testSigtermExitsZeroAndClosesIdleConnections() throws {
+    let broker = try BrokerProcess(["--inline"])
+    let client = try RawHTTPClient(port: broker.port)
+    try client.send(Requests.get())
+    XCTAssertEqual(try client.readResponse().status, 200)
+    XCTAssertEqual(broker.stop(signal: SIGTERM), 0)
+    XCTAssertTrue(client.waitForClose())
+  }
+
+  func testSigintExitsZero() throws {
+    let broker = try BrokerProcess(["--inline", "--threads", "2"])
+    XCTAssertEqual(broker.stop(signal: SIGINT), 0)
+  }
+
+  func testDrainFinishesRequestInProgress() throws {
+    let broker = try BrokerProcess(["--inline", "--drain-timeout", "30"])
+    let client = try RawHTTPClient(port: broker.port)
+    try client.send("POST /slow HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nab")
+    // Make sure the broker has read the partial request before it is told to stop.
+    usleep(300_000)
+    kill(broker.pid, SIGTERM)
+    // Stopped accepting, but the request in progress is still served, then closed.
+    usleep(300_000)
+    XCTAssertThrowsError(
+      try RawHTTPClient(port: broker.port, timeout: 5), "listening socket must be closed")
+    try client.send("cde")
+    let response = try client.readResponse()
+    XCTAssertEqual(response.status, 200)
+    XCTAssertTrue(response.closesConnection)
+    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(broker.waitForExit(timeout: 30), 0)
+  }
+
+  func testDrainDeadlineEndsStuckClient() throws {
+    let broker = try BrokerProcess(["--inline", "--drain-timeout", "1", "--header-timeout", "600"])
+    let client = try RawHTTPClient(port: broker.port)
+    try client.send("POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n\r\nab")
+    usleep(300_000)
+    XCTAssertEqual(broker.stop(signal: SIGTERM, timeout: 30), 0)
+    XCTAssertTrue(client.waitForClose())
+  }
+
+  func testPortInUseIsOneLineErrorAndExit1() throws {
+    let port = try FreePort.find()
+    let holder = try FreePort.occupy(port)
+    defer { close(holder) }
+    let (status, stderr) = try BrokerProcess.runToExit([
+      "--inline", "--listen", "127.0.0.1:\(port)",
+    ])
+    XCTAssertEqual(status, 1)
+    let lines = stderr.split(separator: "\n")
+    XCTAssertEqual(lines.count, 1, stderr)
+    XCTAssertTrue(stderr.contains("127.0.0.1:\(port)"), stderr)
+    XCTAssertTrue(stderr.contains("in use"), stderr)
+  }
+
+  func testSecondBrokerOnSamePortFails() throws {
+    // SO_REUSEPORT must not let a second broker share the port silently.
+    let first = try BrokerProcess(["--inline"])
+    defer { XCTAssertEqual(first.stop(), 0) }
+    let (status, stderr) = try BrokerProcess.runToExit([
+      "--inline", "--listen", "127.0.0.1:\(first.port)",
+    ])
+    XCTAssertEqual(status, 1)
+    XCTAssertTrue(stderr.contains("in use"), stderr)
+  }
+
+  func testBadFlagsAreOneLineErrors() throws {
+    for arguments in [
+      ["--inline", "--threads", "abc"], ["--inline", "--bogus"],
+      ["--inline", "--listen", "nonsense"],
+      ["--inline", "--header-timeout", "-1"],
+    ] {
+      let (status, stderr) = try BrokerProcess.runToExit(arguments)
+      XCTAssertNotEqual(status, 0, "\(arguments)")
+      XCTAssertEqual(stderr.split(separator: "\n").count, 1, "\(arguments): \(stderr)")
+      XCTAssertTrue(stderr.hasPrefix("ringbroker: "), stderr)
+    }
+  }
+
+  func testHelpDocumentsEveryFlag() throws {
+    let (status, _) = try BrokerProcess.runToExit(["--help"])
+    XCTAssertEqual(status, 0)
+    let process = Process()
+    process.executableURL = try BrokerProcess.productURL("ringbroker")
+    process.arguments = ["--help"]
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    try process.run()
+    let help = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    process.waitUntilExit()
+    for flag in [
+      "--listen", "--threads", "--inline", "--header-timeout", "--idle-timeout", "--max-body",
+      "--drain-timeout",
+    ] {
+      XCTAssertTrue(help.contains(flag), "help lacks \(flag):\n\(help)")
+    }
+  }
+}

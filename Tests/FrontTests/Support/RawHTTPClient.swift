@@ -1,0 +1,182 @@
+import Glibc
+
+/// A blocking loopback HTTP/1.1 client that writes exactly the bytes a test gives it and parses
+/// replies itself, so tests can send malformed, pipelined or half-finished requests.
+final class RawHTTPClient {
+  private(set) var fd: Int32
+  private var pending: [UInt8] = []
+  private var timeoutSeconds: Double
+
+  init(port: UInt16, timeout: Double = 30) throws {
+    fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+    guard fd >= 0 else { throw TestError("socket failed: errno \(errno)") }
+    timeoutSeconds = timeout
+    var address = LoopbackAddress.make(port: port)
+    let rc = withUnsafePointer(to: &address) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+      }
+    }
+    guard rc == 0 else {
+      let code = errno
+      close(fd)
+      throw TestError("connect to 127.0.0.1:\(port) failed: errno \(code)")
+    }
+    setReceiveTimeout(timeout)
+  }
+
+  deinit { closeConnection() }
+
+  /// Closes the socket now (the client vanishes).
+  func closeConnection() {
+    if fd >= 0 { close(fd) }
+    fd = -1
+  }
+
+  func setReceiveTimeout(_ seconds: Double) {
+    timeoutSeconds = seconds
+    var tv = timeval(
+      tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+  }
+
+  func send(_ text: String) throws { try send(Array(text.utf8)) }
+
+  func send(_ bytes: [UInt8]) throws {
+    var offset = 0
+    while offset < bytes.count {
+      let n = bytes[offset...].withUnsafeBytes {
+        Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+      }
+      if n < 0 {
+        if errno == EINTR { continue }
+        throw TestError("send failed: errno \(errno)")
+      }
+      offset += n
+    }
+  }
+
+  /// Shuts down the sending side (the client is done sending).
+  func finishSending() { shutdown(fd, Int32(SHUT_WR)) }
+
+  /// Reads one response. `forHEAD`: the reply carries no body whatever its Content-Length says.
+  func readResponse(forHEAD: Bool = false) throws -> HTTPResponse {
+    let headEnd = try readUntilHeadEnd()
+    let headText = String(decoding: pending[0..<headEnd], as: UTF8.self)
+    pending.removeFirst(headEnd + 4)
+    var lines = headText.split(separator: "\r\n", omittingEmptySubsequences: false).map(String.init)
+    let statusLine = lines.removeFirst()
+    let parts = statusLine.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
+    guard parts.count >= 2, let status = Int(parts[1]) else {
+      throw TestError("bad status line: \(statusLine)")
+    }
+    var response = HTTPResponse(
+      version: String(parts[0]), status: status, reason: parts.count > 2 ? String(parts[2]) : "",
+      headers: [], body: [])
+    for line in lines {
+      guard let colon = line.firstIndex(of: ":") else {
+        throw TestError("bad header line: \(line)")
+      }
+      response.headers.append(
+        (String(line[..<colon]), String(line[line.index(after: colon)...]).trimmedOfSpaces()))
+    }
+    let bodyless = forHEAD || status < 200 || status == 204 || status == 304
+    if bodyless { return response }
+    if let lengthText = response.header("Content-Length") {
+      guard let length = Int(lengthText) else {
+        throw TestError("bad Content-Length \(lengthText)")
+      }
+      try fill(length)
+      response.body = Array(pending[0..<length])
+      pending.removeFirst(length)
+    } else {
+      response.body = try readToEnd()
+    }
+    return response
+  }
+
+  /// True when the server closes the connection (EOF or reset) within the receive timeout; any
+  /// bytes still arriving first are skipped.
+  func waitForClose() -> Bool {
+    var scratch = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = recv(fd, &scratch, scratch.count, 0)
+      if n == 0 { return true }
+      if n < 0 {
+        if errno == EINTR { continue }
+        return errno == ECONNRESET
+      }
+    }
+  }
+
+  /// True when nothing arrives and the connection stays open for `seconds`.
+  func staysSilent(for seconds: Double) -> Bool {
+    let saved = timeoutSeconds
+    defer { setReceiveTimeout(saved) }
+    setReceiveTimeout(seconds)
+    var byte: UInt8 = 0
+    let n = recv(fd, &byte, 1, Int32(MSG_PEEK))
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)
+  }
+
+  /// Bytes received but not consumed by a response (e.g. after a 100 Continue).
+  var bufferedBytes: Int { pending.count }
+
+  private func readUntilHeadEnd() throws -> Int {
+    var searchFrom = 0
+    while true {
+      if pending.count >= 4 {
+        for i in searchFrom...(pending.count - 4)
+        where pending[i] == 13 && pending[i + 1] == 10 && pending[i + 2] == 13
+          && pending[i + 3] == 10
+        {
+          return i
+        }
+        searchFrom = pending.count - 3
+      }
+      guard try receiveMore() else {
+        throw TestError("connection closed before a complete response head")
+      }
+    }
+  }
+
+  private func fill(_ count: Int) throws {
+    while pending.count < count {
+      guard try receiveMore() else { throw TestError("connection closed inside a response body") }
+    }
+  }
+
+  private func readToEnd() throws -> [UInt8] {
+    while try receiveMore() {}
+    defer { pending.removeAll() }
+    return pending
+  }
+
+  /// False on EOF; throws on timeout or error.
+  private func receiveMore() throws -> Bool {
+    var chunk = [UInt8](repeating: 0, count: 65536)
+    while true {
+      let n = recv(fd, &chunk, chunk.count, 0)
+      if n > 0 {
+        pending.append(contentsOf: chunk[0..<n])
+        return true
+      }
+      if n == 0 { return false }
+      if errno == EINTR { continue }
+      if errno == ECONNRESET { return false }
+      if errno == EAGAIN || errno == EWOULDBLOCK {
+        throw TestError("no reply within \(timeoutSeconds) s")
+      }
+      throw TestError("recv failed: errno \(errno)")
+    }
+  }
+}
+
+extension String {
+  fileprivate func trimmedOfSpaces() -> String {
+    var s = Substring(self)
+    while let c = s.first, c == " " || c == "\t" { s.removeFirst() }
+    while let c = s.last, c == " " || c == "\t" { s.removeLast() }
+    return String(s)
+  }
+}
