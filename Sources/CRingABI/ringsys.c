@@ -58,6 +58,15 @@ int rb_pin_current_thread(const int *cpus, int count) {
   return sched_setaffinity(0, sizeof(set), &set) == 0 ? 0 : -errno;
 }
 
+int rb_pin_process(pid_t pid, const int *cpus, int count) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int i = 0; i < count; i++) {
+    if (cpus[i] >= 0 && cpus[i] < CPU_SETSIZE) CPU_SET(cpus[i], &set);
+  }
+  return sched_setaffinity(pid, sizeof(set), &set) == 0 ? 0 : -errno;
+}
+
 int rb_allowed_cpus(int *cpus, int max) {
   cpu_set_t set;
   if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;

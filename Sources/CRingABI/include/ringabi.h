@@ -173,6 +173,24 @@ typedef struct rb_header {
   rb_span value;
 } rb_header;
 
+/* One per broker: a small memfd named "ringbroker-info" that says who the broker is, so that
+   ringstat can list brokers from /proc/PID/fd without any file on disk. Written by the broker;
+   `channel_count` and `updated_ns` change while it runs. */
+#define RB_INFO_MAGIC 0x4F464E494B5242ULL /* "RBKINFO" */
+typedef struct rb_broker_info {
+  uint64_t magic;
+  uint32_t abi_version;
+  uint32_t broker_pid;
+  char name[64];           /* --name, default "ringbroker" */
+  char listen[64];         /* "127.0.0.1:8080" */
+  char control_socket[108];/* path of the control socket, "" when none */
+  uint32_t channel_count;  /* worker channels currently open */
+  uint32_t worker_target;  /* --workers */
+  uint64_t started_unix_ns;/* CLOCK_REALTIME at start */
+  uint64_t started_ns;     /* CLOCK_MONOTONIC at start */
+  uint64_t updated_ns;     /* CLOCK_MONOTONIC of the last change */
+} rb_broker_info;
+
 /* Layout checks: a mismatch here is a compile error, not a silent ABI break. */
 _Static_assert(sizeof(rb_request_descriptor) == 32, "request descriptors are 32 bytes");
 _Static_assert(sizeof(rb_response_descriptor) == 32, "response descriptors are 32 bytes");

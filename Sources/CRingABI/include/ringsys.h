@@ -44,6 +44,8 @@ int rb_pidfd_send_signal(int pidfd, int sig);
 int rb_pin_current_thread(const int *cpus, int count);
 /* CPUs the calling thread may run on, written to cpus (at most max); returns how many. */
 int rb_allowed_cpus(int *cpus, int max);
+/* Pin process `pid` (all its future threads start from this mask) to the given CPUs. */
+int rb_pin_process(pid_t pid, const int *cpus, int count);
 /* Number of CPUs the calling thread may run on. */
 int rb_allowed_cpu_count(void);
 

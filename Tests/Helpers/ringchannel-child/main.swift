@@ -5,6 +5,9 @@
 //   ringchannel-child garbage KIND    take one request, then write an invalid reply of KIND
 //   ringchannel-child front NAME      create a channel named NAME, spawn an echo worker on it,
 //                                     print "ready <worker pid>", serve until killed
+//   ringchannel-child http            a worker for broker tests: /sleep/MS answers after MS ms,
+//                                     /exit exits at once (status 3), /pid answers its pid,
+//                                     anything else "ok <path>"
 import CRingABI
 import Glibc
 import RingChannel
@@ -111,7 +114,31 @@ func runFront(name: String) -> Int32 {
   }
 }
 
+func serveHTTP() -> Int32 {
+  let worker: Worker
+  do { worker = try Worker.fromEnvironment() } catch {
+    fputs("child: \(error)\n", stderr)
+    return 1
+  }
+  while true {
+    guard case .request(let request) = worker.next() else { return 0 }
+    let path = String(decoding: request.path, as: UTF8.self)
+    if path.hasPrefix("/sleep/"), let ms = UInt32(path.dropFirst(7)) { usleep(ms * 1000) }
+    if path == "/exit" { exit(3) }
+    let text = path == "/pid" ? "\(getpid())" : "ok \(path)"
+    var bytes = Array(text.utf8)
+    do {
+      try bytes.withUnsafeMutableBytes {
+        try request.reply.send(status: 200, contentType: "text/plain", body: UnsafeRawBufferPointer($0))
+      }
+    } catch {
+      fputs("child: \(error)\n", stderr)
+    }
+  }
+}
+
 switch arguments.first {
+case "http": exit(serveHTTP())
 case "echo": exit(serveEcho())
 case "garbage": exit(writeGarbage(kind: arguments.count > 1 ? arguments[1] : ""))
 case "front": exit(runFront(name: arguments.count > 1 ? arguments[1] : "ringbroker-test"))

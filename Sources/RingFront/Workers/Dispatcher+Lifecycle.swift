@@ -1,0 +1,152 @@
+import CRingABI
+import CURing
+import Glibc
+import RingChannel
+
+extension Dispatcher {
+  /// A worker that lived shorter than this counts as crashing at start-up.
+  static let fastExitWindowNs: UInt64 = 10_000_000_000
+  static let maxBackoffNs: UInt64 = 10_000_000_000
+
+  /// Creates a fresh channel and process for `worker`, and watches its pidfd in the ring.
+  func launch(_ worker: WorkerHandle, loop: FrontLoop) {
+    worker.generation &+= 1
+    worker.respawnAt = nil
+    do {
+      let launched = try launcher.launch(
+        worker: worker.id, placement: worker.placement, generation: worker.generation, restarts: worker.restarts)
+      worker.channel = FrontChannel(segment: launched.segment)
+      worker.process = launched.process
+      worker.slots = Array(repeating: nil, count: launched.segment.slotCount)
+      worker.outstandingSends = 0
+      worker.futexArmed = false
+      worker.sleepFlagSet = false
+      worker.startedAt = loop.now
+      let pidfd = launched.process.pidfd
+      loop.submit(token: HandlerToken(.workerExit, worker: worker.id, generation: worker.generation).raw) { sqe in
+        io_uring_prep_poll_add(sqe, pidfd, UInt32(POLLIN))
+      }
+    } catch {
+      log("cannot start worker \(worker.id): \(error)")
+      scheduleRespawn(worker, now: loop.now, fast: true)
+    }
+  }
+
+  /// The worker's process ended: reap it, fail the requests it had taken (502), hand the ones
+  /// it never took to other workers, keep its channel until replies sent from it have left,
+  /// and start a successor, with backoff when it keeps dying young.
+  func workerExited(_ worker: WorkerHandle, loop: FrontLoop) {
+    guard let process = worker.process, let channel = worker.channel else { return }
+    var status: Int32 = 0
+    _ = waitpid(process.pid, &status, WNOHANG)
+    close(process.pidfd)
+    worker.process = nil
+    worker.channel = nil
+    rb_store_release_u32(&channel.header.pointee.state, UInt32(RB_STATE_DEAD))
+    var failed = 0
+    var moved = 0
+    for orphan in channel.orphanedRequests() {
+      guard let entry = worker.slots[orphan.slot] else {
+        channel.releaseSlot(orphan.slot)
+        continue
+      }
+      worker.slots[orphan.slot] = nil
+      if !orphan.takenByWorker && redispatch(entry, from: channel, slot: orphan.slot, now: loop.now) {
+        moved += 1
+      } else {
+        failed += 1
+        loop.replyError(entry.ticket, status: 502, body: "the worker handling this request exited\n")
+      }
+      channel.releaseSlot(orphan.slot)
+    }
+    if worker.outstandingSends > 0 {
+      worker.retired.append(
+        WorkerHandle.RetiredChannel(channel: channel, generation: worker.generation, outstandingSends: worker.outstandingSends))
+    }
+    worker.outstandingSends = 0
+    let lived = loop.now &- worker.startedAt
+    log(
+      "worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) after \(lived / 1_000_000) ms; "
+        + "\(failed) request(s) failed, \(moved) moved to other workers")
+    if loop.isDraining { return }
+    worker.restarts += 1
+    scheduleRespawn(worker, now: loop.now, fast: lived < Self.fastExitWindowNs)
+  }
+
+  /// Copies a request the dead worker never took into another worker's slot, as is: every
+  /// offset in it is relative to the slot start.
+  private func redispatch(_ entry: WorkerHandle.SlotTicket, from channel: FrontChannel, slot: Int, now: UInt64) -> Bool {
+    for target in workers.sorted(by: { $0.inFlight < $1.inFlight })
+    where target.isServing && target.inFlight < config.maxDepthPerWorker {
+      guard let destination = target.channel,
+        let (newSlot, memory) = destination.acquireSlot(requestBytes: entry.replyOffset)
+      else { continue }
+      let source = channel.requestBytes(slot: slot, length: entry.length)
+      memory.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: source.count)
+      let id = nextRequestID
+      nextRequestID &+= 1
+      guard
+        destination.dispatch(
+          slot: newSlot, length: entry.length, requestID: id, replyOffset: entry.replyOffset, flags: 0, now: now)
+      else { continue }
+      target.slots[newSlot] = entry
+      if !unpublished.contains(target.id) { unpublished.append(target.id) }
+      return true
+    }
+    return false
+  }
+
+  func scheduleRespawn(_ worker: WorkerHandle, now: UInt64, fast: Bool) {
+    worker.consecutiveFastExits = fast ? worker.consecutiveFastExits + 1 : 0
+    // First exit: respawn at once. A crash loop: 100 ms, 200 ms, ... up to 10 s, so that it
+    // never spins a CPU.
+    let delay: UInt64 =
+      worker.consecutiveFastExits <= 1
+      ? 0 : min(100_000_000 << UInt64(min(worker.consecutiveFastExits - 2, 20)), Self.maxBackoffNs)
+    if delay > 0 { log("worker \(worker.id) keeps exiting; next start in \(delay / 1_000_000) ms") }
+    worker.respawnAt = now + delay
+  }
+
+  func superviseWorkers(loop: FrontLoop, now: UInt64) {
+    guard !loop.isDraining else { return }
+    for worker in workers {
+      if let due = worker.respawnAt, due <= now { launch(worker, loop: loop) }
+    }
+  }
+
+  /// After the loop stopped: asks each worker to finish and exit, waits up to `timeoutNs`,
+  /// then kills what is left.
+  public func stopWorkers(timeoutNs: UInt64) {
+    for worker in workers {
+      guard let channel = worker.channel else { continue }
+      rb_store_release_u32(&channel.header.pointee.state, UInt32(RB_STATE_DRAINING))
+      channel.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
+      if channel.publish() { _ = rb_futex_wake(channel.requestWakeWord, 1) }
+    }
+    let deadline = rb_monotonic_ns() + timeoutNs
+    for worker in workers {
+      guard let process = worker.process else { continue }
+      var status: Int32 = 0
+      while waitpid(process.pid, &status, WNOHANG) == 0 {
+        if rb_monotonic_ns() >= deadline {
+          process.signal(SIGKILL)
+          _ = waitpid(process.pid, &status, 0)
+          break
+        }
+        usleep(5_000)
+      }
+      close(process.pidfd)
+      worker.process = nil
+    }
+  }
+
+  static func describe(_ status: Int32) -> String {
+    let signal = status & 0x7F
+    if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
+    return "was killed by signal \(signal)"
+  }
+}
+
+func log(_ message: String) {
+  fputs("ringbroker: \(message)\n", stderr)
+}

@@ -1,0 +1,87 @@
+import CRingABI
+import CURing
+import HTTP1
+import RingChannel
+
+extension Dispatcher {
+  /// Takes every finished reply from every channel and queues it for sending, straight from
+  /// the slot. A worker that wrote something impossible loses its channel (and is replaced).
+  func collectReplies(loop: FrontLoop) {
+    for worker in workers {
+      if worker.sleepFlagSet, let channel = worker.channel {
+        channel.markAwake()
+        worker.sleepFlagSet = false
+      }
+      guard let channel = worker.channel, channel.inFlight > 0 else { continue }
+      var collected = false
+      while true {
+        switch channel.nextReply(now: loop.now) {
+        case .none:
+          break
+        case .reply(let reply):
+          collected = true
+          deliver(reply, from: worker, channel: channel, loop: loop)
+          continue
+        case .broken(let reason):
+          log("worker \(worker.id) (pid \(worker.process?.pid ?? 0)) broke its channel: \(reason); replacing it")
+          worker.process?.signal(SIGKILL)
+          // The exit is seen through the pidfd; requests it held are dealt with then.
+        }
+        break
+      }
+      if collected { channel.releaseResponses() }
+    }
+  }
+
+  private func deliver(_ reply: ValidatedReply, from worker: WorkerHandle, channel: FrontChannel, loop: FrontLoop) {
+    guard let entry = worker.slots[reply.slot] else {
+      channel.releaseSlot(reply.slot)
+      return
+    }
+    worker.slots[reply.slot] = nil
+    guard ReplyHeaderBlock.isValid(reply.headerBlock) else {
+      channel.countError()
+      channel.releaseSlot(reply.slot)
+      log("worker \(worker.id) wrote invalid reply headers; answered 502")
+      loop.replyError(entry.ticket, status: 502, body: "the worker wrote an invalid reply\n")
+      return
+    }
+    worker.outstandingSends += 1
+    loop.reply(
+      entry.ticket, status: reply.status, headerBlock: reply.headerBlock, body: reply.body,
+      releaseToken: HandlerToken(.replyRelease, worker: worker.id, generation: worker.generation, slot: reply.slot).raw)
+  }
+
+  /// A reply's bytes have left: its slot can carry the next request.
+  func releaseSlot(of worker: WorkerHandle, generation: UInt32, slot: Int) {
+    if generation == worker.generation, let channel = worker.channel {
+      worker.outstandingSends -= 1
+      channel.releaseSlot(slot)
+      return
+    }
+    guard let index = worker.retired.firstIndex(where: { $0.generation == generation }) else { return }
+    worker.retired[index].channel.releaseSlot(slot)
+    worker.retired[index].outstandingSends -= 1
+    if worker.retired[index].outstandingSends == 0 { worker.retired.remove(at: index) }
+  }
+
+  /// Before the loop may block: for each worker that owes replies, raise the front's sleeping
+  /// flag and keep a FUTEX_WAIT armed on the response ring's wake word, so that the worker's
+  /// wake ends the loop's wait. A reply that slipped in meanwhile keeps the loop from sleeping.
+  func armReplyWaits(loop: FrontLoop) {
+    for worker in workers {
+      guard let channel = worker.channel, channel.inFlight > 0, !channel.isBroken else { continue }
+      guard let word = channel.prepareToWaitForReplies() else {
+        loop.keepPolling()
+        continue
+      }
+      worker.sleepFlagSet = true
+      guard !worker.futexArmed else { continue }
+      worker.futexArmed = true
+      let address = channel.responseWakeWord
+      loop.submit(token: HandlerToken(.futexWait, worker: worker.id, generation: worker.generation).raw) { sqe in
+        FutexOperations.prepareWait(sqe, word: address, expected: word)
+      }
+    }
+  }
+}

@@ -1,0 +1,154 @@
+import CRingABI
+import CURing
+import Glibc
+import HTTP1
+import RingChannel
+
+/// The front's handler in worker mode: writes each request into the slot of the node-local
+/// worker with the fewest requests in flight, sends replies straight from the slots, and keeps
+/// its workers alive. One dispatcher per front thread, owning that thread's workers; everything
+/// here runs on that thread.
+public final class Dispatcher: FrontHandler {
+  let workers: [WorkerHandle]
+  let launcher: WorkerLauncher
+  let config: DispatchConfig
+  var queue: RequestQueue
+  var nextRequestID: UInt64 = 1
+  var started = false
+  /// Workers whose channel has requests pushed but not yet published.
+  var unpublished: [Int] = []
+
+  public init(workers placements: [(id: Int, placement: WorkerPlacement)], launcher: WorkerLauncher, config: DispatchConfig) {
+    workers = placements.map { WorkerHandle(id: $0.id, placement: $0.placement) }
+    self.launcher = launcher
+    self.config = config
+    queue = RequestQueue(maxCount: config.maxQueuedRequests, maxBytes: config.maxQueuedBytes)
+  }
+
+  public var hasWork: Bool {
+    !queue.isEmpty || workers.contains { $0.inFlight > 0 || $0.outstandingSends > 0 || !$0.retired.isEmpty }
+  }
+
+  // MARK: Requests
+
+  public func handle(_ request: IncomingRequest, ticket: ReplyTicket, loop: FrontLoop) {
+    let needed = RequestSlotWriter.requiredBytes(
+      headerCount: request.parsed.headers.count, rawHeadLength: request.head.count, bodyLength: request.body.count)
+    if queue.isEmpty, dispatch(head: request.head, parsed: request.parsed, body: request.body, needed: needed, ticket: ticket, now: loop.now) {
+      return
+    }
+    if !workers.contains(where: { $0.isServing || $0.respawnAt != nil || $0.process != nil }) {
+      loop.replyError(ticket, status: 503, body: "no worker is running\n", extraHeaders: "Retry-After: 1\r\n")
+      return
+    }
+    if !queue.append(request, ticket: ticket, deadline: loop.now + config.queueTimeoutNs) {
+      loop.replyError(ticket, status: 503, body: "all workers are busy\n", extraHeaders: "Retry-After: 1\r\n")
+    }
+  }
+
+  /// Writes the request into a slot of the least busy worker with room; false when none has.
+  func dispatch(
+    head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer, needed: Int, ticket: ReplyTicket,
+    now: UInt64
+  ) -> Bool {
+    var best: WorkerHandle?
+    for worker in workers where worker.isServing && worker.inFlight < config.maxDepthPerWorker {
+      if best == nil || worker.inFlight < best!.inFlight { best = worker }
+    }
+    guard let worker = best, let channel = worker.channel,
+      let (slot, memory) = channel.acquireSlot(requestBytes: needed)
+    else { return false }
+    var flags: UInt32 = parsed.keepAlive ? UInt32(RB_REQ_KEEP_ALIVE) : 0
+    if parsed.isHeadMethod { flags |= UInt32(RB_REQ_HEAD) }
+    let parts = RequestSlotWriter.Parts(
+      method: parsed.method, target: parsed.target, path: parsed.path, query: parsed.query,
+      httpVersion: 10 + parsed.versionMinor, flags: flags)
+    guard
+      let written = RequestSlotWriter.write(
+        into: memory, rawHead: head, parts: parts, headers: parsed.headers.lazy.map { (name: $0.name, value: $0.value) },
+        body: body)
+    else {
+      channel.abandonSlot(slot)
+      return false
+    }
+    let id = nextRequestID
+    nextRequestID &+= 1
+    guard
+      channel.dispatch(
+        slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset, flags: flags, now: now)
+    else { return false }
+    worker.slots[slot] = WorkerHandle.SlotTicket(
+      ticket: ticket, length: written.length, replyOffset: written.replyOffset, dispatchedAt: now)
+    if channel.inFlight == 1 || !unpublished.contains(worker.id) { unpublished.append(worker.id) }
+    return true
+  }
+
+  /// Moves queued requests to workers that have room, and answers expired ones with 503.
+  func drainQueue(loop: FrontLoop) {
+    while let entry = queue.first {
+      if entry.deadline <= loop.now {
+        queue.removeFirst()
+        loop.replyError(entry.ticket, status: 503, body: "no worker became free in time\n", extraHeaders: "Retry-After: 1\r\n")
+        continue
+      }
+      if !loop.isConnectionAlive(entry.ticket) {
+        queue.removeFirst()
+        continue
+      }
+      let sent = entry.bytes.withUnsafeBytes { bytes in
+        let head = UnsafeRawBufferPointer(rebasing: bytes[0..<entry.headLength])
+        let body = UnsafeRawBufferPointer(rebasing: bytes[entry.headLength...])
+        let needed = RequestSlotWriter.requiredBytes(
+          headerCount: entry.parsed.headers.count, rawHeadLength: head.count, bodyLength: body.count)
+        return dispatch(head: head, parsed: entry.parsed, body: body, needed: needed, ticket: entry.ticket, now: loop.now)
+      }
+      guard sent else { return }
+      queue.removeFirst()
+    }
+  }
+
+  /// Makes pushed requests visible and wakes sleeping workers, in the loop's next submission.
+  func publishAll(loop: FrontLoop) {
+    for id in unpublished {
+      let worker = workers[id]
+      guard let channel = worker.channel, channel.publish() else { continue }
+      let word = channel.requestWakeWord
+      loop.submit(token: HandlerToken(.futexWake, worker: id, generation: worker.generation).raw) { sqe in
+        FutexOperations.prepareWake(sqe, word: word)
+      }
+    }
+    unpublished.removeAll(keepingCapacity: true)
+  }
+
+  // MARK: Loop callbacks
+
+  public func poll(loop: FrontLoop, now: UInt64) {
+    if !started {
+      started = true
+      for worker in workers { launch(worker, loop: loop) }
+    }
+    collectReplies(loop: loop)
+    if !queue.isEmpty { drainQueue(loop: loop) }
+    superviseWorkers(loop: loop, now: now)
+    publishAll(loop: loop)
+    armReplyWaits(loop: loop)
+  }
+
+  public func released(token: UInt64) {
+    guard let token = HandlerToken(token), token.kind == .replyRelease, token.worker < workers.count else { return }
+    releaseSlot(of: workers[token.worker], generation: token.generation, slot: token.slot)
+  }
+
+  public func completed(token raw: UInt64, result: Int32, flags: UInt32, loop: FrontLoop) {
+    guard let token = HandlerToken(raw), token.worker < workers.count else { return }
+    let worker = workers[token.worker]
+    switch token.kind {
+    case .futexWait:
+      if token.generation == worker.generation { worker.futexArmed = false }
+    case .workerExit:
+      if token.generation == worker.generation { workerExited(worker, loop: loop) }
+    case .futexWake, .replyRelease:
+      break
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import Glibc
+import RingChannel
+import RingFront
+
+/// Worker mode: which workers run, where, and which front thread owns each. Built once at
+/// start-up; each front thread then gets a Dispatcher over its share of the workers.
+final class WorkerMode {
+  let summary: String
+  private let launcher: WorkerLauncher
+  private let workersByThread: [[(id: Int, placement: WorkerPlacement)]]
+  private let config: DispatchConfig
+  private var dispatchers: [Dispatcher] = []
+  private var lock = pthread_mutex_t()
+
+  init?(options: BrokerOptions, threads: Int) {
+    let command: WorkerCommand
+    if let custom = options.workerCommand {
+      command = .custom(custom)
+    } else {
+      guard let app = options.app, Self.appLoads(app) else { return nil }
+      command = .lua(app: app)
+    }
+    let topology = NumaTopology.current()
+    let count = options.workerCount ?? topology.cpuCount
+    let placements = topology.place(workers: count)
+    // A thread per node serves that node's workers; with any other thread count, round-robin.
+    let nodeIDs = topology.nodes.map(\.id)
+    var byThread = Array(repeating: [(id: Int, placement: WorkerPlacement)](), count: threads)
+    for placement in placements {
+      let thread =
+        threads == nodeIDs.count ? nodeIDs.firstIndex(of: placement.node)! : placement.worker % threads
+      byThread[thread].append((id: placement.worker, placement: placement))
+    }
+    workersByThread = byThread
+    launcher = WorkerLauncher(
+      command: command, parameters: .standard,
+      spin: .adaptive(cpus: topology.cpuCount, spinners: count + threads),
+      bindMemory: topology.nodes.count > 1)
+    var config = DispatchConfig()
+    config.queueTimeoutNs = UInt64(options.queueTimeoutSeconds * 1e9)
+    self.config = config
+    let what = options.workerCommand.map { "'\($0)'" } ?? "ringworker-lua \(options.app!)"
+    summary = "\(count) worker\(count == 1 ? "" : "s"): \(what)"
+    pthread_mutex_init(&lock, nil)
+  }
+
+  /// Called on each front thread: its dispatcher, which starts its workers on first poll.
+  func makeHandler(thread: Int) -> FrontHandler {
+    let dispatcher = Dispatcher(workers: workersByThread[thread], launcher: launcher, config: config)
+    pthread_mutex_lock(&lock)
+    dispatchers.append(dispatcher)
+    pthread_mutex_unlock(&lock)
+    return dispatcher
+  }
+
+  /// After the front threads returned: workers finish and exit (killed after 5 s).
+  func stopWorkers() {
+    pthread_mutex_lock(&lock)
+    let all = dispatchers
+    pthread_mutex_unlock(&lock)
+    for dispatcher in all { dispatcher.stopWorkers(timeoutNs: 5_000_000_000) }
+  }
+
+  /// Loads the app once before any worker starts (`ringworker-lua --check`), so that a broken
+  /// app stops the broker with the script's own file:line message instead of a respawn loop.
+  private static func appLoads(_ app: String) -> Bool {
+    let executable = WorkerCommand.siblingExecutable("ringworker-lua")
+    guard access(executable, X_OK) == 0 else {
+      fputs("ringbroker: the Lua worker is missing at \(executable) (build it with swift build)\n", stderr)
+      return false
+    }
+    do {
+      let check = try ChildProcess.spawn(executable: executable, arguments: ["--check", app])
+      let status = check.wait()
+      guard status == 0 else {
+        fputs("ringbroker: the app \(app) failed to load (see the line above)\n", stderr)
+        return false
+      }
+      return true
+    } catch {
+      fputs("ringbroker: cannot run \(executable): \(error)\n", stderr)
+      return false
+    }
+  }
+}

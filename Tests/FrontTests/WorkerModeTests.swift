@@ -1,0 +1,180 @@
+import Foundation
+import XCTest
+
+/// The broker with real worker processes behind real channels, spoken to over loopback.
+final class WorkerModeTests: XCTestCase {
+  /// workers/c-hello/hello-worker, built by `make -C workers/c-hello` (the test command does).
+  static let cWorker = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../workers/c-hello/hello-worker").standardizedFileURL.path
+
+  static func product(_ name: String) throws -> String { try BrokerProcess.productURL(name).path }
+
+  /// A worker for tests (Tests/Helpers/ringchannel-child): /sleep/MS, /exit, /pid.
+  static func testWorker() throws -> String { try product("ringchannel-child") + " http" }
+
+  private func get(_ port: UInt16, _ path: String) throws -> HTTPResponse {
+    let client = try RawHTTPClient(port: port)
+    try client.send(Requests.get(path))
+    return try client.readResponse()
+  }
+
+  /// Pids of the broker's worker processes (its children).
+  private func workerPids(of broker: BrokerProcess) -> Set<Int32> {
+    let path = "/proc/\(broker.pid)/task/\(broker.pid)/children"
+    var pids = Set<Int32>()
+    for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(broker.pid)/task")) ?? [] {
+      let text = (try? String(contentsOfFile: "/proc/\(broker.pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+      pids.formUnion(text.split(separator: " ").compactMap { Int32($0) })
+    }
+    _ = path
+    return pids
+  }
+
+  private func waitFor(_ timeout: Double = 20, _ condition: () -> Bool) -> Bool {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+      if condition() { return true }
+      usleep(50_000)
+    }
+    return condition()
+  }
+
+  func testCWorkerAnswersHelloAndEcho() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", Self.cWorker])
+    defer { _ = broker.stop() }
+    let hello = try get(broker.port, "/")
+    XCTAssertEqual(hello.status, 200)
+    XCTAssertEqual(hello.bodyText, "hello world\n")
+    XCTAssertEqual(hello.header("Content-Type"), "text/plain")
+
+    let client = try RawHTTPClient(port: broker.port)
+    try client.send(Requests.post("/echo?x=1", body: "payload é", headers: ["X-Test: yes"]))
+    let echo = try client.readResponse()
+    XCTAssertEqual(echo.status, 200)
+    XCTAssertTrue(echo.bodyText.hasPrefix("POST /echo?x=1\n"), echo.bodyText)
+    XCTAssertTrue(echo.bodyText.contains("X-Test: yes\n"), echo.bodyText)
+    XCTAssertTrue(echo.bodyText.hasSuffix("\n\npayload é"), echo.bodyText)
+    XCTAssertEqual(Int(echo.header("Content-Length") ?? ""), echo.body.count)
+  }
+
+  func testSwiftWorkerAnswersHelloEchoAndHead() throws {
+    let broker = try BrokerProcess(["--workers", "1", "--worker", try Self.product("swift-hello-worker")])
+    defer { _ = broker.stop() }
+    XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n")
+    let client = try RawHTTPClient(port: broker.port)
+    try client.send(
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + Requests.chunked(["abc", "defg"]))
+    let echo = try client.readResponse()
+    XCTAssertTrue(echo.bodyText.hasSuffix("\n\nabcdefg"), echo.bodyText)
+    try client.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n")
+    let head = try client.readResponse(forHEAD: true)
+    XCTAssertEqual(head.status, 200)
+    XCTAssertEqual(head.header("Content-Length"), "12")
+    XCTAssertTrue(head.body.isEmpty)
+  }
+
+  func testManyConcurrentClientsThroughWorkers() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", Self.cWorker])
+    defer { _ = broker.stop() }
+    let clients = 64
+    let requestsEach = 25
+    let failures = Counter()
+    let threads = (0..<clients).map { index in
+      Thread {
+        do {
+          let client = try RawHTTPClient(port: broker.port)
+          for request in 0..<requestsEach {
+            try client.send(Requests.post("/echo", body: "client \(index) request \(request)"))
+            let response = try client.readResponse()
+            guard response.status == 200, response.bodyText.hasSuffix("client \(index) request \(request)") else {
+              throw TestError("bad reply \(response)")
+            }
+          }
+        } catch {
+          failures.increment()
+        }
+      }
+    }
+    threads.forEach { $0.start() }
+    XCTAssertTrue(waitFor(120) { threads.allSatisfy { $0.isFinished } })
+    XCTAssertEqual(failures.value, 0)
+  }
+
+  func testKilledWorkerIsRespawnedAndServiceGoesOn() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", try Self.testWorker()])
+    defer { _ = broker.stop() }
+    XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
+    let before = workerPids(of: broker)
+    let victim = before.first!
+    kill(victim, SIGKILL)
+    XCTAssertTrue(waitFor { let now = self.workerPids(of: broker); return now.count == 2 && !now.contains(victim) })
+    for _ in 0..<20 { XCTAssertEqual(try get(broker.port, "/").status, 200) }
+    XCTAssertTrue(broker.stderr.contains("was killed by signal 9"), broker.stderr)
+  }
+
+  func testRequestTakenByAWorkerThatDiesGets502AndOthersSucceed() throws {
+    let broker = try BrokerProcess(["--workers", "1", "--worker", try Self.testWorker()])
+    defer { _ = broker.stop() }
+    XCTAssertEqual(try get(broker.port, "/exit").status, 502)
+    // The successor serves.
+    XCTAssertTrue(waitFor { (try? self.get(broker.port, "/")).map { $0.status == 200 } ?? false })
+  }
+
+  func testSlowRequestDoesNotHoldBackOthers() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", try Self.testWorker()])
+    defer { _ = broker.stop() }
+    let slow = try RawHTTPClient(port: broker.port)
+    try slow.send(Requests.get("/sleep/4000"))
+    usleep(200_000)
+    let start = Date()
+    for _ in 0..<20 { XCTAssertEqual(try get(broker.port, "/fast").bodyText, "ok /fast") }
+    XCTAssertLessThan(Date().timeIntervalSince(start), 3.5, "fast requests waited behind the slow one")
+    XCTAssertEqual(try slow.readResponse().bodyText, "ok /sleep/4000")
+  }
+
+  func testFullWorkersQueueThenAnswer503WithRetryAfter() throws {
+    let broker = try BrokerProcess([
+      "--workers", "1", "--worker", try Self.testWorker(), "--queue-timeout", "0.5",
+    ])
+    defer { _ = broker.stop() }
+    // Four slow requests fill the worker's depth; the fifth waits in the front, then gets 503.
+    let slow = try (0..<4).map { _ in try RawHTTPClient(port: broker.port) }
+    for client in slow { try client.send(Requests.get("/sleep/3000")) }
+    usleep(300_000)
+    let waiting = try get(broker.port, "/queued")
+    XCTAssertEqual(waiting.status, 503)
+    XCTAssertEqual(waiting.header("Retry-After"), "1")
+    for client in slow { XCTAssertEqual(try client.readResponse().status, 200) }
+  }
+
+  func testSigtermDrainsRequestsInFlightThenStopsWorkers() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", try Self.testWorker()])
+    XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
+    let workers = workerPids(of: broker)
+    let clients = try (0..<3).map { _ in try RawHTTPClient(port: broker.port) }
+    for client in clients { try client.send(Requests.get("/sleep/1500")) }
+    usleep(300_000)
+    kill(broker.pid, SIGTERM)
+    for client in clients {
+      let response = try client.readResponse()
+      XCTAssertEqual(response.status, 200)
+      XCTAssertEqual(response.bodyText, "ok /sleep/1500")
+    }
+    XCTAssertEqual(broker.waitForExit(timeout: 30), 0)
+    XCTAssertTrue(waitFor { workers.allSatisfy { kill($0, 0) != 0 } }, "workers exited with the broker")
+  }
+
+  func testNoAppIsAOneLineError() throws {
+    let result = try BrokerProcess.runToExit([])
+    XCTAssertNotEqual(result.status, 0)
+    XCTAssertTrue(result.stderr.contains("no app"), result.stderr)
+  }
+}
+
+/// A count shared by client threads.
+final class Counter: @unchecked Sendable {
+  private let lock = NSLock()
+  private var count = 0
+  func increment() { lock.withLock { count += 1 } }
+  var value: Int { lock.withLock { count } }
+}

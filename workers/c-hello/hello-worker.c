@@ -1,0 +1,60 @@
+// A RingBroker worker in plain C, built against libringworker (ringworker.h).
+//
+// It answers "hello world" and, on /echo, a plain-text account of the request: method, target,
+// each header, then the body. Run it under the broker:
+//   ringbroker --workers 2 --worker workers/c-hello/hello-worker
+#include <stdio.h>
+#include <string.h>
+
+#include "ringworker.h"
+
+static int is_echo(rw_str path) { return path.length == 5 && memcmp(path.data, "/echo", 5) == 0; }
+
+/* Appends `length` bytes at *cursor when they fit before `end`; returns 0, or -1 when full. */
+static int append(char **cursor, char *end, const char *data, size_t length) {
+  if ((size_t)(end - *cursor) < length) return -1;
+  memcpy(*cursor, data, length);
+  *cursor += length;
+  return 0;
+}
+
+static int reply_echo(rw_request *request) {
+  if (rw_reply_start(request, 200) != 0) return -1;
+  if (rw_reply_header(request, "Content-Type", 12, "text/plain", 10) != 0) return -1;
+  size_t capacity = 0;
+  char *body = rw_reply_body(request, &capacity);
+  if (!body) return -1;
+  char *cursor = body, *end = body + capacity;
+  rw_str method = rw_method(request), target = rw_target(request), payload = rw_body(request);
+  int failed = append(&cursor, end, method.data, method.length) || append(&cursor, end, " ", 1) ||
+               append(&cursor, end, target.data, target.length) || append(&cursor, end, "\n", 1);
+  for (size_t i = 0; !failed && i < rw_header_count(request); i++) {
+    rw_str name, value;
+    rw_header_at(request, i, &name, &value);
+    failed = append(&cursor, end, name.data, name.length) || append(&cursor, end, ": ", 2) ||
+             append(&cursor, end, value.data, value.length) || append(&cursor, end, "\n", 1);
+  }
+  failed = failed || append(&cursor, end, "\n", 1) || append(&cursor, end, payload.data, payload.length);
+  if (failed) return rw_reply(request, 500, "text/plain", "reply too large\n", 16);
+  return rw_reply_send(request, (size_t)(cursor - body));
+}
+
+int main(void) {
+  rw_worker *worker = rw_open();
+  if (!worker) {
+    fprintf(stderr, "hello-worker: %s\n", rw_last_error());
+    return 1;
+  }
+  rw_request *request;
+  int status;
+  while ((status = rw_next(worker, -1, &request)) >= 0) {
+    if (status == 0) continue; /* timeout */
+    int result = is_echo(rw_path(request))
+                     ? reply_echo(request)
+                     : rw_reply(request, 200, "text/plain", "hello world\n", 12);
+    if (result != 0) fprintf(stderr, "hello-worker: %s\n", rw_last_error());
+  }
+  fprintf(stderr, "hello-worker: exiting: %s\n", rw_last_error());
+  rw_close(worker);
+  return 0;
+}
