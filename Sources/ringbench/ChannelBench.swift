@@ -29,7 +29,7 @@ struct ChannelBench {
     for iteration in 0..<(options.roundTrips + options.roundTrips / 10) {
       let start = rb_monotonic_ns()
       try send(front, id: UInt64(iteration + 1), now: start)
-      try awaitReply(front)
+      try awaitReply(front, now: start)
       if iteration >= options.roundTrips / 10 { samples.add(rb_monotonic_ns() - start) }
     }
     let messagesPerSecond = try throughput(front, messages: options.messages)
@@ -57,14 +57,15 @@ struct ChannelBench {
 
   /// Publishes, wakes the worker when it sleeps, and waits for one reply: by spinning, or by
   /// sleeping on the response ring's futex word.
-  private func awaitReply(_ front: FrontChannel) throws {
+  /// `now` is the caller's clock reading, as the front loop reads the clock once per iteration.
+  private func awaitReply(_ front: FrontChannel, now: UInt64) throws {
     if front.publish() { _ = rb_futex_wake(front.requestWakeWord, 1) }
     while true {
       if spinning && !front.hasPendingReply() {
         rb_cpu_relax()
         continue
       }
-      switch front.nextReply(now: rb_monotonic_ns()) {
+      switch front.nextReply(now: now) {
       case .reply(let reply):
         front.releaseResponses()
         front.releaseSlot(reply.slot)
