@@ -16,14 +16,16 @@ enum ConnectionLifecycle {
 
 /// One client connection of a front loop. Slots are reused; `generation` tells a late reply for
 /// an earlier occupant apart.
+/// The buffers and queues are @exclusivity(unchecked): only the owning loop's thread touches
+/// them, and the dynamic checks showed up in profiles.
 final class Connection {
   let index: UInt32
   var generation: UInt32 = 0
   var fd: Int32 = -1
   var lifecycle = ConnectionLifecycle.free
 
-  var buffer = ReceiveBuffer()
-  var reader: RequestReader
+  @exclusivity(unchecked) var buffer = ReceiveBuffer()
+  @exclusivity(unchecked) var reader: RequestReader
   /// How many more bytes the request being read needs at least (a hint for buffer growth).
   var bytesWanted = 1
   /// A recv into `buffer` is in flight. While `handling`, only into an empty buffer (to notice a
@@ -39,11 +41,11 @@ final class Connection {
   var requestsServed = 0
 
   /// Replies queued or partly sent, in request order.
-  var replies: [PendingReply] = []
+  @exclusivity(unchecked) var replies: [PendingReply] = []
   /// The sendmsg in flight, if any; one at a time keeps replies in order.
   var sendOperation: UInt32?
   /// Zero-copy sends whose notification is outstanding, oldest first.
-  var zeroCopyOperations: [UInt32] = []
+  @exclusivity(unchecked) var zeroCopyOperations: [UInt32] = []
   /// Large replies may go out with SENDMSG_ZC (false for clients on this host).
   var mayZeroCopy = false
   /// The client closed its side; no linger needed after the last reply.

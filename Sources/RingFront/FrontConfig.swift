@@ -13,7 +13,8 @@ public struct FrontConfig {
   /// After the last reply of a closing connection: how long to read and discard what the client
   /// still sends, so the kernel does not answer unread data with a reset that destroys the reply.
   public var lingerTimeoutNs: UInt64
-  /// Connections per loop; an accepted connection beyond this is closed at once.
+  /// Open connections; an accepted connection beyond this is closed at once. For the whole
+  /// server: FrontServer gives each loop its share (SO_REUSEPORT spreads clients evenly).
   public var maxConnections: Int
   /// Replies whose body bytes in one send reach this go out with SENDMSG_ZC.
   public var zeroCopyThreshold: Int
@@ -25,11 +26,15 @@ public struct FrontConfig {
   public var ringEntries: UInt32
   public var listenBacklog: Int32
 
-  /// Measured with wrk on loopback (2 vCPUs, kernel 6.18, 50 connections, 1 front thread):
-  /// 64 KiB body: copy 5,6xx req/s vs zero-copy 5,4xx req/s; 1 MiB body: copy 41x req/s vs
-  /// zero-copy 44x req/s (see bench/zero-copy-threshold.sh). On loopback the receiver side copies
-  /// zero-copy pages anyway, so the page pinning and extra notification are the only change;
-  /// on a real NIC the 16 KiB point is where pinning starts to be cheaper than copying.
+  /// Measured with bench/zero-copy-threshold.sh (wrk, 50 connections, 1 front thread, loopback,
+  /// 2 vCPUs shared with other builds, kernel 6.18), copy vs SENDMSG_ZC, median req/s:
+  ///   64 KiB body: copy 26,400 vs zero-copy 12,500; under load 17,400 vs 8,100
+  ///    1 MiB body: copy  2,400 vs zero-copy  1,100; under load    990 vs   560
+  /// Zero-copy halves throughput on loopback: the kernel copies zero-copy pages anyway when it
+  /// delivers them to a local socket, so pinning and the notification are pure cost. Hence
+  /// clients on this host never get it (PeerLocality), and for remote clients the threshold
+  /// stays at 16 KiB, where pinning usually gets cheaper than copying on a real NIC (not
+  /// measurable on this machine: re-run the script from another host before relying on it).
   public static let defaultZeroCopyThreshold = 16 * 1024
 
   public init(

@@ -37,6 +37,8 @@ extension FrontLoop {
     connection.lifecycle = .open
     connection.requestStartedAt = now
     connection.lastActivity = now
+    // Zero-copy only pays for remote clients. The check costs two syscalls, and none when the
+    // listener is on loopback (zeroCopyEnabled is false then).
     connection.mayZeroCopy =
       zeroCopyEnabled && (config.zeroCopyForLocalClients || !PeerLocality.isLocal(fd))
     armReceive(connection)

@@ -105,7 +105,9 @@ public final class FrontServer {
     }
     let loop: FrontLoop
     do {
-      loop = try FrontLoop(threadIndex: index, config: config, listenFd: listenFd)
+      var share = config
+      share.maxConnections = max(1, (config.maxConnections + threadCount - 1) / threadCount)
+      loop = try FrontLoop(threadIndex: index, config: share, listenFd: listenFd)
     } catch {
       close(listenFd)
       lock.locked { startupErrors.append(error) }

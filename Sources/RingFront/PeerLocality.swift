@@ -6,6 +6,13 @@ import Glibc
 /// only adds page pinning and a notification per send (measured: half the throughput, see
 /// FrontConfig.defaultZeroCopyThreshold).
 enum PeerLocality {
+  /// True when a listening socket is bound to a loopback address: then every client is local
+  /// and accepted connections need no check.
+  static func isLoopbackListener(_ fd: Int32) -> Bool {
+    guard let local = address(fd, peer: false) else { return false }
+    return isLoopback(local)
+  }
+
   /// True for loopback addresses and for a peer using one of our own addresses (a client
   /// connecting to this host's public IP also goes through the loopback device).
   static func isLocal(_ fd: Int32) -> Bool {

@@ -22,6 +22,8 @@ struct BrokerOptions {
   /// Workers to keep alive; nil means one per CPU.
   var workerCount: Int?
   var queueTimeoutSeconds = 5.0
+  /// How ringstat and the logs call this broker.
+  var name = "ringbroker"
 
   func frontConfig() -> FrontConfig {
     var config = FrontConfig(

@@ -43,6 +43,11 @@ struct RingBrokerCommand: ParsableCommand {
       valueName: "seconds"))
   var queueTimeout = 5.0
 
+  @Option(
+    help: ArgumentHelp(
+      "Name shown by ringstat (ringstat NAME finds the broker by it).", valueName: "name"))
+  var name = "ringbroker"
+
   @Flag(
     help:
       "Answer every request in the front with 200 \"hello world\" (no workers): the baseline for benchmarks."
@@ -71,7 +76,8 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Open connections per front thread; more are closed at once.", valueName: "n"))
+      "Open connections at most (shared by the front threads); more are closed at once.",
+      valueName: "n"))
   var maxConnections = 10_000
 
   @Option(
@@ -82,8 +88,8 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Flag(
     help: ArgumentHelp(
-      "Use SENDMSG_ZC for clients on this host too (benchmarks: it only costs there).",
-      visibility: .hidden))
+      "Benchmarks: SENDMSG_ZC for clients on this host too (by default only remote clients get it; locally it halves throughput)."
+    ))
   var zeroCopyLocalClients = false
 
   @Option(
@@ -155,6 +161,7 @@ struct RingBrokerCommand: ParsableCommand {
       app: app,
       workerCommand: worker,
       workerCount: workers,
-      queueTimeoutSeconds: queueTimeout)
+      queueTimeoutSeconds: queueTimeout,
+      name: name)
   }
 }

@@ -1,4 +1,5 @@
 import Glibc
+import RingChannel
 import RingFront
 
 /// Starts the broker described by `options` and returns the process exit code once it stopped.
@@ -42,8 +43,12 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     stopWorkers()
     return 1
   }
+  // Lets ringstat find this broker (a memfd: nothing is left behind, whatever the exit).
+  let info = try? BrokerInfo(
+    name: options.name, listen: "\(server.boundAddress)", workerTarget: options.workerCount ?? 0)
   fputs("ringbroker listening on \(server.boundAddress) (\(mode))\n", stderr)
   server.wait()
+  withExtendedLifetime(info) {}
   stopWorkers()
   return 0
 }

@@ -30,19 +30,18 @@ final class AsyncHandlerTests: XCTestCase {
 
   func testReplyForClosedConnectionIsOnlyReleased() throws {
     let handlers = HandlerRegistry()
-    let server = try startServer(threads: 1, delayNs: 300_000_000, handlers: handlers)
+    let server = try startServer(threads: 1, delayNs: 1_000_000_000, handlers: handlers)
     defer { stopServer(server) }
 
     let client = try RawHTTPClient(port: server.boundAddress.port)
     try client.send(Requests.get("/gone"))
     usleep(50_000)
-    client.closeConnection()  // gone before the handler's timeout fires and it replies
+    client.closeConnection()  // gone long before the handler's 1 s timeout fires and it replies
     // A second client still works meanwhile.
     let other = try RawHTTPClient(port: server.boundAddress.port)
     try other.send(Requests.get("/other"))
     XCTAssertEqual(try other.readResponse().bodyText, "deferred /other\n")
-    usleep(500_000)
-    stopServer(server)
+    stopServer(server)  // drains: waits for the handler's late reply to the vanished client
     let totals = handlers.totals
     XCTAssertEqual(totals.handled, 2)
     XCTAssertEqual(totals.released, 2)
@@ -51,7 +50,7 @@ final class AsyncHandlerTests: XCTestCase {
 
   func testHalfClosedClientStillGetsLateReply() throws {
     let handlers = HandlerRegistry()
-    let server = try startServer(threads: 1, delayNs: 300_000_000, handlers: handlers)
+    let server = try startServer(threads: 1, delayNs: 1_000_000_000, handlers: handlers)
     defer { stopServer(server) }
 
     let client = try RawHTTPClient(port: server.boundAddress.port)
@@ -59,7 +58,6 @@ final class AsyncHandlerTests: XCTestCase {
     client.finishSending()
     let response = try client.readResponse()
     XCTAssertEqual(response.bodyText, "deferred /half\n")
-    XCTAssertTrue(response.closesConnection)
     XCTAssertTrue(client.waitForClose())
   }
 
