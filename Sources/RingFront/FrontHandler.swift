@@ -57,7 +57,16 @@ public protocol FrontHandler: AnyObject {
   /// Completion of an SQE the handler submitted through `loop.submit`.
   func completed(token: UInt64, result: Int32, flags: UInt32, loop: FrontLoop)
 
+  /// Called only when the loop found no work and is about to block in io_uring: the moment to
+  /// arm wake-ups that cost the other side a syscall. Return false (or call `keepPolling`) when
+  /// work turned up meanwhile and the loop must not block.
+  func prepareToWait(loop: FrontLoop) -> Bool
+
   /// True while the handler still owes replies or holds reply memory the kernel may touch;
   /// a graceful stop waits for it (up to the drain deadline).
   var hasWork: Bool { get }
+}
+
+extension FrontHandler {
+  public func prepareToWait(loop: FrontLoop) -> Bool { true }
 }

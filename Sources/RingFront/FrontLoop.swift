@@ -114,16 +114,22 @@ public final class FrontLoop {
       handler.poll(loop: self, now: now)
       runDeferredWork()
       if now &- lastTimerScan >= Self.timerScanInterval { scanTimers() }
-      if skipNextWait {
-        skipNextWait = false
-        ring.submitWithoutWaiting()
-      } else {
-        ring.submitAndWait(timeoutNs: config.tickNs)
-      }
+      // Reap without blocking first. Only when that brings nothing does the handler arm its
+      // wake-ups (e.g. raise "front sleeping" flags that make workers issue futex wakes) and
+      // the loop block: under load the flags stay down and workers make no syscalls.
+      ring.submitWithoutWaiting()
       refreshClock()
-      _ = ring.drainCompletions { userData, result, flags in
+      var completed = ring.drainCompletions { userData, result, flags in
         self.complete(userData: userData, result: result, flags: flags)
       }
+      if completed == 0 && !skipNextWait && handler.prepareToWait(loop: self) && !skipNextWait {
+        ring.submitAndWait(timeoutNs: config.tickNs)
+        refreshClock()
+        completed = ring.drainCompletions { userData, result, flags in
+          self.complete(userData: userData, result: result, flags: flags)
+        }
+      }
+      skipNextWait = false
       runDeferredWork()
     }
     closeEverything()

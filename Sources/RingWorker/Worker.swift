@@ -94,16 +94,21 @@ public final class Worker {
     if spin.spin(until: { requests.hasPending() }), let request = take() { return request }
     let deadline =
       timeoutMilliseconds < 0 ? UInt64.max : rb_monotonic_ns() + UInt64(timeoutMilliseconds) * 1_000_000
+    var checkBroker = true
     while true {
       if let request = take() { return request }
-      if let reason = reasonToExit() { return .exit(reason) }
+      // The broker's liveness costs a syscall: check it on entry and after each slice that ran
+      // out, not on every wake-up.
+      if checkBroker, let reason = reasonToExit() { return .exit(reason) }
       let now = rb_monotonic_ns()
       if now >= deadline { return .timeout }
       // Sleep in slices, to notice a broker that died without waking us.
       let slice = min(deadline - now, 500_000_000)
+      checkBroker = false
       if let word = requests.prepareToSleep() {
         let timedOut = requests.sleep(expecting: word, timeoutNanoseconds: Int64(slice))
         requests.markAwake()
+        checkBroker = timedOut
         if timedOut && requests.hasPending() {
           rb_store_relaxed_u32(&counters.pointee.late_wakeups, counters.pointee.late_wakeups + 1)
         }

@@ -65,14 +65,15 @@ extension Dispatcher {
     if worker.retired[index].outstandingSends == 0 { worker.retired.remove(at: index) }
   }
 
-  /// Before the loop may block: for each worker that owes replies, raise the front's sleeping
+  /// Before the loop blocks: for each worker that owes replies, raise the front's sleeping
   /// flag and keep a FUTEX_WAIT armed on the response ring's wake word, so that the worker's
   /// wake ends the loop's wait. A reply that slipped in meanwhile keeps the loop from sleeping.
-  func armReplyWaits(loop: FrontLoop) {
+  func armReplyWaits(loop: FrontLoop) -> Bool {
+    var mayBlock = true
     for worker in workers {
       guard let channel = worker.channel, channel.inFlight > 0, !channel.isBroken else { continue }
       guard let word = channel.prepareToWaitForReplies() else {
-        loop.keepPolling()
+        mayBlock = false
         continue
       }
       worker.sleepFlagSet = true
@@ -83,5 +84,6 @@ extension Dispatcher {
         FutexOperations.prepareWait(sqe, word: address, expected: word)
       }
     }
+    return mayBlock
   }
 }

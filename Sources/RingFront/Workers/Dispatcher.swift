@@ -131,8 +131,9 @@ public final class Dispatcher: FrontHandler {
     if !queue.isEmpty { drainQueue(loop: loop) }
     superviseWorkers(loop: loop, now: now)
     publishAll(loop: loop)
-    armReplyWaits(loop: loop)
   }
+
+  public func prepareToWait(loop: FrontLoop) -> Bool { armReplyWaits(loop: loop) }
 
   public func released(token: UInt64) {
     guard let token = HandlerToken(token), token.kind == .replyRelease, token.worker < workers.count else { return }
