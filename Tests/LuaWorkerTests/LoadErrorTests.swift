@@ -1,0 +1,97 @@
+import Foundation
+import XCTest
+
+/// `ringworker-lua --check APP.lua`, and serving an app that does not load: one line
+/// `file:line: message` on stderr, exit code 78 (the broker's "do not respawn").
+final class LoadErrorTests: XCTestCase {
+  private let directory = TemporaryDirectory()
+
+  /// Runs the worker on `app`, with and without --check; both must fail the same way.
+  private func assertDoesNotLoad(
+    _ app: String, lineStartsWith prefix: String, file: StaticString = #filePath, line: UInt = #line
+  ) throws {
+    for arguments in [["--check", app], [app]] {
+      let result = try runToExit(luaWorkerExecutable, arguments)
+      XCTAssertEqual(result.status, 78, "\(arguments): \(result.stderr)", file: file, line: line)
+      XCTAssertTrue(
+        result.stderr.hasPrefix(prefix), "\(arguments): \(result.stderr)", file: file, line: line)
+      XCTAssertTrue(result.stderr.hasSuffix("\n"), file: file, line: line)
+      XCTAssertEqual(
+        result.stderr.filter { $0 == "\n" }.count, 1, "one line: \(result.stderr)", file: file,
+        line: line)
+    }
+  }
+
+  func testExamplesPassTheCheck() throws {
+    for example in ["hello.lua", "api.lua", "echo.lua"] {
+      let result = try runToExit(
+        luaWorkerExecutable, ["--check", examplesDirectory + "/" + example])
+      XCTAssertEqual(result.status, 0, "\(example): \(result.stderr)")
+      XCTAssertEqual(result.stderr, "")
+    }
+  }
+
+  func testSyntaxError() throws {
+    let app = try directory.write(
+      "syntax.lua", "local ok = 1\n\nlocal x = = 2\nreturn function() end\n")
+    try assertDoesNotLoad(app, lineStartsWith: app + ":3: unexpected symbol near '='")
+  }
+
+  func testMissingFile() throws {
+    let app = directory.path + "/missing.lua"
+    try assertDoesNotLoad(
+      app, lineStartsWith: app + ":1: cannot open the app: No such file or directory")
+  }
+
+  func testAppThatReturnsNoHandler() throws {
+    let app = try directory.write("nothing.lua", "local x = 1\n\nprint(x)\n")
+    try assertDoesNotLoad(
+      app, lineStartsWith: app + ":3: the app returned nothing (nil); it must return a handler")
+    let table = try directory.write("table.lua", "local t = {}\nreturn t\n")
+    try assertDoesNotLoad(
+      table, lineStartsWith: table + ":2: the app returned a table that is not callable")
+    let string = try directory.write("string.lua", "return 'hello'\n")
+    try assertDoesNotLoad(
+      string, lineStartsWith: string + ":1: the app returned the string 'hello'")
+  }
+
+  func testRuntimeErrorWhileLoading() throws {
+    let app = try directory.write("runtime.lua", "local t = nil\n\nt.field = 1\n")
+    try assertDoesNotLoad(app, lineStartsWith: app + ":3: attempt to index local 't' (a nil value)")
+  }
+
+  func testErrorWithoutPositionGetsTheAppLine() throws {
+    let app = try directory.write("plain.lua", "\nerror('no position', 0)\n")
+    try assertDoesNotLoad(app, lineStartsWith: app + ":2: no position")
+  }
+
+  func testMissingModuleIsOneLine() throws {
+    let app = try directory.write(
+      "needs.lua", "local m = require('not_there')\nreturn function() end\n")
+    try assertDoesNotLoad(
+      app, lineStartsWith: app + ":1: module 'not_there' not found: no field package.preload")
+  }
+
+  func testErrorInsideAModuleNamesTheModule() throws {
+    try directory.write("broken_module.lua", "local M = {}\nM.x = nil + 1\nreturn M\n")
+    let app = try directory.write(
+      "uses.lua", "local m = require('broken_module')\nreturn function() end\n")
+    try assertDoesNotLoad(
+      app,
+      lineStartsWith: directory.path
+        + "/broken_module.lua:2: attempt to perform arithmetic on a nil value")
+  }
+
+  func testUsageErrors() throws {
+    XCTAssertEqual(try runToExit(luaWorkerExecutable, []).status, 64)
+    XCTAssertEqual(try runToExit(luaWorkerExecutable, ["--check"]).status, 64)
+    XCTAssertEqual(try runToExit(luaWorkerExecutable, ["a.lua", "b.lua"]).status, 64)
+    XCTAssertEqual(try runToExit(luaWorkerExecutable, ["--help"]).status, 0)
+  }
+
+  func testServingWithoutAChannelFailsWithoutCode78() throws {
+    let result = try runToExit(luaWorkerExecutable, [examplesDirectory + "/hello.lua"])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertTrue(result.stderr.contains("RINGWORKER_FD is not set"), result.stderr)
+  }
+}

@@ -1,0 +1,268 @@
+// The test process plays the front: it writes requests into a real channel and reads the replies
+// of a real ringworker-lua process (adapted from Tests/RingChannelTests/TestSupport.swift; test
+// targets cannot import each other).
+import CRingABI
+import Foundation
+import Glibc
+import RingChannel
+import XCTest
+
+/// The directory holding the built products (the test runner lives there too).
+func productsDirectory() -> String {
+  var buffer = [CChar](repeating: 0, count: 4096)
+  let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+  precondition(count > 0)
+  let path = String(cString: buffer)
+  return String(path[..<path.lastIndex(of: "/")!])
+}
+
+let luaWorkerExecutable = productsDirectory() + "/ringworker-lua"
+
+/// workers/lua/examples, found from this file's path.
+let examplesDirectory: String = {
+  var path = #filePath
+  for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
+  return path + "/workers/lua/examples"
+}()
+
+/// A reply as the front received it, copied out of the slot.
+struct WorkerReply {
+  var status: Int
+  var headers: [(name: String, value: String)]
+  var body: [UInt8]
+
+  var text: String { String(decoding: body, as: UTF8.self) }
+
+  func header(_ name: String) -> String? {
+    headers.first { $0.name.lowercased() == name.lowercased() }?.value
+  }
+
+  /// The body parsed as a JSON object.
+  func json() throws -> [String: Any] {
+    let object = try JSONSerialization.jsonObject(with: Data(body))
+    return try XCTUnwrap(object as? [String: Any], "reply body is not a JSON object: \(text)")
+  }
+}
+
+/// A directory under /tmp for app files written by a test, removed with the fixture.
+final class TemporaryDirectory {
+  let path: String
+
+  init() {
+    var template = Array("/tmp/ringworker-lua-test.XXXXXX".utf8CString)
+    path = String(cString: mkdtemp(&template)!)
+  }
+
+  /// Writes `text` to `name` in this directory and returns its path.
+  @discardableResult
+  func write(_ name: String, _ text: String) throws -> String {
+    let file = path + "/" + name
+    try text.write(toFile: file, atomically: false, encoding: .utf8)
+    return file
+  }
+
+  deinit { try? FileManager.default.removeItem(atPath: path) }
+}
+
+/// Runs `executable` with `arguments` to completion; returns its exit code and stderr (stdout is
+/// dropped).
+func runToExit(_ executable: String, _ arguments: [String]) throws -> (
+  status: Int32, stderr: String
+) {
+  let process = Process()
+  process.executableURL = URL(fileURLWithPath: executable)
+  process.arguments = arguments
+  let pipe = Pipe()
+  process.standardError = pipe
+  process.standardOutput = FileHandle.nullDevice
+  try process.run()
+  let output = pipe.fileHandleForReading.readDataToEndOfFile()
+  process.waitUntilExit()
+  return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+}
+
+/// A channel with a worker process attached: ringworker-lua on an app by default.
+final class WorkerFixture {
+  let segment: ChannelSegment
+  let front: FrontChannel
+  let child: ChildProcess
+  /// The worker's stderr.
+  let logPath: String
+  private var nextID: UInt64 = 1
+
+  init(
+    executable: String = luaWorkerExecutable, arguments: [String], spinNanoseconds: Int = 0,
+    parameters: ChannelParameters = .standard
+  ) throws {
+    segment = try ChannelSegment.create(name: "ringworker-lua-test", parameters: parameters)
+    segment.header.pointee.state = UInt32(RB_STATE_RUNNING)
+    front = FrontChannel(segment: segment)
+    logPath = "/tmp/ringworker-lua-test-\(getpid())-\(UInt64.random(in: 0..<UInt64.max)).log"
+    let log = open(logPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+    defer { close(log) }
+    child = try ChildProcess.spawn(
+      executable: executable, arguments: arguments,
+      environment: ["RINGWORKER_FD": "100", "RINGWORKER_SPIN_NS": String(spinNanoseconds)],
+      inherit: [(segment.fd, 100), (log, 2)])
+  }
+
+  convenience init(app: String, spinNanoseconds: Int = 0) throws {
+    try self.init(arguments: [app], spinNanoseconds: spinNanoseconds)
+  }
+
+  deinit {
+    if kill(child.pid, 0) == 0 {
+      child.signal(SIGKILL)
+      child.wait()
+    }
+    unlink(logPath)
+  }
+
+  /// What the worker wrote to stderr so far.
+  var log: String {
+    (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+  }
+
+  /// Sends one request and waits for its reply.
+  func request(
+    _ method: String = "GET", _ target: String, headers: [(String, String)] = [], body: [UInt8] = []
+  ) throws -> WorkerReply {
+    let id = nextID
+    nextID += 1
+    _ = try XCTUnwrap(
+      dispatch(method, target, headers: headers, body: body, id: id), "no free slot for the request"
+    )
+    wake()
+    switch awaitReply(front) {
+    case .reply(let reply):
+      defer {
+        front.releaseResponses()
+        front.releaseSlot(reply.slot)
+      }
+      XCTAssertEqual(reply.requestID, id)
+      return WorkerReply(
+        status: reply.status, headers: parseHeaderBlock(reply.headerBlock), body: Array(reply.body))
+    case .broken(let reason):
+      throw FixtureError("channel broken: \(reason)")
+    case .none:
+      throw FixtureError("no reply within the timeout; worker log:\n\(log)")
+    }
+  }
+
+  func request(
+    _ method: String = "GET", _ target: String, headers: [(String, String)] = [], body: String
+  )
+    throws -> WorkerReply
+  {
+    try request(method, target, headers: headers, body: Array(body.utf8))
+  }
+
+  /// Writes a request into a free slot and queues it; nil when no slot is free.
+  @discardableResult
+  func dispatch(
+    _ method: String, _ target: String, headers: [(String, String)] = [], body: [UInt8] = [],
+    id: UInt64
+  ) -> Int? {
+    dispatch(PreparedRequest(method, target, headers: headers), body: body, id: id)
+  }
+
+  /// Dispatches a request laid out beforehand: what a benchmark loop repeats.
+  @discardableResult
+  func dispatch(_ request: PreparedRequest, body: [UInt8] = [], id: UInt64) -> Int? {
+    let needed = RequestSlotWriter.requiredBytes(
+      headerCount: request.headers.count, rawHeadLength: request.raw.count, bodyLength: body.count)
+    guard let (slot, memory) = front.acquireSlot(requestBytes: needed) else { return nil }
+    let written = request.raw.withUnsafeBytes { rawHead in
+      body.withUnsafeBytes {
+        RequestSlotWriter.write(
+          into: memory, rawHead: rawHead, parts: request.parts, headers: request.headers, body: $0)!
+      }
+    }
+    XCTAssertTrue(
+      front.dispatch(
+        slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset,
+        flags: 0,
+        now: rb_monotonic_ns()))
+    return slot
+  }
+
+  func wake() {
+    if front.publish() { _ = rb_futex_wake(front.requestWakeWord, 1) }
+  }
+
+  /// Asks the worker to stop and returns its exit status.
+  func stop() -> Int32 {
+    front.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
+    wake()
+    return child.wait()
+  }
+}
+
+struct FixtureError: Error, CustomStringConvertible {
+  var description: String
+  init(_ description: String) { self.description = description }
+}
+
+/// Waits (sleeping on the futex, as the front does) for the next reply or a broken channel.
+func awaitReply(_ front: FrontChannel, timeoutSeconds: Double = 20) -> FrontChannel.ReplyPoll {
+  let deadline = rb_monotonic_ns() + UInt64(timeoutSeconds * 1e9)
+  while rb_monotonic_ns() < deadline {
+    let poll = front.nextReply(now: rb_monotonic_ns())
+    if case .none = poll {
+      if let word = front.prepareToWaitForReplies() {
+        _ = rb_futex_wait(front.responseWakeWord, word, 100_000_000)
+        front.markAwake()
+      }
+      continue
+    }
+    return poll
+  }
+  return .none
+}
+
+/// "Name: value\r\n" lines, as the worker library writes them.
+func parseHeaderBlock(_ block: UnsafeRawBufferPointer) -> [(name: String, value: String)] {
+  String(decoding: block, as: UTF8.self).components(separatedBy: "\r\n").compactMap { line in
+    guard let colon = line.firstIndex(of: ":") else { return nil }
+    return (
+      String(line[..<colon]),
+      String(line[line.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
+    )
+  }
+}
+
+/// FNV-1a over 32 bits, as examples/echo.lua computes it, in lower-case hex.
+func fnv1a32(_ bytes: [UInt8]) -> String {
+  var hash: UInt32 = 0x811c_9dc5
+  for byte in bytes { hash = (hash ^ UInt32(byte)) &* 16_777_619 }
+  let hex = String(hash, radix: 16)
+  return String(repeating: "0", count: 8 - hex.count) + hex
+}
+
+/// A request head as the front's parser would have indexed it: raw bytes and their parts.
+struct PreparedRequest {
+  var raw: [UInt8]
+  var parts: RequestSlotWriter.Parts
+  var headers: [(name: Range<Int>, value: Range<Int>)] = []
+
+  init(_ method: String, _ target: String, headers: [(String, String)] = []) {
+    raw = Array("\(method) \(target) HTTP/1.1\r\n".utf8)
+    let targetStart = method.utf8.count + 1
+    let targetEnd = targetStart + target.utf8.count
+    let question = Array(target.utf8).firstIndex(of: UInt8(ascii: "?"))
+    let pathEnd = question.map { targetStart + $0 } ?? targetEnd
+    let queryStart = question.map { targetStart + $0 + 1 } ?? targetEnd
+    for (name, value) in headers {
+      let nameStart = raw.count
+      raw += Array(name.utf8) + Array(": ".utf8)
+      let valueStart = raw.count
+      raw += Array(value.utf8)
+      self.headers.append((nameStart..<nameStart + name.utf8.count, valueStart..<raw.count))
+      raw += Array("\r\n".utf8)
+    }
+    raw += Array("\r\n".utf8)
+    parts = RequestSlotWriter.Parts(
+      method: 0..<method.utf8.count, target: targetStart..<targetEnd, path: targetStart..<pathEnd,
+      query: queryStart..<targetEnd, httpVersion: 11, flags: 0)
+  }
+}

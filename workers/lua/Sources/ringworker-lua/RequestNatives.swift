@@ -1,0 +1,82 @@
+import CLuaJIT
+import CLuaShim
+import RingWorker
+
+/// The request being served; nil between requests. Behind a pointer: a mutable global pays a
+/// dynamic exclusivity check (a thread-local lookup) on every access, twice per request.
+let currentRequest: UnsafeMutablePointer<Request?> = {
+  let pointer = UnsafeMutablePointer<Request?>.allocate(capacity: 1)
+  pointer.initialize(to: nil)
+  return pointer
+}()
+
+/// The functions bootstrap.lua builds `req` from. Each pushes a value read straight from shared
+/// memory (lua_pushlstring copies it into Lua once), or nothing when no request is current.
+///
+/// They must never raise a Lua error: that would unwind through Swift frames. Bad input is
+/// answered with nil, and the Lua side raises.
+func pushNatives(_ state: OpaquePointer) {
+  let natives: [(name: String, function: lua_CFunction)] = [
+    ("method", { state in pushField(state) { $0.method } }),
+    ("path", { state in pushField(state) { $0.path } }),
+    ("target", { state in pushField(state) { $0.target } }),
+    ("body", { state in pushField(state) { $0.body } }),
+    (
+      "query",
+      { state in
+        guard let request = currentRequest.pointee else { return 0 }
+        pushQueryTable(state, query: request.query)
+        return 1
+      }
+    ),
+    (
+      "headers",
+      { state in
+        guard let request = currentRequest.pointee else { return 0 }
+        pushHeaderTable(state, request: request)
+        return 1
+      }
+    ),
+    (
+      "active",
+      { state in
+        lua_pushboolean(state, currentRequest.pointee == nil ? 0 : 1)
+        return 1
+      }
+    ),
+    (
+      "unescape",
+      { state in
+        // Percent-decodes a string (route parameters); anything else is returned unchanged.
+        guard lua_type(state, 1) == LUA_TSTRING else {
+          lua_settop(state, 1)
+          return 1
+        }
+        var length = 0
+        let text = UnsafeRawBufferPointer(start: lua_tolstring(state, 1, &length), count: length)
+        pushPercentDecoded(state, text, plusIsSpace: false)
+        return 1
+      }
+    ),
+  ]
+  lua_createtable(state, 0, Int32(natives.count))
+  for native in natives {
+    rbl_pushcfunction(state, native.function)
+    lua_setfield(state, -2, native.name)
+  }
+}
+
+@inline(__always)
+private func pushField(_ state: OpaquePointer?, _ field: (Request) -> UnsafeRawBufferPointer)
+  -> Int32
+{
+  guard let request = currentRequest.pointee else { return 0 }
+  pushBytes(state, field(request))
+  return 1
+}
+
+@inline(__always)
+func pushBytes(_ state: OpaquePointer?, _ bytes: UnsafeRawBufferPointer) {
+  // A nil address comes with length 0, which LuaJIT answers with the empty string unread.
+  lua_pushlstring(state, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
+}
