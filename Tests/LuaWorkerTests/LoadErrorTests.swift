@@ -4,7 +4,12 @@ import XCTest
 /// `ringworker-lua --check APP.lua`, and serving an app that does not load: one line
 /// `file:line: message` on stderr, exit code 78 (the broker's "do not respawn").
 final class LoadErrorTests: XCTestCase {
-  private let directory = TemporaryDirectory()
+  // Made per test and dropped after it: XCTest keeps every test case instance until the run ends,
+  // so a directory made at init would outlive the run.
+  private var directory: TemporaryDirectory!
+
+  override func setUp() { directory = TemporaryDirectory() }
+  override func tearDown() { directory = nil }
 
   /// Runs the worker on `app`, with and without --check; both must fail the same way.
   private func assertDoesNotLoad(
