@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # What the hop to a worker costs: wrk against the same front answering inline and through one
 # worker process (workers/c-hello). Rounds alternate between the targets so that drift on a
-# shared machine hits both alike; the table shows the median of the rounds and the ratio
-# worker/inline (the design's budget: >= 0.90 for the Lua app).
+# shared machine hits both alike; the table shows the median of the rounds and the ratios
+# worker/inline, lua/inline and lua/worker (budgets: C worker >= 0.90 x inline, Lua >= 0.85 x C).
 #
 #   bench/inline-vs-worker.sh
 #   DURATION=10s ROUNDS=5 CONNECTIONS=100 bench/inline-vs-worker.sh
@@ -23,6 +23,7 @@ EXTRA_ARGS=${EXTRA_ARGS:-}   # added to every broker command line, e.g. "--threa
 TARGETS=(
   "inline|--inline"
   "worker|--workers 1 --worker workers/c-hello/hello-worker"
+  "lua|--workers 1 workers/lua/examples/hello.lua"
 )
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
@@ -115,8 +116,13 @@ for target in "${TARGETS[@]}"; do
   printf "%-8s %12.0f %10.0f %10.0f\n" "$name" "${RPS[$name]}" \
     "$(awk '{ print $2 }' "$WORK/$name" | median)" "$(awk '{ print $3 }' "$WORK/$name" | median)"
 done
-if [[ -n "${RPS[inline]:-}" && -n "${RPS[worker]:-}" ]]; then
-  awk -v w="${RPS[worker]}" -v i="${RPS[inline]}" 'BEGIN { printf "ratio worker/inline: %.3f\n", w / i }'
-else
-  echo "ratio worker/inline: n/a (a target was skipped)"
-fi
+ratio() {  # ratio NAME OTHER: NAME's req/s over OTHER's, when both ran
+  if [[ -n "${RPS[$1]:-}" && -n "${RPS[$2]:-}" ]]; then
+    awk -v a="${RPS[$1]}" -v b="${RPS[$2]}" -v n="$1/$2" 'BEGIN { printf "ratio %s: %.3f\n", n, a / b }'
+  else
+    echo "ratio $1/$2: n/a (a target was skipped)"
+  fi
+}
+ratio worker inline
+ratio lua inline
+ratio lua worker

@@ -164,6 +164,28 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertTrue(waitFor { workers.allSatisfy { kill($0, 0) != 0 } }, "workers exited with the broker")
   }
 
+  static let luaExamples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../workers/lua/examples").standardizedFileURL.path
+
+  func testLuaAppsServeThroughTheBroker() throws {
+    let hello = try BrokerProcess(["--workers", "2", Self.luaExamples + "/hello.lua"])
+    defer { _ = hello.stop() }
+    XCTAssertEqual(try get(hello.port, "/").bodyText, "hello world\n")
+    let api = try BrokerProcess(["--workers", "1", Self.luaExamples + "/api.lua"])
+    defer { _ = api.stop() }
+    XCTAssertEqual(try get(api.port, "/no/such/route").status, 404)
+  }
+
+  func testBrokenLuaAppStopsTheBrokerAtStartUpWithFileAndLine() throws {
+    let app = NSTemporaryDirectory() + "broken-\(getpid()).lua"
+    try "local x = \nreturn function(req) return 200 end end\n".write(toFile: app, atomically: true, encoding: .utf8)
+    defer { unlink(app) }
+    let result = try BrokerProcess.runToExit(["--workers", "2", app])
+    XCTAssertNotEqual(result.status, 0)
+    XCTAssertTrue(result.stderr.contains("broken-\(getpid()).lua:2:"), result.stderr)
+    XCTAssertTrue(result.stderr.contains("failed to load"), result.stderr)
+  }
+
   func testNoAppIsAOneLineError() throws {
     let result = try BrokerProcess.runToExit([])
     XCTAssertNotEqual(result.status, 0)
