@@ -24,6 +24,8 @@ struct BrokerOptions {
   var queueTimeoutSeconds = 5.0
   /// How ringstat and the logs call this broker.
   var name = "ringbroker"
+  /// Requests one worker may hold at once.
+  var workerDepth = 64
 
   func frontConfig() -> FrontConfig {
     var config = FrontConfig(

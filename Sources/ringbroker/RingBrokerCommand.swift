@@ -45,6 +45,11 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
+      "Requests one worker may hold at once; more wait in the front.", valueName: "n"))
+  var workerDepth = 64
+
+  @Option(
+    help: ArgumentHelp(
       "Name shown by ringstat (ringstat NAME finds the broker by it).", valueName: "name"))
   var name = "ringbroker"
 
@@ -111,6 +116,7 @@ struct RingBrokerCommand: ParsableCommand {
     if let workers, !(0...4096).contains(workers) {
       throw ValidationError("--workers must be between 0 and 4096")
     }
+    guard (1...1024).contains(workerDepth) else { throw ValidationError("--worker-depth must be between 1 and 1024") }
     guard queueTimeout > 0, queueTimeout <= 3600 else {
       throw ValidationError("--queue-timeout must be between 0 and 3600 seconds")
     }
@@ -162,6 +168,7 @@ struct RingBrokerCommand: ParsableCommand {
       workerCommand: worker,
       workerCount: workers,
       queueTimeoutSeconds: queueTimeout,
-      name: name)
+      name: name,
+      workerDepth: workerDepth)
   }
 }

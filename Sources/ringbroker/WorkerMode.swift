@@ -38,6 +38,7 @@ final class WorkerMode {
       bindMemory: topology.nodes.count > 1)
     var config = DispatchConfig()
     config.queueTimeoutNs = UInt64(options.queueTimeoutSeconds * 1e9)
+    config.maxDepthPerWorker = options.workerDepth
     self.config = config
     let what = options.workerCommand.map { "'\($0)'" } ?? "ringworker-lua \(options.app!)"
     summary = "\(count) worker\(count == 1 ? "" : "s"): \(what)"

@@ -134,7 +134,7 @@ final class WorkerModeTests: XCTestCase {
 
   func testFullWorkersQueueThenAnswer503WithRetryAfter() throws {
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", try Self.testWorker(), "--queue-timeout", "0.5",
+      "--workers", "1", "--worker", try Self.testWorker(), "--queue-timeout", "0.5", "--worker-depth", "4",
     ])
     defer { _ = broker.stop() }
     // Four slow requests fill the worker's depth; the fifth waits in the front, then gets 503.
