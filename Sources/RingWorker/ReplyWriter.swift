@@ -128,11 +128,19 @@ func isTokenByte(_ byte: UInt8) -> Bool {
   }
 }
 
-private let framingHeaders = ["content-length", "transfer-encoding", "connection", "keep-alive", "upgrade", "date"]
-
+/// Whether `name` is a header the front writes itself. Called for every reply header: it
+/// compares bytes, by length first, without building strings.
 func isFramingHeader(_ name: UnsafeRawBufferPointer) -> Bool {
-  framingHeaders.contains { candidate in
-    var candidate = candidate
-    return candidate.withUTF8 { asciiCaseInsensitiveEqual(UnsafeRawBufferPointer($0), name) }
+  func matches(_ candidate: StaticString) -> Bool {
+    asciiCaseInsensitiveEqual(
+      name, UnsafeRawBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount))
+  }
+  switch name.count {
+  case 4: return matches("date")
+  case 7: return matches("upgrade")
+  case 10: return matches("connection") || matches("keep-alive")
+  case 14: return matches("content-length")
+  case 17: return matches("transfer-encoding")
+  default: return false
   }
 }

@@ -53,8 +53,13 @@ public struct Request {
 @inline(__always)
 func asciiCaseInsensitiveEqual(_ a: UnsafeRawBufferPointer, _ b: UnsafeRawBufferPointer) -> Bool {
   guard a.count == b.count else { return false }
-  for i in 0..<a.count where a[i] | 0x20 != b[i] | 0x20 {
+  for i in 0..<a.count where a[i] != b[i] && asciiLowercased(a[i]) != asciiLowercased(b[i]) {
     return false
   }
   return true
+}
+
+@inline(__always)
+func asciiLowercased(_ byte: UInt8) -> UInt8 {
+  byte &- 0x41 < 26 ? byte | 0x20 : byte
 }
