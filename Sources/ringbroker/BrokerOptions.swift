@@ -26,6 +26,8 @@ struct BrokerOptions {
   var name = "ringbroker"
   /// Requests one worker may hold at once.
   var workerDepth = 64
+  /// Seconds a worker may take per request (0: no limit).
+  var requestTimeoutSeconds = 60.0
 
   func frontConfig() -> FrontConfig {
     var config = FrontConfig(

@@ -45,6 +45,12 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
+      "Seconds a worker may take to answer; then the client gets 504 and the worker is replaced (0: no limit).",
+      valueName: "seconds"))
+  var timeout = 60.0
+
+  @Option(
+    help: ArgumentHelp(
       "Requests one worker may hold at once; more wait in the front.", valueName: "n"))
   var workerDepth = 64
 
@@ -116,6 +122,7 @@ struct RingBrokerCommand: ParsableCommand {
     if let workers, !(0...4096).contains(workers) {
       throw ValidationError("--workers must be between 0 and 4096")
     }
+    guard timeout >= 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
     guard (1...1024).contains(workerDepth) else { throw ValidationError("--worker-depth must be between 1 and 1024") }
     guard queueTimeout > 0, queueTimeout <= 3600 else {
       throw ValidationError("--queue-timeout must be between 0 and 3600 seconds")
@@ -169,6 +176,7 @@ struct RingBrokerCommand: ParsableCommand {
       workerCount: workers,
       queueTimeoutSeconds: queueTimeout,
       name: name,
-      workerDepth: workerDepth)
+      workerDepth: workerDepth,
+      requestTimeoutSeconds: timeout)
   }
 }

@@ -39,6 +39,8 @@ final class WorkerMode {
     var config = DispatchConfig()
     config.queueTimeoutNs = UInt64(options.queueTimeoutSeconds * 1e9)
     config.maxDepthPerWorker = options.workerDepth
+    config.requestTimeoutNs =
+      options.requestTimeoutSeconds > 0 ? UInt64(options.requestTimeoutSeconds * 1e9) : nil
     self.config = config
     let what = options.workerCommand.map { "'\($0)'" } ?? "ringworker-lua \(options.app!)"
     summary = "\(count) worker\(count == 1 ? "" : "s"): \(what)"

@@ -186,6 +186,20 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertTrue(result.stderr.contains("failed to load"), result.stderr)
   }
 
+  func testRequestPastTheTimeoutGets504AndTheWorkerIsReplaced() throws {
+    let broker = try BrokerProcess(["--workers", "1", "--worker", try Self.testWorker(), "--timeout", "1"])
+    defer { _ = broker.stop() }
+    XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 1 })
+    let stuck = workerPids(of: broker)
+    let start = Date()
+    let response = try get(broker.port, "/sleep/30000")
+    XCTAssertEqual(response.status, 504)
+    XCTAssertLessThan(Date().timeIntervalSince(start), 15)
+    XCTAssertTrue(waitFor { broker.stderr.contains("request GET /sleep/30000 ran") }, broker.stderr)
+    XCTAssertTrue(waitFor { let now = self.workerPids(of: broker); return now.count == 1 && now != stuck })
+    XCTAssertEqual(try get(broker.port, "/after").bodyText, "ok /after")
+  }
+
   func testNoAppIsAOneLineError() throws {
     let result = try BrokerProcess.runToExit([])
     XCTAssertNotEqual(result.status, 0)

@@ -7,6 +7,9 @@ public struct DispatchConfig {
   public var maxDepthPerWorker = 64
   /// A request waits this long in the front for a worker with room, then gets 503.
   public var queueTimeoutNs: UInt64 = 5_000_000_000
+  /// A request still unanswered this long after it reached its worker gets 504, and the worker
+  /// is killed and replaced (nil: no limit).
+  public var requestTimeoutNs: UInt64? = 60_000_000_000
   public var maxQueuedRequests = 4096
   public var maxQueuedBytes = 64 << 20
 

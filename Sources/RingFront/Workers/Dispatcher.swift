@@ -17,6 +17,7 @@ public final class Dispatcher: FrontHandler {
   var started = false
   /// Workers whose channel has requests pushed but not yet published.
   var unpublished: [Int] = []
+  var lastTimeoutScan: UInt64 = 0
 
   public init(workers placements: [(id: Int, placement: WorkerPlacement)], launcher: WorkerLauncher, config: DispatchConfig) {
     workers = placements.map { WorkerHandle(id: $0.id, placement: $0.placement) }
@@ -130,6 +131,10 @@ public final class Dispatcher: FrontHandler {
     collectReplies(loop: loop)
     if !queue.isEmpty { drainQueue(loop: loop) }
     superviseWorkers(loop: loop, now: now)
+    if now &- lastTimeoutScan >= 100_000_000 {
+      lastTimeoutScan = now
+      expireRequests(loop: loop, now: now)
+    }
     publishAll(loop: loop)
   }
 

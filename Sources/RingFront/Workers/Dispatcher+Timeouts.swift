@@ -1,0 +1,44 @@
+import CRingABI
+import Glibc
+import RingChannel
+
+extension Dispatcher {
+  /// Answers 504 for requests their worker has held longer than the request timeout, and kills
+  /// that worker: a worker stuck in a handler would otherwise hold its slots forever (NGINX Unit
+  /// leaves such workers hung). The log names the request, so the operator knows which one.
+  func expireRequests(loop: FrontLoop, now: UInt64) {
+    guard let timeout = config.requestTimeoutNs else { return }
+    for worker in workers {
+      guard let channel = worker.channel, channel.inFlight > 0, let process = worker.process else { continue }
+      var expired = 0
+      for slot in worker.slots.indices {
+        guard let entry = worker.slots[slot], now &- entry.dispatchedAt > timeout else { continue }
+        // The slot stays with the dead worker's channel; its exit releases it without a reply.
+        worker.slots[slot] = nil
+        expired += 1
+        channel.countError()
+        loop.replyError(entry.ticket, status: 504, body: "the worker did not answer in time\n")
+        log(
+          "request \(Self.requestLine(in: channel, slot: slot, length: entry.length)) ran "
+            + "\((now &- entry.dispatchedAt) / 1_000_000) ms on worker \(worker.id) (pid \(process.pid)): "
+            + "answered 504, replacing the worker")
+      }
+      if expired > 0 { process.signal(SIGKILL) }
+    }
+  }
+
+  /// "METHOD TARGET" of the request the front wrote into `slot`, read back with every span
+  /// checked against the slot: the worker may have scribbled over it.
+  static func requestLine(in channel: FrontChannel, slot: Int, length: Int) -> String {
+    let bytes = channel.requestBytes(slot: slot, length: length)
+    guard bytes.count >= MemoryLayout<rb_request_head>.size else { return "?" }
+    let head = bytes.loadUnaligned(as: rb_request_head.self)
+    func text(_ span: rb_span) -> String {
+      let start = Int(span.offset)
+      let end = start + min(Int(span.length), 200)
+      guard end <= bytes.count else { return "?" }
+      return String(decoding: bytes[start..<end], as: UTF8.self)
+    }
+    return text(head.method) + " " + text(head.target)
+  }
+}
