@@ -28,6 +28,8 @@ struct BrokerOptions {
   var workerDepth = 64
   /// Seconds a worker may take per request (0: no limit).
   var requestTimeoutSeconds = 60.0
+  /// Replies after which a worker is replaced by a fresh one (0: never).
+  var maxRequestsPerWorker = 0
 
   func frontConfig() -> FrontConfig {
     var config = FrontConfig(

@@ -51,6 +51,12 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
+      "Replace a worker by a fresh one after it served this many requests, plus up to 10% (0: never); no request fails.",
+      valueName: "n"))
+  var maxRequests = 0
+
+  @Option(
+    help: ArgumentHelp(
       "Requests one worker may hold at once; more wait in the front.", valueName: "n"))
   var workerDepth = 64
 
@@ -123,6 +129,7 @@ struct RingBrokerCommand: ParsableCommand {
       throw ValidationError("--workers must be between 0 and 4096")
     }
     guard timeout >= 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+    guard maxRequests >= 0 else { throw ValidationError("--max-requests must not be negative") }
     guard (1...1024).contains(workerDepth) else { throw ValidationError("--worker-depth must be between 1 and 1024") }
     guard queueTimeout > 0, queueTimeout <= 3600 else {
       throw ValidationError("--queue-timeout must be between 0 and 3600 seconds")
@@ -177,6 +184,7 @@ struct RingBrokerCommand: ParsableCommand {
       queueTimeoutSeconds: queueTimeout,
       name: name,
       workerDepth: workerDepth,
-      requestTimeoutSeconds: timeout)
+      requestTimeoutSeconds: timeout,
+      maxRequestsPerWorker: maxRequests)
   }
 }

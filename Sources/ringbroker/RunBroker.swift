@@ -7,13 +7,15 @@ import RingFront
 /// Shape for the modes to come: pick the handler factory (inline, or a dispatcher over worker
 /// channels), start the front, print the ready line, wait for a termination signal.
 func runBroker(_ options: BrokerOptions) -> Int32 {
-  TerminationSignals.block()
+  let signals = [SIGTERM, SIGINT, SIGHUP]
+  TerminationSignals.block(signals)
   let placement = FrontPlacement.detect()
   let threads = options.threads ?? placement.nodeCount
 
   let makeHandler: (Int) -> FrontHandler
   let mode: String
   var stopWorkers: () -> Void = {}
+  var reload: () -> Void = {}
   if options.inline {
     let body = options.inlineBodyBytes.map { InlineResponder.makeBenchmarkBody(size: $0) }
     makeHandler = { _ in InlineResponder(body: body) }
@@ -23,6 +25,7 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     makeHandler = { workerMode.makeHandler(thread: $0) }
     mode = workerMode.summary
     stopWorkers = workerMode.stopWorkers
+    reload = workerMode.reload
   }
 
   let server = FrontServer(
@@ -30,9 +33,14 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     makeHandler: makeHandler)
   do {
     try server.start()
-    // First signal: drain; a second one: close everything now.
+    // SIGHUP: rolling reload of the workers. SIGTERM/SIGINT: drain; a second one: close
+    // everything now.
     var signalsSeen = 0
-    try TerminationSignals.watch { _ in
+    try TerminationSignals.watch(signals) { signal in
+      if signal == SIGHUP {
+        reload()
+        return
+      }
       signalsSeen += 1
       server.stop(immediately: signalsSeen > 1)
     }

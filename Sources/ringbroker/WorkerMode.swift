@@ -39,6 +39,7 @@ final class WorkerMode {
     var config = DispatchConfig()
     config.queueTimeoutNs = UInt64(options.queueTimeoutSeconds * 1e9)
     config.maxDepthPerWorker = options.workerDepth
+    config.maxRequestsPerWorker = options.maxRequestsPerWorker > 0 ? UInt64(options.maxRequestsPerWorker) : nil
     config.requestTimeoutNs =
       options.requestTimeoutSeconds > 0 ? UInt64(options.requestTimeoutSeconds * 1e9) : nil
     self.config = config
@@ -54,6 +55,15 @@ final class WorkerMode {
     dispatchers.append(dispatcher)
     pthread_mutex_unlock(&lock)
     return dispatcher
+  }
+
+  /// From the signal thread: every dispatcher replaces its workers, one at a time.
+  func reload() {
+    pthread_mutex_lock(&lock)
+    let all = dispatchers
+    pthread_mutex_unlock(&lock)
+    fputs("ringbroker: SIGHUP: rolling reload of the workers\n", stderr)
+    for dispatcher in all { dispatcher.requestReload() }
   }
 
   /// After the front threads returned: workers finish and exit (killed after 5 s).

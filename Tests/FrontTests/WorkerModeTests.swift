@@ -200,6 +200,56 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertEqual(try get(broker.port, "/after").bodyText, "ok /after")
   }
 
+  /// `clients` keep-alive connections sending `requests` each; returns how many failed (any
+  /// status but 200, or a connection error). `during` runs once the load is under way.
+  private func failuresUnderLoad(
+    port: UInt16, clients: Int = 16, requests: Int = 400, during: () -> Void = {}
+  ) -> Int {
+    let failures = Counter()
+    let threads = (0..<clients).map { _ in
+      Thread {
+        var client: RawHTTPClient?
+        for _ in 0..<requests {
+          do {
+            if client == nil { client = try RawHTTPClient(port: port) }
+            try client!.send(Requests.get("/"))
+            let response = try client!.readResponse()
+            if response.status != 200 { failures.increment() }
+            if response.closesConnection { client = nil }
+          } catch {
+            failures.increment()
+            client = nil
+          }
+        }
+      }
+    }
+    threads.forEach { $0.start() }
+    usleep(200_000)
+    during()
+    XCTAssertTrue(waitFor(180) { threads.allSatisfy { $0.isFinished } })
+    return failures.value
+  }
+
+  func testMaxRequestsRecyclesWorkersUnderLoadWithoutFailures() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", Self.cWorker, "--max-requests", "500"])
+    defer { _ = broker.stop() }
+    XCTAssertEqual(failuresUnderLoad(port: broker.port), 0)
+    XCTAssertTrue(broker.stderr.contains("recycling it"), broker.stderr)
+    XCTAssertTrue(broker.stderr.contains("retired: exited with status 0"), broker.stderr)
+    XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
+  }
+
+  func testSighupReloadsEveryWorkerUnderLoadWithoutFailures() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", Self.cWorker])
+    defer { _ = broker.stop() }
+    XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
+    let before = workerPids(of: broker)
+    let failed = failuresUnderLoad(port: broker.port, requests: 600) { kill(broker.pid, SIGHUP) }
+    XCTAssertEqual(failed, 0)
+    XCTAssertTrue(waitFor { let now = self.workerPids(of: broker); return now.count == 2 && now.isDisjoint(with: before) })
+    XCTAssertEqual(broker.stderr.components(separatedBy: "replaced by pid").count - 1, 2, broker.stderr)
+  }
+
   func testNoAppIsAOneLineError() throws {
     let result = try BrokerProcess.runToExit([])
     XCTAssertNotEqual(result.status, 0)

@@ -10,8 +10,16 @@ public struct DispatchConfig {
   /// A request still unanswered this long after it reached its worker gets 504, and the worker
   /// is killed and replaced (nil: no limit).
   public var requestTimeoutNs: UInt64? = 60_000_000_000
+  /// Replies after which a worker is replaced by a fresh one (nil: never); each worker's limit
+  /// gets up to 10% random extra, so that workers started together do not recycle together.
+  public var maxRequestsPerWorker: UInt64?
   public var maxQueuedRequests = 4096
   public var maxQueuedBytes = 64 << 20
 
   public init() {}
+
+  /// This generation's recycling point.
+  func recycleLimit() -> UInt64? {
+    maxRequestsPerWorker.map { $0 + UInt64.random(in: 0...($0 / 10)) }
+  }
 }

@@ -23,7 +23,7 @@ extension Dispatcher {
       worker.sleepFlagSet = false
       worker.startedAt = loop.now
       let pidfd = launched.process.pidfd
-      loop.submit(token: HandlerToken(.workerExit, worker: worker.id, generation: worker.generation).raw) { sqe in
+      loop.submit(token: HandlerToken(.workerExit, worker: worker.index, generation: worker.generation).raw) { sqe in
         io_uring_prep_poll_add(sqe, pidfd, UInt32(POLLIN))
       }
     } catch {
@@ -65,6 +65,24 @@ extension Dispatcher {
     }
     worker.outstandingSends = 0
     let lived = loop.now &- worker.startedAt
+    switch worker.role {
+    case .retiring, .gone:
+      worker.role = .gone
+      log("worker \(worker.id) (pid \(process.pid)) retired: \(Self.describe(status))")
+      return
+    case .starting:
+      // The successor never got ready: the worker it was to replace keeps serving, and the
+      // next attempt waits.
+      worker.role = .gone
+      if let old = worker.replaces {
+        workers[old].nextReplacementAttempt = loop.now + 1_000_000_000
+      }
+      worker.replaces = nil
+      log("successor for worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) before it was ready")
+      return
+    case .active:
+      break
+    }
     log(
       "worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) after \(lived / 1_000_000) ms; "
         + "\(failed) request(s) failed, \(moved) moved to other workers")
@@ -90,7 +108,7 @@ extension Dispatcher {
           slot: newSlot, length: entry.length, requestID: id, replyOffset: entry.replyOffset, flags: 0, now: now)
       else { continue }
       target.slots[newSlot] = entry
-      if !unpublished.contains(target.id) { unpublished.append(target.id) }
+      if !unpublished.contains(target.index) { unpublished.append(target.index) }
       return true
     }
     return false

@@ -49,7 +49,7 @@ extension Dispatcher {
     worker.outstandingSends += 1
     loop.reply(
       entry.ticket, status: reply.status, headerBlock: reply.headerBlock, body: reply.body,
-      releaseToken: HandlerToken(.replyRelease, worker: worker.id, generation: worker.generation, slot: reply.slot).raw)
+      releaseToken: HandlerToken(.replyRelease, worker: worker.index, generation: worker.generation, slot: reply.slot).raw)
   }
 
   /// A reply's bytes have left: its slot can carry the next request.
@@ -80,7 +80,7 @@ extension Dispatcher {
       guard !worker.futexArmed else { continue }
       worker.futexArmed = true
       let address = channel.responseWakeWord
-      loop.submit(token: HandlerToken(.futexWait, worker: worker.id, generation: worker.generation).raw) { sqe in
+      loop.submit(token: HandlerToken(.futexWait, worker: worker.index, generation: worker.generation).raw) { sqe in
         FutexOperations.prepareWait(sqe, word: address, expected: word)
       }
     }

@@ -9,7 +9,7 @@ import RingChannel
 /// its workers alive. One dispatcher per front thread, owning that thread's workers; everything
 /// here runs on that thread.
 public final class Dispatcher: FrontHandler {
-  let workers: [WorkerHandle]
+  var workers: [WorkerHandle]
   let launcher: WorkerLauncher
   let config: DispatchConfig
   var queue: RequestQueue
@@ -18,13 +18,25 @@ public final class Dispatcher: FrontHandler {
   /// Workers whose channel has requests pushed but not yet published.
   var unpublished: [Int] = []
   var lastTimeoutScan: UInt64 = 0
+  /// Workers still to replace in a rolling reload, one at a time, in order.
+  var reloadQueue: [Int] = []
+  /// Set from the signal thread (SIGHUP), taken by the loop thread.
+  let reloadRequested: UnsafeMutablePointer<UInt32> = {
+    let flag = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    flag.initialize(to: 0)
+    return flag
+  }()
 
   public init(workers placements: [(id: Int, placement: WorkerPlacement)], launcher: WorkerLauncher, config: DispatchConfig) {
-    workers = placements.map { WorkerHandle(id: $0.id, placement: $0.placement) }
+    workers = placements.enumerated().map { WorkerHandle(index: $0.offset, id: $0.element.id, placement: $0.element.placement) }
     self.launcher = launcher
     self.config = config
     queue = RequestQueue(maxCount: config.maxQueuedRequests, maxBytes: config.maxQueuedBytes)
   }
+
+  /// Thread-safe: starts a rolling reload (every worker replaced by a fresh one, each only after
+  /// its successor is ready).
+  public func requestReload() { rb_store_relaxed_u32(reloadRequested, 1) }
 
   public var hasWork: Bool {
     !queue.isEmpty || workers.contains { $0.inFlight > 0 || $0.outstandingSends > 0 || !$0.retired.isEmpty }
@@ -80,7 +92,7 @@ public final class Dispatcher: FrontHandler {
     else { return false }
     worker.slots[slot] = WorkerHandle.SlotTicket(
       ticket: ticket, length: written.length, replyOffset: written.replyOffset, dispatchedAt: now)
-    if channel.inFlight == 1 || !unpublished.contains(worker.id) { unpublished.append(worker.id) }
+    if !unpublished.contains(worker.index) { unpublished.append(worker.index) }
     return true
   }
 
@@ -110,11 +122,11 @@ public final class Dispatcher: FrontHandler {
 
   /// Makes pushed requests visible and wakes sleeping workers, in the loop's next submission.
   func publishAll(loop: FrontLoop) {
-    for id in unpublished {
-      let worker = workers[id]
+    for index in unpublished {
+      let worker = workers[index]
       guard let channel = worker.channel, channel.publish() else { continue }
       let word = channel.requestWakeWord
-      loop.submit(token: HandlerToken(.futexWake, worker: id, generation: worker.generation).raw) { sqe in
+      loop.submit(token: HandlerToken(.futexWake, worker: index, generation: worker.generation).raw) { sqe in
         FutexOperations.prepareWake(sqe, word: word)
       }
     }
@@ -126,11 +138,20 @@ public final class Dispatcher: FrontHandler {
   public func poll(loop: FrontLoop, now: UInt64) {
     if !started {
       started = true
-      for worker in workers { launch(worker, loop: loop) }
+      for worker in workers {
+        worker.requestLimit = config.recycleLimit()
+        launch(worker, loop: loop)
+      }
     }
     collectReplies(loop: loop)
     if !queue.isEmpty { drainQueue(loop: loop) }
+    if rb_load_relaxed_u32(reloadRequested) != 0 {
+      rb_store_relaxed_u32(reloadRequested, 0)
+      reloadQueue = workers.filter { $0.role == .active }.map(\.index)
+      log("reload: replacing \(reloadQueue.count) worker(s), one at a time")
+    }
     superviseWorkers(loop: loop, now: now)
+    superviseReplacements(loop: loop, now: now)
     if now &- lastTimeoutScan >= 100_000_000 {
       lastTimeoutScan = now
       expireRequests(loop: loop, now: now)

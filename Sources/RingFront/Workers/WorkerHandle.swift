@@ -19,8 +19,31 @@ final class WorkerHandle {
     var outstandingSends: Int
   }
 
-  let id: Int
-  let placement: WorkerPlacement
+  /// What this position is doing. A replacement (max requests, reload) starts a successor in a
+  /// spare position; it serves once its worker attached, and only then does the old one retire.
+  enum Role {
+    case active
+    /// A successor whose worker has not attached yet: gets no requests.
+    case starting
+    /// Replaced: gets no new requests, is asked to exit once its own are answered.
+    case retiring
+    /// A spare position, free for the next successor.
+    case gone
+  }
+
+  /// Position in its dispatcher's list: what tokens carry.
+  let index: Int
+  /// The worker number shown in logs and ringstat; a successor keeps its predecessor's.
+  var id: Int
+  var placement: WorkerPlacement
+  var role = Role.active
+  /// The position this one replaces, while starting.
+  var replaces: Int?
+  /// Replies after which this worker is recycled (max requests, with jitter).
+  var requestLimit: UInt64?
+  var shutdownSent = false
+  /// No new successor attempt before this time (a successor that dies at start backs off).
+  var nextReplacementAttempt: UInt64 = 0
   var channel: FrontChannel?
   var process: ChildProcess?
   var generation: UInt32 = 0
@@ -34,11 +57,13 @@ final class WorkerHandle {
   var futexArmed = false
   var sleepFlagSet = false
 
-  init(id: Int, placement: WorkerPlacement) {
+  init(index: Int, id: Int, placement: WorkerPlacement) {
+    self.index = index
     self.id = id
     self.placement = placement
   }
 
-  var isServing: Bool { channel.map { !$0.isBroken } ?? false }
+  /// Takes new requests.
+  var isServing: Bool { role == .active && (channel.map { !$0.isBroken } ?? false) }
   var inFlight: Int { channel?.inFlight ?? 0 }
 }

@@ -1,0 +1,69 @@
+import CRingABI
+import Glibc
+import RingChannel
+
+/// Replacing workers without failing a request: a successor starts in a spare position, takes
+/// requests once its worker has attached, and only then does the old worker stop taking new
+/// ones, finish its own, and exit. Used for max-requests recycling and rolling reloads.
+extension Dispatcher {
+  func superviseReplacements(loop: FrontLoop, now: UInt64) {
+    guard !loop.isDraining else { return }
+    for worker in workers where worker.role == .starting {
+      // The worker library writes its pid into the channel when it attaches: ready to serve.
+      guard let channel = worker.channel, rb_load_relaxed_u32(&channel.header.pointee.worker.pid) != 0,
+        let oldIndex = worker.replaces
+      else { continue }
+      let old = workers[oldIndex]
+      worker.role = .active
+      worker.replaces = nil
+      old.role = .retiring
+      log("worker \(worker.id) (pid \(old.process?.pid ?? 0)) replaced by pid \(worker.process?.pid ?? 0)")
+      if reloadQueue.first == oldIndex { reloadQueue.removeFirst() }
+    }
+    for worker in workers where worker.role == .retiring && !worker.shutdownSent && worker.inFlight == 0 {
+      guard let channel = worker.channel else { continue }
+      worker.shutdownSent = true
+      channel.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
+      if channel.publish() { _ = rb_futex_wake(channel.requestWakeWord, 1) }
+    }
+    for worker in workers where worker.role == .active && now >= worker.nextReplacementAttempt {
+      guard let limit = worker.requestLimit, let channel = worker.channel,
+        channel.header.pointee.front.replies_completed >= limit, !hasSuccessor(worker)
+      else { continue }
+      log("worker \(worker.id) (pid \(worker.process?.pid ?? 0)) served \(limit) requests: recycling it")
+      startSuccessor(replacing: worker, loop: loop)
+    }
+    while let index = reloadQueue.first {
+      let old = workers[index]
+      guard old.role == .active else {
+        reloadQueue.removeFirst()
+        continue
+      }
+      if !hasSuccessor(old) && now >= old.nextReplacementAttempt { startSuccessor(replacing: old, loop: loop) }
+      break
+    }
+  }
+
+  private func hasSuccessor(_ worker: WorkerHandle) -> Bool {
+    workers.contains { $0.role == .starting && $0.replaces == worker.index }
+  }
+
+  private func startSuccessor(replacing old: WorkerHandle, loop: FrontLoop) {
+    let spare =
+      workers.first { $0.role == .gone && $0.process == nil && $0.retired.isEmpty && $0.outstandingSends == 0 }
+      ?? {
+        let handle = WorkerHandle(index: workers.count, id: old.id, placement: old.placement)
+        workers.append(handle)
+        return handle
+      }()
+    spare.id = old.id
+    spare.placement = old.placement
+    spare.role = .starting
+    spare.replaces = old.index
+    spare.shutdownSent = false
+    spare.restarts = old.restarts
+    spare.consecutiveFastExits = 0
+    spare.requestLimit = config.recycleLimit()
+    launch(spare, loop: loop)
+  }
+}
