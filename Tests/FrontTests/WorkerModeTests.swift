@@ -250,6 +250,36 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertEqual(broker.stderr.components(separatedBy: "replaced by pid").count - 1, 2, broker.stderr)
   }
 
+  /// Gone, or a zombie nobody reaped yet.
+  private func hasExited(_ pid: Int32) -> Bool {
+    guard kill(pid, 0) == 0 else { return true }
+    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
+  }
+
+  func testWorkersExitWhenTheBrokerIsKilled() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", Self.cWorker])
+    XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
+    let workers = workerPids(of: broker)
+    XCTAssertEqual(try get(broker.port, "/").status, 200)
+    kill(broker.pid, SIGKILL)
+    XCTAssertTrue(waitFor(10) { workers.allSatisfy(self.hasExited) }, "workers outlived the broker")
+  }
+
+  func testKillingAWorkerUnderLoadFailsOnlyWhatItHeld() throws {
+    let broker = try BrokerProcess(["--workers", "2", "--worker", Self.cWorker])
+    defer { _ = broker.stop() }
+    XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
+    let victim = workerPids(of: broker).first!
+    let clients = 16
+    let failed = failuresUnderLoad(port: broker.port, clients: clients, requests: 600) { kill(victim, SIGKILL) }
+    // Only requests the worker had taken fail: at most one per client connection in flight.
+    XCTAssertLessThanOrEqual(failed, clients)
+    let line = broker.stderr.split(separator: "\n").first { $0.contains("was killed by signal 9") } ?? ""
+    XCTAssertFalse(line.isEmpty, broker.stderr)
+    XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
+  }
+
   func testNoAppIsAOneLineError() throws {
     let result = try BrokerProcess.runToExit([])
     XCTAssertNotEqual(result.status, 0)
