@@ -6,6 +6,9 @@
 #include <linux/futex.h>
 #include <sched.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <string.h>
@@ -97,3 +100,91 @@ void rb_set_last_error(const char *message) {
 }
 
 const char *rb_last_error(void) { return last_error; }
+
+long rb_send_fd(int sock, int fd, const void *bytes, size_t len) {
+  struct iovec iov = {.iov_base = (void *)bytes, .iov_len = len};
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  memset(&control, 0, sizeof(control));
+  struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1};
+  if (fd >= 0) {
+    message.msg_control = control.buffer;
+    message.msg_controllen = sizeof(control.buffer);
+    struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+    header->cmsg_level = SOL_SOCKET;
+    header->cmsg_type = SCM_RIGHTS;
+    header->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(header), &fd, sizeof(int));
+  }
+  ssize_t sent = sendmsg(sock, &message, MSG_NOSIGNAL);
+  return sent < 0 ? -errno : sent;
+}
+
+long rb_recv_fd(int sock, void *bytes, size_t len, int *fd) {
+  struct iovec iov = {.iov_base = bytes, .iov_len = len};
+  union {
+    char buffer[CMSG_SPACE(sizeof(int))];
+    struct cmsghdr align;
+  } control;
+  struct msghdr message = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buffer,
+                           .msg_controllen = sizeof(control.buffer)};
+  *fd = -1;
+  ssize_t received = recvmsg(sock, &message, MSG_CMSG_CLOEXEC);
+  if (received < 0) return -errno;
+  for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+    if (header->cmsg_level == SOL_SOCKET && header->cmsg_type == SCM_RIGHTS) memcpy(fd, CMSG_DATA(header), sizeof(int));
+  }
+  return received;
+}
+
+int rb_peer_credentials(int sock, pid_t *pid, uid_t *uid) {
+  struct ucred credentials;
+  socklen_t length = sizeof(credentials);
+  if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -errno;
+  *pid = credentials.pid;
+  *uid = credentials.uid;
+  return 0;
+}
+
+static int rb_unix_address(const char *path, struct sockaddr_un *address) {
+  memset(address, 0, sizeof(*address));
+  address->sun_family = AF_UNIX;
+  if (strlen(path) >= sizeof(address->sun_path)) return -ENAMETOOLONG;
+  strcpy(address->sun_path, path);
+  return 0;
+}
+
+int rb_unix_listen(const char *path, unsigned int mode) {
+  struct sockaddr_un address;
+  int rc = rb_unix_address(path, &address);
+  if (rc < 0) return rc;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  unlink(path);
+  /* Create it with no access, then open it to `mode`: never briefly world-connectable. */
+  mode_t old = umask(0777);
+  rc = bind(fd, (struct sockaddr *)&address, sizeof(address));
+  umask(old);
+  if (rc != 0 || chmod(path, mode) != 0 || listen(fd, 64) != 0) {
+    int code = errno;
+    close(fd);
+    return -code;
+  }
+  return fd;
+}
+
+int rb_unix_connect(const char *path) {
+  struct sockaddr_un address;
+  int rc = rb_unix_address(path, &address);
+  if (rc < 0) return rc;
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  if (connect(fd, (struct sockaddr *)&address, sizeof(address)) != 0) {
+    int code = errno;
+    close(fd);
+    return -code;
+  }
+  return fd;
+}

@@ -7,6 +7,12 @@ public struct ChildProcess {
   public let pid: pid_t
   public let pidfd: Int32
 
+  /// Watches a process this one did not start (an attached worker): a pidfd works for any pid.
+  public init(pid: pid_t, pidfd: Int32) {
+    self.pid = pid
+    self.pidfd = pidfd
+  }
+
   /// Starts `executable` with `arguments`, the current environment plus `environment`, and
   /// `inherit` file descriptors dup'ed to the given numbers in the child (the only way a
   /// close-on-exec memfd reaches it).

@@ -80,6 +80,13 @@ public struct WorkerPlacement: Equatable {
   public var node: Int
   public var cpus: [Int]
   public var cpu: Int
+
+  public init(worker: Int, node: Int, cpus: [Int], cpu: Int) {
+    self.worker = worker
+    self.node = node
+    self.cpus = cpus
+    self.cpu = cpu
+  }
 }
 
 extension NumaTopology {

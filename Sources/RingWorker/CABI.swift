@@ -40,6 +40,16 @@ public func exported_open_fd(_ fd: Int32) -> UnsafeMutableRawPointer? {
   }
 }
 
+@_cdecl("rw_attach")
+public func exported_attach(_ path: UnsafePointer<CChar>) -> UnsafeMutableRawPointer? {
+  do {
+    return Unmanaged.passRetained(try Worker.attach(endpoint: String(cString: path))).toOpaque()
+  } catch {
+    fail(error.description)
+    return nil
+  }
+}
+
 @_cdecl("rw_last_error")
 public func exported_last_error() -> UnsafePointer<CChar> { rb_last_error() }
 

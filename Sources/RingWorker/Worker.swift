@@ -41,8 +41,15 @@ public final class Worker {
   private let counters: UnsafeMutablePointer<rb_worker_counters>
   private static let maximumBatch = 8
 
-  /// Opens the channel given by the environment: RINGWORKER_FD (spawned by the broker).
+  /// The connection to the broker's control socket, for an attached worker (else -1).
+  var controlConnection: Int32 = -1
+
+  /// Opens the channel given by the environment: RINGWORKER_FD (spawned by the broker), or
+  /// RINGWORKER_ENDPOINT (a running broker's control socket, to attach to).
   public static func fromEnvironment() throws(ChannelError) -> Worker {
+    if getenv("RINGWORKER_FD") == nil, let endpoint = getenv("RINGWORKER_ENDPOINT") {
+      return try attach(endpoint: String(cString: endpoint))
+    }
     if let text = getenv("RINGWORKER_FD").map({ String(cString: $0) }) {
       guard let fd = Int32(text), fd >= 0 else {
         throw .invalidParameters("RINGWORKER_FD='\(text)' is not a file descriptor")
@@ -50,7 +57,7 @@ public final class Worker {
       return try Worker(fd: fd)
     }
     throw .invalidParameters(
-      "RINGWORKER_FD is not set: start this worker with ringbroker --worker CMD")
+      "neither RINGWORKER_FD nor RINGWORKER_ENDPOINT is set: start this worker with ringbroker --worker CMD, or set RINGWORKER_ENDPOINT to a broker's control socket")
   }
 
   /// Takes ownership of `fd`, a channel memfd.
@@ -85,6 +92,7 @@ public final class Worker {
     records.deinitialize(count: segment.slotCount)
     records.deallocate()
     if brokerPidfd >= 0 { close(brokerPidfd) }
+    if controlConnection >= 0 { close(controlConnection) }
   }
 
   /// Waits up to `timeoutMilliseconds` (negative: forever) for the next request.

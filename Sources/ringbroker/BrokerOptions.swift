@@ -30,6 +30,8 @@ struct BrokerOptions {
   var requestTimeoutSeconds = 60.0
   /// Replies after which a worker is replaced by a fresh one (0: never).
   var maxRequestsPerWorker = 0
+  /// The control socket's path; nil: the default for the broker's name.
+  var controlPath: String?
 
   func frontConfig() -> FrontConfig {
     var config = FrontConfig(

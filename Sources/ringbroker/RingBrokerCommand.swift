@@ -57,6 +57,12 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
+      "Control socket where workers started by hand attach (RINGWORKER_ENDPOINT=PATH); mode 0600, same user only (default: $XDG_RUNTIME_DIR/ringbroker/NAME.sock, /run/ringbroker/NAME.sock for root).",
+      valueName: "path"))
+  var control: String?
+
+  @Option(
+    help: ArgumentHelp(
       "Requests one worker may hold at once; more wait in the front.", valueName: "n"))
   var workerDepth = 64
 
@@ -117,8 +123,8 @@ struct RingBrokerCommand: ParsableCommand {
 
   func validate() throws {
     if !inline {
-      guard app != nil || worker != nil else {
-        throw ValidationError("no app: give APP.lua, or --worker COMMAND, or --inline")
+      guard app != nil || worker != nil || workers == 0 else {
+        throw ValidationError("no app: give APP.lua, or --worker COMMAND, or --inline (or --workers 0 to serve attached workers only)")
       }
       guard app == nil || worker == nil else {
         throw ValidationError("give either APP.lua or --worker, not both")
@@ -185,6 +191,7 @@ struct RingBrokerCommand: ParsableCommand {
       name: name,
       workerDepth: workerDepth,
       requestTimeoutSeconds: timeout,
-      maxRequestsPerWorker: maxRequests)
+      maxRequestsPerWorker: maxRequests,
+      controlPath: control)
   }
 }

@@ -13,19 +13,21 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   let threads = options.threads ?? placement.nodeCount
 
   let makeHandler: (Int) -> FrontHandler
-  let mode: String
+  let summary: String
   var stopWorkers: () -> Void = {}
   var reload: () -> Void = {}
+  var workerMode: WorkerMode?
   if options.inline {
     let body = options.inlineBodyBytes.map { InlineResponder.makeBenchmarkBody(size: $0) }
     makeHandler = { _ in InlineResponder(body: body) }
-    mode = "inline"
+    summary = "inline"
   } else {
-    guard let workerMode = WorkerMode(options: options, threads: threads) else { return 1 }
-    makeHandler = { workerMode.makeHandler(thread: $0) }
-    mode = workerMode.summary
-    stopWorkers = workerMode.stopWorkers
-    reload = workerMode.reload
+    guard let mode = WorkerMode(options: options, threads: threads) else { return 1 }
+    workerMode = mode
+    makeHandler = { mode.makeHandler(thread: $0) }
+    summary = mode.summary
+    stopWorkers = mode.stopWorkers
+    reload = mode.reload
   }
 
   let server = FrontServer(
@@ -51,12 +53,27 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     stopWorkers()
     return 1
   }
+  var control: ControlServer?
+  if let workerMode {
+    let path = options.controlPath ?? ControlServer.defaultPath(name: options.name)
+    do {
+      control = try workerMode.startControlServer(path: path)
+    } catch {
+      fputs("ringbroker: \(error)\n", stderr)
+      server.stop(immediately: true)
+      server.wait()
+      stopWorkers()
+      return 1
+    }
+  }
   // Lets ringstat find this broker (a memfd: nothing is left behind, whatever the exit).
   let info = try? BrokerInfo(
-    name: options.name, listen: "\(server.boundAddress)", workerTarget: options.workerCount ?? 0)
-  fputs("ringbroker listening on \(server.boundAddress) (\(mode))\n", stderr)
+    name: options.name, listen: "\(server.boundAddress)", workerTarget: options.workerCount ?? 0,
+    controlSocket: control?.path ?? "")
+  fputs("ringbroker listening on \(server.boundAddress) (\(summary))\n", stderr)
   server.wait()
   withExtendedLifetime(info) {}
+  withExtendedLifetime(control) {}
   stopWorkers()
   return 0
 }

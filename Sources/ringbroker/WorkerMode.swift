@@ -16,6 +16,8 @@ final class WorkerMode {
     let command: WorkerCommand
     if let custom = options.workerCommand {
       command = .custom(custom)
+    } else if options.app == nil && options.workerCount == 0 {
+      command = .custom("false")  // never run: attached workers only
     } else {
       guard let app = options.app, Self.appLoads(app) else { return nil }
       command = .lua(app: app)
@@ -43,7 +45,7 @@ final class WorkerMode {
     config.requestTimeoutNs =
       options.requestTimeoutSeconds > 0 ? UInt64(options.requestTimeoutSeconds * 1e9) : nil
     self.config = config
-    let what = options.workerCommand.map { "'\($0)'" } ?? "ringworker-lua \(options.app!)"
+    let what = options.workerCommand.map { "'\($0)'" } ?? options.app.map { "ringworker-lua \($0)" } ?? "attached only"
     summary = "\(count) worker\(count == 1 ? "" : "s"): \(what)"
     pthread_mutex_init(&lock, nil)
   }
@@ -55,6 +57,24 @@ final class WorkerMode {
     dispatchers.append(dispatcher)
     pthread_mutex_unlock(&lock)
     return dispatcher
+  }
+
+  /// Opens the control socket; attached workers go to the front threads in turn.
+  func startControlServer(path: String) throws -> ControlServer {
+    var next = 0
+    let server = try ControlServer(path: path, parameters: launcher.parameters, firstID: 1000) { [self] attached in
+      pthread_mutex_lock(&lock)
+      let all = dispatchers
+      pthread_mutex_unlock(&lock)
+      guard !all.isEmpty else {
+        close(attached.connection)
+        return
+      }
+      all[next % all.count].enqueueAttached(attached)
+      next += 1
+    }
+    try server.start()
+    return server
   }
 
   /// From the signal thread: every dispatcher replaces its workers, one at a time.

@@ -280,6 +280,44 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
   }
 
+  private func startAttachedWorker(endpoint: String, asNobody: Bool = false) throws -> Process {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: asNobody ? "/usr/bin/setpriv" : Self.cWorker)
+    process.arguments = asNobody ? ["--reuid=65534", "--regid=65534", "--clear-groups", Self.cWorker] : []
+    process.environment = ["RINGWORKER_ENDPOINT": endpoint]
+    process.standardError = Pipe()
+    try process.run()
+    return process
+  }
+
+  func testWorkerStartedByHandAttachesTakesTrafficAndLeavesCleanly() throws {
+    let socket = NSTemporaryDirectory() + "ringbroker-attach-\(getpid()).sock"
+    let broker = try BrokerProcess(["--workers", "0", "--control", socket])
+    defer { _ = broker.stop() }
+    XCTAssertEqual(try get(broker.port, "/").status, 503, "no worker yet")
+    let worker = try startAttachedWorker(endpoint: socket)
+    XCTAssertTrue(waitFor { (try? self.get(broker.port, "/"))?.bodyText == "hello world\n" })
+    XCTAssertTrue(broker.stderr.contains("(pid \(worker.processIdentifier)) attached"), broker.stderr)
+    worker.terminate()
+    worker.waitUntilExit()
+    XCTAssertTrue(waitFor { broker.stderr.contains("(pid \(worker.processIdentifier)) left") }, broker.stderr)
+    XCTAssertEqual(try get(broker.port, "/").status, 503, "the attached worker is gone")
+  }
+
+  func testAttachFromAnotherUserIsRefused() throws {
+    guard getuid() == 0 else { throw XCTSkip("needs root to run a worker as another user") }
+    let socket = NSTemporaryDirectory() + "ringbroker-refuse-\(getpid()).sock"
+    let broker = try BrokerProcess(["--workers", "0", "--control", socket])
+    defer { _ = broker.stop() }
+    let worker = try startAttachedWorker(endpoint: socket, asNobody: true)
+    worker.waitUntilExit()
+    XCTAssertNotEqual(worker.terminationStatus, 0)
+    let message = String(decoding: (worker.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    XCTAssertTrue(message.contains("Permission denied") || message.contains("refused"), message)
+    XCTAssertEqual(message.split(separator: "\n").count, 1, message)
+    XCTAssertEqual(try get(broker.port, "/").status, 503)
+  }
+
   func testNoAppIsAOneLineError() throws {
     let result = try BrokerProcess.runToExit([])
     XCTAssertNotEqual(result.status, 0)

@@ -51,6 +51,18 @@ int rb_allowed_cpu_count(void);
 
 uint64_t rb_monotonic_ns(void);
 
+/* Control socket helpers (the cmsg macros are not callable from Swift). rb_send_fd sends `len`
+   bytes with `fd` attached (SCM_RIGHTS); rb_recv_fd receives up to `len` bytes and the attached
+   descriptor, if any, into *fd (-1 when none). Both return bytes moved or -errno. */
+long rb_send_fd(int sock, int fd, const void *bytes, size_t len);
+long rb_recv_fd(int sock, void *bytes, size_t len, int *fd);
+/* A unix stream socket listening at `path` (a stale file there is replaced), with the given
+   file mode; or connected to `path`. Both close-on-exec; return the fd or -errno. */
+int rb_unix_listen(const char *path, unsigned int mode);
+int rb_unix_connect(const char *path);
+/* The peer of a connected unix socket (SO_PEERCRED); returns 0 or -errno. */
+int rb_peer_credentials(int sock, pid_t *pid, uid_t *uid);
+
 /* One line of error text per thread, for C ABI functions that report failure by return value. */
 void rb_set_last_error(const char *message);
 const char *rb_last_error(void);

@@ -35,6 +35,9 @@ typedef struct rw_str {
 rw_worker *rw_open(void);
 /* Opens a channel segment from a memfd the caller already holds. */
 rw_worker *rw_open_fd(int fd);
+/* Attaches to a running broker through its control socket (what rw_open does when only
+   RINGWORKER_ENDPOINT is set). */
+rw_worker *rw_attach(const char *control_socket_path);
 /* The last error of this thread, as one line of text. */
 const char *rw_last_error(void);
 void rw_close(rw_worker *worker);

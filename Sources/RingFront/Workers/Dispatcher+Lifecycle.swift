@@ -15,20 +15,46 @@ extension Dispatcher {
     do {
       let launched = try launcher.launch(
         worker: worker.id, placement: worker.placement, generation: worker.generation, restarts: worker.restarts)
-      worker.channel = FrontChannel(segment: launched.segment)
-      worker.process = launched.process
-      worker.slots = Array(repeating: nil, count: launched.segment.slotCount)
-      worker.outstandingSends = 0
-      worker.futexArmed = false
-      worker.sleepFlagSet = false
-      worker.startedAt = loop.now
-      let pidfd = launched.process.pidfd
-      loop.submit(token: HandlerToken(.workerExit, worker: worker.index, generation: worker.generation).raw) { sqe in
-        io_uring_prep_poll_add(sqe, pidfd, UInt32(POLLIN))
-      }
+      install(launched.segment, process: launched.process, in: worker, loop: loop)
     } catch {
       log("cannot start worker \(worker.id): \(error)")
       scheduleRespawn(worker, now: loop.now, fast: true)
+    }
+  }
+
+  /// Serves a worker that attached through the control socket, in a spare position.
+  func adopt(_ attached: ControlServer.AttachedWorker, loop: FrontLoop) {
+    let worker = spareHandle(id: attached.id, placement: WorkerPlacement(worker: attached.id, node: 0, cpus: [], cpu: -1))
+    worker.id = attached.id
+    worker.role = .active
+    worker.replaces = nil
+    worker.requestLimit = nil
+    worker.shutdownSent = false
+    worker.attachedConnection = attached.connection
+    worker.generation &+= 1
+    let header = attached.segment.header
+    header.pointee.worker_id = UInt32(attached.id)
+    header.pointee.generation = worker.generation
+    header.pointee.worker_pid = UInt32(attached.pid)
+    header.pointee.created_ns = rb_monotonic_ns()
+    rb_store_release_u32(&header.pointee.state, UInt32(RB_STATE_RUNNING))
+    install(
+      attached.segment, process: ChildProcess(pid: attached.pid, pidfd: rb_pidfd_open(attached.pid)), in: worker,
+      loop: loop)
+    log("worker \(attached.id) (pid \(attached.pid)) attached through the control socket")
+  }
+
+  private func install(_ segment: ChannelSegment, process: ChildProcess, in worker: WorkerHandle, loop: FrontLoop) {
+    worker.channel = FrontChannel(segment: segment)
+    worker.process = process
+    worker.slots = Array(repeating: nil, count: segment.slotCount)
+    worker.outstandingSends = 0
+    worker.futexArmed = false
+    worker.sleepFlagSet = false
+    worker.startedAt = loop.now
+    let pidfd = process.pidfd
+    loop.submit(token: HandlerToken(.workerExit, worker: worker.index, generation: worker.generation).raw) { sqe in
+      io_uring_prep_poll_add(sqe, pidfd, UInt32(POLLIN))
     }
   }
 
@@ -65,6 +91,13 @@ extension Dispatcher {
     }
     worker.outstandingSends = 0
     let lived = loop.now &- worker.startedAt
+    if let connection = worker.attachedConnection {
+      close(connection)
+      worker.attachedConnection = nil
+      worker.role = .gone
+      log("attached worker \(worker.id) (pid \(process.pid)) left; \(failed) request(s) failed, \(moved) moved")
+      return
+    }
     switch worker.role {
     case .retiring, .gone:
       worker.role = .gone
@@ -167,4 +200,21 @@ extension Dispatcher {
 
 func log(_ message: String) {
   fputs("ringbroker: \(message)\n", stderr)
+}
+
+extension Dispatcher {
+  /// A position free for a new worker: a spare one, or a new one at the end.
+  func spareHandle(id: Int, placement: WorkerPlacement) -> WorkerHandle {
+    let isSpare: (WorkerHandle) -> Bool = {
+      $0.role == .gone && $0.process == nil && $0.retired.isEmpty && $0.outstandingSends == 0
+    }
+    if let spare = workers.first(where: isSpare) {
+      spare.id = id
+      spare.placement = placement
+      return spare
+    }
+    let handle = WorkerHandle(index: workers.count, id: id, placement: placement)
+    workers.append(handle)
+    return handle
+  }
 }

@@ -49,15 +49,7 @@ extension Dispatcher {
   }
 
   private func startSuccessor(replacing old: WorkerHandle, loop: FrontLoop) {
-    let spare =
-      workers.first { $0.role == .gone && $0.process == nil && $0.retired.isEmpty && $0.outstandingSends == 0 }
-      ?? {
-        let handle = WorkerHandle(index: workers.count, id: old.id, placement: old.placement)
-        workers.append(handle)
-        return handle
-      }()
-    spare.id = old.id
-    spare.placement = old.placement
+    let spare = spareHandle(id: old.id, placement: old.placement)
     spare.role = .starting
     spare.replaces = old.index
     spare.shutdownSent = false

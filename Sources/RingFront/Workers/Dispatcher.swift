@@ -18,6 +18,17 @@ public final class Dispatcher: FrontHandler {
   /// Workers whose channel has requests pushed but not yet published.
   var unpublished: [Int] = []
   var lastTimeoutScan: UInt64 = 0
+  /// Workers attached through the control socket, waiting for this thread to adopt them.
+  private var attachInbox: [ControlServer.AttachedWorker] = []
+  private var attachLock = pthread_mutex_t()
+
+  /// Thread-safe: hands an attached worker to this dispatcher (adopted at its next poll).
+  public func enqueueAttached(_ worker: ControlServer.AttachedWorker) {
+    pthread_mutex_lock(&attachLock)
+    attachInbox.append(worker)
+    pthread_mutex_unlock(&attachLock)
+  }
+
   /// Workers still to replace in a rolling reload, one at a time, in order.
   var reloadQueue: [Int] = []
   /// Set from the signal thread (SIGHUP), taken by the loop thread.
@@ -32,7 +43,19 @@ public final class Dispatcher: FrontHandler {
     self.launcher = launcher
     self.config = config
     queue = RequestQueue(maxCount: config.maxQueuedRequests, maxBytes: config.maxQueuedBytes)
+    pthread_mutex_init(&attachLock, nil)
   }
+
+  private func adoptAttachedWorkers(loop: FrontLoop) {
+    pthread_mutex_lock(&attachLock)
+    let arrived = attachInbox
+    attachInbox.removeAll()
+    pthread_mutex_unlock(&attachLock)
+    for attached in arrived { adopt(attached, loop: loop) }
+  }
+
+  /// Number of workers this dispatcher serves (for choosing where an attached one goes).
+  public var activeWorkerCount: Int { workers.filter { $0.role == .active }.count }
 
   /// Thread-safe: starts a rolling reload (every worker replaced by a fresh one, each only after
   /// its successor is ready).
@@ -143,6 +166,7 @@ public final class Dispatcher: FrontHandler {
         launch(worker, loop: loop)
       }
     }
+    adoptAttachedWorkers(loop: loop)
     collectReplies(loop: loop)
     if !queue.isEmpty { drainQueue(loop: loop) }
     if rb_load_relaxed_u32(reloadRequested) != 0 {

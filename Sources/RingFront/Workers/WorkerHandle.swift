@@ -42,6 +42,8 @@ final class WorkerHandle {
   /// Replies after which this worker is recycled (max requests, with jitter).
   var requestLimit: UInt64?
   var shutdownSent = false
+  /// Attached through the control socket: not ours to respawn; its connection closes with it.
+  var attachedConnection: Int32?
   /// No new successor attempt before this time (a successor that dies at start backs off).
   var nextReplacementAttempt: UInt64 = 0
   var channel: FrontChannel?
