@@ -1,0 +1,213 @@
+import Foundation
+import XCTest
+
+/// ringstat against real brokers (ringbroker + the `ringchannel-child http` test worker).
+final class RingstatTests: XCTestCase {
+  private static var nextName = 0
+
+  /// A broker name unique to this test run, so parallel runs never see each other's brokers.
+  private func uniqueName() -> String {
+    Self.nextName += 1
+    return "stat-test-\(getpid())-\(Self.nextName)"
+  }
+
+  func testListShowsBrokerByName() throws {
+    let broker = try BrokerProcess(name: uniqueName())
+    let list = try Ringstat.run([])
+    XCTAssertEqual(list.status, 0, list.stderr)
+    let line = try XCTUnwrap(
+      list.stdout.split(separator: "\n").first { $0.contains(broker.name) }, list.stdout)
+    XCTAssertTrue(line.hasPrefix("\(broker.pid) "), String(line))
+    XCTAssertTrue(line.contains("127.0.0.1:\(broker.port)"), String(line))
+    XCTAssertTrue(line.contains("2/2"), String(line))
+
+    let json = try Ringstat.run(["--json"]).json()
+    let brokers = try XCTUnwrap(json["brokers"] as? [[String: Any]])
+    let entry = try XCTUnwrap(brokers.first { $0["name"] as? String == broker.name })
+    XCTAssertEqual(entry["pid"] as? Int, Int(broker.pid))
+    XCTAssertEqual(entry["listen"] as? String, "127.0.0.1:\(broker.port)")
+    XCTAssertEqual(entry["workerTarget"] as? Int, 2)
+
+    // By name, the same broker as by pid.
+    let byName = try Ringstat.run([broker.name])
+    XCTAssertEqual(byName.status, 0, byName.stderr)
+    XCTAssertTrue(
+      byName.stdout.hasPrefix("broker \(broker.name) (pid \(broker.pid))"), byName.stdout)
+  }
+
+  func testUnknownTargetsFailWithOneLine() throws {
+    var missing: Int32 = 4_000_000
+    while kill(missing, 0) == 0 || errno != ESRCH { missing -= 1 }
+    for target in [String(missing), "no-such-broker-\(getpid())", String(getpid())] {
+      let result = try Ringstat.run([target])
+      XCTAssertEqual(result.status, 1, target)
+      XCTAssertEqual(result.stdout, "", target)
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+      XCTAssertTrue(result.stderr.hasPrefix("ringstat: "), result.stderr)
+    }
+  }
+
+  func testCountersAddUpUnderLoad() throws {
+    let broker = try BrokerProcess(name: uniqueName())
+    let client = LoadClient()
+    let rounds = 1000
+    client.start(port: broker.port, threads: 4, connections: 8, rounds: rounds)
+    // Mid-load: everything the client got back was completed by the front, and the front
+    // cannot have completed more than the client sent.
+    var midSamples = 0
+    while client.received < 4 * 8 * rounds / 4 && client.errors.isEmpty { usleep(20_000) }
+    for _ in 0..<3 {
+      let receivedBefore = client.received
+      let result = try Ringstat.run(["--json", String(broker.pid)])
+      let sentAfter = client.sent
+      XCTAssertEqual(result.status, 0, result.stderr)
+      let totals = try XCTUnwrap(try result.json()["totals"] as? [String: Any])
+      let served = try XCTUnwrap(totals["requestsServed"] as? Int)
+      XCTAssertGreaterThanOrEqual(served, receivedBefore)
+      XCTAssertLessThanOrEqual(served, sentAfter)
+      midSamples += 1
+    }
+    client.wait()
+    XCTAssertEqual(client.errors, [])
+    let total = 4 * 8 * rounds
+    XCTAssertEqual(client.received, total)
+
+    let json = try Ringstat.run(["--json", String(broker.pid)]).json()
+    let channels = try XCTUnwrap(json["channels"] as? [[String: Any]])
+    let totals = try XCTUnwrap(json["totals"] as? [String: Any])
+    XCTAssertEqual(channels.count, 2)
+    XCTAssertEqual(totals["requestsServed"] as? Int, total)
+    XCTAssertEqual(totals["requestsDispatched"] as? Int, total)
+    XCTAssertEqual(channels.compactMap { $0["requestsServed"] as? Int }.reduce(0, +), total)
+    XCTAssertEqual(totals["errors"] as? Int, 0)
+    XCTAssertEqual(totals["requestDepth"] as? Int, 0)
+    XCTAssertEqual(totals["slotsInUse"] as? Int, 0)
+    XCTAssertGreaterThan(totals["bytesOut"] as? Int ?? 0, 0)
+    XCTAssertNotNil(totals["latencyP99Ns"] as? Int)
+    for channel in channels {
+      XCTAssertGreaterThan(
+        channel["requestsServed"] as? Int ?? 0, 0, "both workers served: \(channel)")
+      XCTAssertEqual(channel["pending"] as? Int, 0)
+      XCTAssertEqual(
+        (channel["latencyBuckets"] as? [Int])?.reduce(0, +), channel["requestsServed"] as? Int)
+      XCTAssertEqual(channel["restarts"] as? Int, 0)
+    }
+  }
+
+  func testStuckRingFailsCheckUntilWorkerContinues() throws {
+    let broker = try BrokerProcess(name: uniqueName())
+    let before = try Ringstat.run(["--json", String(broker.pid)]).json()
+    let channels = try XCTUnwrap(before["channels"] as? [[String: Any]])
+    let stopped = try XCTUnwrap(channels.first)
+    let stoppedPID = try XCTUnwrap(stopped["pid"] as? Int)
+    let stoppedID = try XCTUnwrap(stopped["workerId"] as? Int)
+    XCTAssertEqual(kill(Int32(stoppedPID), SIGSTOP), 0)
+    var continued = false
+    defer { if !continued { kill(Int32(stoppedPID), SIGCONT) } }
+
+    // Bursts of /sleep/1 on many connections: the dispatcher spreads them over both workers,
+    // and the stopped one keeps its share pending.
+    var connections: [HTTPConnection] = []
+    var pendingOnStopped = 0
+    for _ in 0..<5 where pendingOnStopped == 0 {
+      let burst = try (0..<8).map { _ in try HTTPConnection(port: broker.port) }
+      for connection in burst { try connection.sendGet("/sleep/1") }
+      connections += burst
+      usleep(200_000)
+      let now = try Ringstat.run(["--json", String(broker.pid)]).json()
+      let rows = try XCTUnwrap(now["channels"] as? [[String: Any]])
+      pendingOnStopped = rows.first { $0["workerId"] as? Int == stoppedID }?["pending"] as? Int ?? 0
+    }
+    XCTAssertGreaterThan(pendingOnStopped, 0, "no request reached the stopped worker")
+
+    usleep(1_300_000)
+    let check = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
+    XCTAssertEqual(check.status, 1, check.stdout)
+    XCTAssertEqual(check.stdout.split(separator: "\n").count, 1, check.stdout)
+    XCTAssertTrue(check.stdout.hasPrefix("stuck: ring ringbroker-w\(stoppedID) "), check.stdout)
+    let table = try Ringstat.run(["--stuck-after", "1", String(broker.pid)])
+    let row = table.stdout.split(separator: "\n").first { $0.hasPrefix("\(stoppedID) ") }
+    XCTAssertTrue(row?.contains(" stuck ") ?? false, table.stdout)
+    let json = try Ringstat.run(["--json", "--stuck-after", "1", String(broker.pid)]).json()
+    let stuckRow = (json["channels"] as? [[String: Any]])?.first {
+      $0["workerId"] as? Int == stoppedID
+    }
+    XCTAssertEqual(stuckRow?["stuck"] as? Bool, true)
+    XCTAssertEqual(stuckRow?["state"] as? String, "stopped")
+
+    XCTAssertEqual(kill(Int32(stoppedPID), SIGCONT), 0)
+    continued = true
+    for connection in connections {
+      let reply = try connection.readReply()
+      XCTAssertEqual(reply.status, 200)
+    }
+    let after = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
+    XCTAssertEqual(after.status, 0, after.stdout)
+    XCTAssertTrue(after.stdout.hasPrefix("ok: "), after.stdout)
+  }
+
+  func testWatchRefreshesUnderTmux() throws {
+    let broker = try BrokerProcess(name: uniqueName())
+    let client = LoadClient()
+    client.start(port: broker.port, threads: 2, connections: 4, rounds: 2000)
+    defer { client.wait() }
+    // A private tmux server (its own socket name), so no one else's sessions are touched.
+    let tmux = Tmux(server: "ringstat-test-\(getpid())")
+    let command = "\(Products.path("ringstat")) \(broker.pid) --watch 0.3"
+    try tmux.run(["new-session", "-d", "-x", "160", "-y", "20", command])
+    defer { _ = try? tmux.run(["kill-server"]) }
+    usleep(1_200_000)
+    let first = try tmux.run(["capture-pane", "-p"])
+    usleep(900_000)
+    let second = try tmux.run(["capture-pane", "-p"])
+    for screen in [first, second] {
+      let lines = screen.split(separator: "\n")
+      XCTAssertTrue(
+        lines.first?.hasPrefix("broker \(broker.name) (pid \(broker.pid))") ?? false, screen)
+      XCTAssertTrue(
+        lines.contains { $0.hasPrefix("W ") && $0.contains("STATE") && $0.contains("P99") }, screen)
+      for id in 0..<2 {
+        let row = try XCTUnwrap(lines.first { $0.hasPrefix("\(id) ") }, screen)
+        let cells = row.split(separator: " ")
+        XCTAssertEqual(cells.count, 17, String(row))
+        XCTAssertTrue(["running", "sleeping"].contains(String(cells[4])), String(row))
+        XCTAssertTrue(cells[5].hasSuffix("/128"), String(row))
+      }
+      XCTAssertTrue(lines.contains { $0.hasPrefix("total ") }, screen)
+      // Redrawn in place: the header appears once, not once per refresh.
+      XCTAssertEqual(lines.filter { $0.hasPrefix("broker ") }.count, 1, screen)
+    }
+    XCTAssertNotEqual(first, second, "the view did not refresh")
+  }
+
+  func testWatchAppendsBlocksWhenPiped() throws {
+    let broker = try BrokerProcess(name: uniqueName())
+    let result = try Ringstat.run([String(broker.pid), "--watch", "0.2", "--count", "3"])
+    XCTAssertEqual(result.status, 0, result.stderr)
+    XCTAssertFalse(result.stdout.contains("\u{1B}"), "no terminal escapes when piped")
+    XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("broker ") }.count, 3)
+    XCTAssertEqual(result.stdout.split(separator: "\n").filter { $0.hasPrefix("total ") }.count, 3)
+  }
+
+  func testOtherUsersBrokerIsRefused() throws {
+    guard getuid() == 0 else { throw XCTSkip("needs root to run ringstat as another user") }
+    let broker = try BrokerProcess(name: uniqueName())
+    guard FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv") else {
+      throw XCTSkip("setpriv is not installed")
+    }
+    // ringstat as nobody, against a broker owned by root.
+    let result = try Spawn.run(
+      "/usr/bin/setpriv",
+      [
+        "--reuid=65534", "--regid=65534", "--clear-groups", Products.path("ringstat"),
+        String(broker.pid),
+      ])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(result.stdout, "")
+    XCTAssertEqual(
+      result.stderr,
+      "ringstat: process \(broker.pid) belongs to uid 0; ringstat only inspects your own brokers (uid 65534) unless run as root\n"
+    )
+  }
+
+}

@@ -1,0 +1,90 @@
+import CRingABI
+import Glibc
+import RingChannel
+
+/// The numbers of one worker channel at one instant, copied out of a read-only mapping.
+struct ChannelSample {
+  var workerID: Int
+  var workerPID: Int32
+  var numaNode: Int
+  var cpu: Int
+  var generation: UInt32
+  var state: UInt32
+  var createdNs: UInt64
+  var requestHead: UInt64
+  var requestTail: UInt64
+  var requestCapacity: Int
+  var workerSleeping: Bool
+  var responseHead: UInt64
+  var responseTail: UInt64
+  var responseCapacity: Int
+  var slotCount: Int
+  var front: rb_front_counters
+  var worker: rb_worker_counters
+  /// CLOCK_MONOTONIC when the sample was taken.
+  var takenNs: UInt64
+
+  /// Identifies one worker generation across samples (a respawn makes a new memfd).
+  var key: ChannelKey { ChannelKey(workerID: workerID, generation: generation) }
+
+  /// Maps /proc/PID/fd/FD with PROT_READ (ChannelSegment checks magic, ABI version and layout)
+  /// and copies what ringstat shows. The mapping goes away before this returns.
+  static func read(brokerPID: Int32, fd: Int32) throws -> ChannelSample {
+    let descriptor = ProcFS.openDescriptor(pid: brokerPID, fd: fd)
+    guard descriptor >= 0 else {
+      throw RingstatError(
+        "cannot open /proc/\(brokerPID)/fd/\(fd): \(String(cString: strerror(errno)))")
+    }
+    let segment: ChannelSegment
+    do {
+      segment = try ChannelSegment.attach(fd: descriptor, writable: false)
+    } catch {
+      close(descriptor)
+      throw RingstatError("broker \(brokerPID) fd \(fd): \(error)")
+    }
+    return sample(segment)
+  }
+
+  static func sample(_ segment: ChannelSegment) -> ChannelSample {
+    let header = segment.header
+    let requests = segment.requestRing.control
+    let responses = segment.responseRing.control
+    // Each counter has one writer and is 8-byte aligned: plain loads never tear; values of
+    // different counters may be a few requests apart, which a status view can live with.
+    let snapshot = header.pointee
+    return ChannelSample(
+      workerID: Int(snapshot.worker_id), workerPID: Int32(bitPattern: snapshot.worker_pid),
+      numaNode: Int(snapshot.numa_node), cpu: Int(snapshot.cpu), generation: snapshot.generation,
+      state: rb_load_acquire_u32(&header.pointee.state), createdNs: snapshot.created_ns,
+      requestHead: rb_load_acquire_u64(&requests.pointee.head),
+      requestTail: rb_load_acquire_u64(&requests.pointee.tail),
+      requestCapacity: segment.requestRing.capacity,
+      workerSleeping: rb_load_acquire_u32(&requests.pointee.consumer_sleeping) != 0,
+      responseHead: rb_load_acquire_u64(&responses.pointee.head),
+      responseTail: rb_load_acquire_u64(&responses.pointee.tail),
+      responseCapacity: segment.responseRing.capacity, slotCount: segment.slotCount,
+      front: snapshot.front, worker: snapshot.worker, takenNs: Clock.monotonicNs())
+  }
+
+  /// Ring depth as the consumer sees it; a worker that wrote garbage into its tail could make
+  /// tail > head, which reads as 0 rather than a huge number.
+  var requestDepth: Int { Self.depth(head: requestHead, tail: requestTail) }
+  var responseDepth: Int { Self.depth(head: responseHead, tail: responseTail) }
+
+  /// Dispatched and not yet completed (in the ring, with the worker, or in its reply ring).
+  var pending: UInt64 {
+    front.requests_dispatched >= front.replies_completed
+      ? front.requests_dispatched - front.replies_completed : 0
+  }
+
+  var latency: LatencyHistogram { LatencyHistogram(front.latency_ns) }
+
+  private static func depth(head: UInt64, tail: UInt64) -> Int {
+    head >= tail ? Int(clamping: head - tail) : 0
+  }
+}
+
+struct ChannelKey: Hashable {
+  var workerID: Int
+  var generation: UInt32
+}

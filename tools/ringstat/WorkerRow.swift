@@ -1,0 +1,40 @@
+/// One line of the per-broker table: a channel's sample turned into what an operator reads.
+/// Rows for respawning workers (no channel open) carry no sample.
+struct WorkerRow {
+  var workerID: Int
+  var state: WorkerState
+  var sample: ChannelSample?
+  /// Replies per second since the previous sample of the same generation; nil without one.
+  var ratePerSecond: Double?
+  /// Dispatched requests are waiting and nothing completed for longer than the threshold.
+  var stuck: Bool
+  /// Nanoseconds since the last completed reply (or since the worker started, if later).
+  var idleNs: UInt64?
+
+  init(sample: ChannelSample, previous: ChannelSample?, stuckAfterNs: UInt64) {
+    workerID = sample.workerID
+    self.sample = sample
+    state = WorkerState(sample: sample, processState: ProcFS.processState(sample.workerPID))
+    if let previous, sample.takenNs > previous.takenNs {
+      let completed = sample.front.replies_completed &- previous.front.replies_completed
+      ratePerSecond = Double(completed) / (Double(sample.takenNs - previous.takenNs) / 1e9)
+    }
+    let progressNs = max(sample.front.last_progress_ns, sample.createdNs)
+    let idle = sample.takenNs > progressNs ? sample.takenNs - progressNs : 0
+    idleNs = idle
+    stuck = state.isServing && sample.pending > 0 && idle > stuckAfterNs
+  }
+
+  init(respawningWorker id: Int) {
+    workerID = id
+    state = .respawning
+    stuck = false
+  }
+
+  /// The current generation started less than `windowNs` ago after at least `restarts`.
+  func isCrashLooping(restarts: UInt64 = 3, windowNs: UInt64 = 10_000_000_000) -> Bool {
+    if state == .respawning { return true }
+    guard let sample, state.isServing else { return false }
+    return sample.front.restarts >= restarts && sample.takenNs &- sample.createdNs < windowNs
+  }
+}
