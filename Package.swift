@@ -26,6 +26,7 @@ let package = Package(
       name: "ringbroker",
       dependencies: ["RingFront", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
     .executableTarget(name: "ringbench", dependencies: ["RingChannel", "RingWorker"]),
+    .executableTarget(name: "swift-hello-worker", dependencies: ["RingWorker"], path: "workers/swift-hello"),
     .executableTarget(
       name: "ringchannel-child", dependencies: ["RingChannel", "RingWorker"],
       path: "Tests/Helpers/ringchannel-child"),
@@ -33,6 +34,20 @@ let package = Package(
       name: "RingChannelTests", dependencies: ["RingChannel", "RingWorker", "ringchannel-child"]),
     .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
     .testTarget(name: "FrontTests", dependencies: ["RingFront", "HTTP1"]),
+    // The Lua script worker (workers/lua): LuaJIT embedded, apps written in Lua.
+    .systemLibrary(name: "CLuaJIT", path: "workers/lua/Sources/CLuaJIT", pkgConfig: "luajit"),
+    .target(name: "CLuaShim", dependencies: ["CLuaJIT"], path: "workers/lua/Sources/CLuaShim"),
+    .executableTarget(
+      name: "ringworker-lua", dependencies: ["RingWorker", "RingChannel", "CRingABI", "CLuaJIT", "CLuaShim"],
+      path: "workers/lua/Sources/ringworker-lua"),
+    .testTarget(
+      name: "LuaWorkerTests", dependencies: ["ringworker-lua", "RingChannel", "RingWorker", "ringchannel-child"]),
+    // ringstat (tools/ringstat): read-only view of live brokers and their rings.
+    .executableTarget(
+      name: "ringstat",
+      dependencies: ["RingChannel", "CRingABI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      path: "tools/ringstat", exclude: ["README.md"]),
+    .testTarget(name: "RingstatTests", dependencies: ["ringstat"]),
   ],
   // Plain threads and io_uring loops on the request path: Swift 5 language mode keeps the
   // pointer-heavy shared-memory code free of Sendable ceremony it cannot benefit from.

@@ -318,6 +318,52 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertEqual(try get(broker.port, "/").status, 503)
   }
 
+  /// Peak resident memory of a process, in KiB (VmHWM).
+  private func peakMemoryKiB(_ pid: Int32) -> Int {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    let line = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") } ?? ""
+    return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+  }
+
+  func testOverloadIsAnsweredWith503AndMemoryStaysBounded() throws {
+    // One worker that needs 20 ms per request (50 req/s) against 64 clients sending as fast as
+    // they can: far more than ten times what it can serve.
+    let broker = try BrokerProcess([
+      "--workers", "1", "--worker", try Self.testWorker(), "--queue-timeout", "0.5", "--worker-depth", "8",
+    ])
+    defer { _ = broker.stop() }
+    let served = Counter()
+    let refused = Counter()
+    let broken = Counter()
+    let deadline = Date().addingTimeInterval(6)
+    let threads = (0..<64).map { _ in
+      Thread {
+        while Date() < deadline {
+          do {
+            let client = try RawHTTPClient(port: broker.port)
+            try client.send(Requests.get("/sleep/20"))
+            switch try client.readResponse().status {
+            case 200: served.increment()
+            case 503: refused.increment()
+            default: broken.increment()
+            }
+          } catch {
+            broken.increment()
+          }
+        }
+      }
+    }
+    threads.forEach { $0.start() }
+    XCTAssertTrue(waitFor(60) { threads.allSatisfy { $0.isFinished } })
+    XCTAssertEqual(broken.value, 0, "every request got 200 or 503")
+    XCTAssertGreaterThan(refused.value, served.value, "overloaded: most were refused")
+    XCTAssertGreaterThan(served.value, 50)
+    let peak = peakMemoryKiB(broker.pid)
+    print("overload: \(served.value) served, \(refused.value) refused with 503, broker peak RSS \(peak) KiB")
+    XCTAssertLessThan(peak, 256 * 1024, "peak RSS \(peak) KiB")
+    XCTAssertEqual(try get(broker.port, "/after").status, 200)
+  }
+
   func testNoAppIsAOneLineError() throws {
     let result = try BrokerProcess.runToExit([])
     XCTAssertNotEqual(result.status, 0)
