@@ -23,10 +23,16 @@ public struct ChildProcess {
     var actions = posix_spawn_file_actions_t()
     posix_spawn_file_actions_init(&actions)
     defer { posix_spawn_file_actions_destroy(&actions) }
+    // Each source is first copied above every target, so that one dup2 can never overwrite
+    // another's source (a source may itself sit at some other entry's target number). dup2
+    // onto another number clears FD_CLOEXEC on the copy.
+    var staged: [Int32] = []
+    defer { staged.forEach { close($0) } }
     for (fd, target) in inherit {
-      // dup2 onto another number clears FD_CLOEXEC on the copy.
-      precondition(fd != target, "inherit needs a different target descriptor")
-      posix_spawn_file_actions_adddup2(&actions, fd, target)
+      let copy = fcntl(fd, F_DUPFD_CLOEXEC, 1024)
+      guard copy >= 0 else { throw .system("dup of descriptor \(fd)", errno: errno) }
+      staged.append(copy)
+      posix_spawn_file_actions_adddup2(&actions, copy, target)
     }
     var attributes = posix_spawnattr_t()
     posix_spawnattr_init(&attributes)

@@ -37,19 +37,11 @@ public struct WorkerLauncher {
     header.pointee.cpu = Int32(placement.cpu)
     header.pointee.generation = generation
     header.pointee.front.restarts = restarts
-    // The memfd must reach the child at a fixed number; dup2 onto it clears close-on-exec.
-    var source = segment.fd
-    var temporary: Int32 = -1
-    if source == Self.channelDescriptor {
-      temporary = fcntl(source, F_DUPFD_CLOEXEC, 10)
-      source = temporary
-    }
-    defer { if temporary >= 0 { close(temporary) } }
     var environment = ["RINGWORKER_FD": String(Self.channelDescriptor)]
     if let budget = spin.budgetNanoseconds { environment["RINGWORKER_SPIN_NS"] = String(budget) }
     let process = try ChildProcess.spawn(
       executable: "/bin/sh", arguments: ["-c", command.commandLine], environment: environment,
-      inherit: [(source, Self.channelDescriptor)])
+      inherit: [(segment.fd, Self.channelDescriptor)])
     var cpus = placement.cpus.map { Int32($0) }
     _ = rb_pin_process(process.pid, &cpus, Int32(cpus.count))
     header.pointee.worker_pid = UInt32(process.pid)
