@@ -131,6 +131,10 @@ public final class Worker {
       case .empty: return nil
       case .corruptHead: return .exit("channel broken: impossible request-ring head")
       case .entry(let descriptor):
+        // Publish the take at once (a store to a line only this side writes): if the worker
+        // dies in the handler, the front must know the request was taken and may have had
+        // effects, and must not run it again elsewhere.
+        requests.release()
         if descriptor.flags & UInt32(RB_REQ_SHUTDOWN) != 0 {
           return .exit("the broker asked this worker to stop")
         }

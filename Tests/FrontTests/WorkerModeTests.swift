@@ -120,6 +120,28 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertTrue(waitFor { (try? self.get(broker.port, "/")).map { $0.status == 200 } ?? false })
   }
 
+  func testRequestsAWorkerNeverTookSurviveItsDeath() throws {
+    let broker = try BrokerProcess(["--workers", "1", "--worker", try Self.testWorker()])
+    defer { _ = broker.stop() }
+    XCTAssertEqual(try get(broker.port, "/warm").status, 200)
+    let victim = workerPids(of: broker).first!
+    // The worker takes the slow request; the next three wait in its ring, untaken.
+    let slow = try RawHTTPClient(port: broker.port)
+    try slow.send(Requests.get("/sleep/5000"))
+    usleep(300_000)
+    let waiting = try (0..<3).map { index -> RawHTTPClient in
+      let client = try RawHTTPClient(port: broker.port)
+      try client.send(Requests.get("/waiting/\(index)"))
+      return client
+    }
+    usleep(300_000)
+    kill(victim, SIGKILL)
+    XCTAssertEqual(try slow.readResponse().status, 502, "taken: it may have had effects, so it fails")
+    for (index, client) in waiting.enumerated() {
+      XCTAssertEqual(try client.readResponse().bodyText, "ok /waiting/\(index)", "never taken: served by the successor")
+    }
+  }
+
   func testSlowRequestDoesNotHoldBackOthers() throws {
     let broker = try BrokerProcess(["--workers", "2", "--worker", try Self.testWorker()])
     defer { _ = broker.stop() }
@@ -362,6 +384,29 @@ final class WorkerModeTests: XCTestCase {
     print("overload: \(served.value) served, \(refused.value) refused with 503, broker peak RSS \(peak) KiB")
     XCTAssertLessThan(peak, 256 * 1024, "peak RSS \(peak) KiB")
     XCTAssertEqual(try get(broker.port, "/after").status, 200)
+  }
+
+  /// CPU seconds (user + system) a process has used so far.
+  private func cpuSeconds(_ pid: Int32) -> Double {
+    let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
+    let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
+  }
+
+  func testCrashLoopBacksOffWithoutSpinningAndAnswers503() throws {
+    let broker = try BrokerProcess(["--workers", "1", "--worker", "/bin/false", "--queue-timeout", "0.3"])
+    defer { _ = broker.stop() }
+    let before = cpuSeconds(broker.pid)
+    let response = try get(broker.port, "/")
+    XCTAssertEqual(response.status, 503)
+    XCTAssertEqual(response.header("Retry-After"), "1")
+    usleep(3_000_000)
+    let used = cpuSeconds(broker.pid) - before
+    XCTAssertLessThan(used, 1.0, "the broker spun \(used) s of CPU in a crash loop")
+    XCTAssertTrue(broker.stderr.contains("keeps exiting; next start in"), broker.stderr)
+    let starts = broker.stderr.components(separatedBy: "exited with status 1").count - 1
+    XCTAssertLessThan(starts, 20, "backoff: \(starts) starts in ~3 s")
   }
 
   func testNoAppIsAOneLineError() throws {

@@ -12,6 +12,8 @@ extension Dispatcher {
   func launch(_ worker: WorkerHandle, loop: FrontLoop) {
     worker.generation &+= 1
     worker.respawnAt = nil
+    // No requests until the worker attached: a process that fails to start never holds any.
+    worker.role = .starting
     do {
       let launched = try launcher.launch(
         worker: worker.id, placement: worker.placement, generation: worker.generation, restarts: worker.restarts)
@@ -103,16 +105,16 @@ extension Dispatcher {
       worker.role = .gone
       log("worker \(worker.id) (pid \(process.pid)) retired: \(Self.describe(status))")
       return
-    case .starting:
-      // The successor never got ready: the worker it was to replace keeps serving, and the
+    case .starting where worker.replaces != nil:
+      // A successor that never got ready: the worker it was to replace keeps serving, and the
       // next attempt waits.
       worker.role = .gone
-      if let old = worker.replaces {
-        workers[old].nextReplacementAttempt = loop.now + 1_000_000_000
-      }
+      workers[worker.replaces!].nextReplacementAttempt = loop.now + 1_000_000_000
       worker.replaces = nil
       log("successor for worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) before it was ready")
       return
+    case .starting:
+      break
     case .active:
       break
     }
@@ -124,23 +126,33 @@ extension Dispatcher {
     scheduleRespawn(worker, now: loop.now, fast: lived < Self.fastExitWindowNs)
   }
 
-  /// Copies a request the dead worker never took into another worker's slot, as is: every
-  /// offset in it is relative to the slot start.
+  /// A request the dead worker never took: it goes to another worker, as is (every offset in
+  /// it is relative to the slot start), or waits in the front for one.
   private func redispatch(_ entry: WorkerHandle.SlotTicket, from channel: FrontChannel, slot: Int, now: UInt64) -> Bool {
+    let image = channel.requestBytes(slot: slot, length: entry.length)
+    if dispatchSlotImage(image, replyOffset: entry.replyOffset, ticket: entry.ticket, now: now) { return true }
+    return queue.append(
+      RequestQueue.Entry(
+        ticket: entry.ticket, payload: .slotImage(bytes: [UInt8](image), replyOffset: entry.replyOffset),
+        deadline: now + config.queueTimeoutNs))
+  }
+
+  /// Copies a request already laid out in a slot into a slot of the least busy worker.
+  func dispatchSlotImage(_ image: UnsafeRawBufferPointer, replyOffset: Int, ticket: ReplyTicket, now: UInt64) -> Bool {
     for target in workers.sorted(by: { $0.inFlight < $1.inFlight })
     where target.isServing && target.inFlight < config.maxDepthPerWorker {
       guard let destination = target.channel,
-        let (newSlot, memory) = destination.acquireSlot(requestBytes: entry.replyOffset)
+        let (newSlot, memory) = destination.acquireSlot(requestBytes: replyOffset)
       else { continue }
-      let source = channel.requestBytes(slot: slot, length: entry.length)
-      memory.baseAddress!.copyMemory(from: source.baseAddress!, byteCount: source.count)
+      memory.baseAddress!.copyMemory(from: image.baseAddress!, byteCount: image.count)
       let id = nextRequestID
       nextRequestID &+= 1
       guard
         destination.dispatch(
-          slot: newSlot, length: entry.length, requestID: id, replyOffset: entry.replyOffset, flags: 0, now: now)
+          slot: newSlot, length: image.count, requestID: id, replyOffset: replyOffset, flags: 0, now: now)
       else { continue }
-      target.slots[newSlot] = entry
+      target.slots[newSlot] = WorkerHandle.SlotTicket(
+        ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now)
       if !unpublished.contains(target.index) { unpublished.append(target.index) }
       return true
     }

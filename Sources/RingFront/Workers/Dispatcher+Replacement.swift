@@ -7,19 +7,20 @@ import RingChannel
 /// ones, finish its own, and exit. Used for max-requests recycling and rolling reloads.
 extension Dispatcher {
   func superviseReplacements(loop: FrontLoop, now: UInt64) {
-    guard !loop.isDraining else { return }
     for worker in workers where worker.role == .starting {
       // The worker library writes its pid into the channel when it attaches: ready to serve.
-      guard let channel = worker.channel, rb_load_relaxed_u32(&channel.header.pointee.worker.pid) != 0,
-        let oldIndex = worker.replaces
-      else { continue }
-      let old = workers[oldIndex]
+      guard let channel = worker.channel, rb_load_relaxed_u32(&channel.header.pointee.worker.pid) != 0 else {
+        continue
+      }
       worker.role = .active
+      guard let oldIndex = worker.replaces else { continue }
+      let old = workers[oldIndex]
       worker.replaces = nil
       old.role = .retiring
       log("worker \(worker.id) (pid \(old.process?.pid ?? 0)) replaced by pid \(worker.process?.pid ?? 0)")
       if reloadQueue.first == oldIndex { reloadQueue.removeFirst() }
     }
+    guard !loop.isDraining else { return }
     for worker in workers where worker.role == .retiring && !worker.shutdownSent && worker.inFlight == 0 {
       guard let channel = worker.channel else { continue }
       worker.shutdownSent = true

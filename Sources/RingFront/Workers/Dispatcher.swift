@@ -131,12 +131,20 @@ public final class Dispatcher: FrontHandler {
         queue.removeFirst()
         continue
       }
-      let sent = entry.bytes.withUnsafeBytes { bytes in
-        let head = UnsafeRawBufferPointer(rebasing: bytes[0..<entry.headLength])
-        let body = UnsafeRawBufferPointer(rebasing: bytes[entry.headLength...])
-        let needed = RequestSlotWriter.requiredBytes(
-          headerCount: entry.parsed.headers.count, rawHeadLength: head.count, bodyLength: body.count)
-        return dispatch(head: head, parsed: entry.parsed, body: body, needed: needed, ticket: entry.ticket, now: loop.now)
+      let sent: Bool
+      switch entry.payload {
+      case .parsed(let bytes, let headLength, let parsed):
+        sent = bytes.withUnsafeBytes { bytes in
+          let head = UnsafeRawBufferPointer(rebasing: bytes[0..<headLength])
+          let body = UnsafeRawBufferPointer(rebasing: bytes[headLength...])
+          let needed = RequestSlotWriter.requiredBytes(
+            headerCount: parsed.headers.count, rawHeadLength: head.count, bodyLength: body.count)
+          return dispatch(head: head, parsed: parsed, body: body, needed: needed, ticket: entry.ticket, now: loop.now)
+        }
+      case .slotImage(let bytes, let replyOffset):
+        sent = bytes.withUnsafeBytes {
+          dispatchSlotImage($0, replyOffset: replyOffset, ticket: entry.ticket, now: loop.now)
+        }
       }
       guard sent else { return }
       queue.removeFirst()

@@ -4,11 +4,23 @@ import HTTP1
 /// (the only case where the front keeps a second copy), until a worker has room or their
 /// deadline passes. Bounded in count and bytes: beyond that, the front answers 503 at once.
 struct RequestQueue {
+  enum Payload {
+    /// A request as parsed from a connection: head then body in `bytes`.
+    case parsed(bytes: [UInt8], headLength: Int, head: RequestHead)
+    /// A request already laid out in a slot (taken back from a worker that died before it
+    /// took it): its offsets are slot-relative, so it is copied into the next slot as is.
+    case slotImage(bytes: [UInt8], replyOffset: Int)
+
+    var size: Int {
+      switch self {
+      case .parsed(let bytes, _, _), .slotImage(let bytes, _): return bytes.count
+      }
+    }
+  }
+
   struct Entry {
     var ticket: ReplyTicket
-    var bytes: [UInt8]  // head, then body
-    var headLength: Int
-    var parsed: RequestHead
+    var payload: Payload
     var deadline: UInt64
   }
 
@@ -27,12 +39,17 @@ struct RequestQueue {
   var isEmpty: Bool { count == 0 }
 
   mutating func append(_ request: IncomingRequest, ticket: ReplyTicket, deadline: UInt64) -> Bool {
-    let size = request.head.count + request.body.count
-    guard count < maxCount, bytes + size <= maxBytes else { return false }
     var copy = [UInt8](request.head)
     copy.append(contentsOf: request.body)
-    entries.append(
-      Entry(ticket: ticket, bytes: copy, headLength: request.head.count, parsed: request.parsed, deadline: deadline))
+    return append(
+      Entry(ticket: ticket, payload: .parsed(bytes: copy, headLength: request.head.count, head: request.parsed), deadline: deadline))
+  }
+
+  /// Adds an entry; false when the queue is full.
+  mutating func append(_ entry: Entry) -> Bool {
+    let size = entry.payload.size
+    guard count < maxCount, bytes + size <= maxBytes else { return false }
+    entries.append(entry)
     bytes += size
     return true
   }
@@ -40,7 +57,7 @@ struct RequestQueue {
   var first: Entry? { head < entries.count ? entries[head] : nil }
 
   mutating func removeFirst() {
-    bytes -= entries[head].bytes.count
+    bytes -= entries[head].payload.size
     head += 1
     if head > 64 && head * 2 > entries.count {
       entries.removeFirst(head)
