@@ -9,8 +9,11 @@ import RingFront
 func runBroker(_ options: BrokerOptions) -> Int32 {
   let signals = [SIGTERM, SIGINT, SIGHUP]
   TerminationSignals.block(signals)
-  let placement = FrontPlacement.detect()
-  let threads = options.threads ?? placement.nodeCount
+  // A front thread per NUMA node by default, pinned to its node's CPUs when there are several
+  // nodes (on a single node the scheduler knows best).
+  let topology = NumaTopology.current()
+  let threads = options.threads ?? topology.nodes.count
+  let frontCPUSets = topology.nodes.count > 1 ? topology.nodes.map(\.cpus) : []
 
   let makeHandler: (Int) -> FrontHandler
   let summary: String
@@ -31,7 +34,7 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   }
 
   let server = FrontServer(
-    config: options.frontConfig(), threads: threads, cpuSets: placement.frontCPUSets,
+    config: options.frontConfig(), threads: threads, cpuSets: frontCPUSets,
     makeHandler: makeHandler)
   do {
     try server.start()
