@@ -9,11 +9,15 @@ public final class BrokerInfo {
   public let fd: Int32
   public let info: UnsafeMutablePointer<rb_broker_info>
 
-  public init(name: String, listen: String, workerTarget: Int, controlSocket: String = "") throws(ChannelError) {
+  public init(name: String, listen: String, workerTarget: Int, controlSocket: String = "")
+    throws(ChannelError)
+  {
     let size = MemoryLayout<rb_broker_info>.size
     let fd = rb_memfd_create_sealed(Self.memfdName, UInt64(size))
     guard fd >= 0 else { throw .system("memfd_create", errno: -fd) }
-    guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0), mapped != MAP_FAILED else {
+    guard let mapped = mmap(nil, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0),
+      mapped != MAP_FAILED
+    else {
       close(fd)
       throw .system("mmap", errno: errno)
     }

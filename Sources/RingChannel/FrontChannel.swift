@@ -100,7 +100,8 @@ public final class FrontChannel {
         slots[index].classIndex = UInt8(classIndex)
       }
       // Free slots per size class, as stacks (last freed, first reused: its lines are warm).
-      state.pointee.freeStacks.append(FreeStack(slots: range.reversed(), slotSize: placed.spec.slotSize))
+      state.pointee.freeStacks.append(
+        FreeStack(slots: range.reversed(), slotSize: placed.spec.slotSize))
     }
     counters = UnsafeMutableRawPointer(segment.header)
       .advanced(by: MemoryLayout<rb_channel_header>.offset(of: \.front)!)
@@ -122,15 +123,19 @@ public final class FrontChannel {
 
   /// A free slot large enough for `requestBytes` plus reply room, from the smallest class that
   /// fits (or the largest class, when only it can hold the request); nil when none is free.
-  public func acquireSlot(requestBytes: Int) -> (index: Int, memory: UnsafeMutableRawBufferPointer)? {
+  public func acquireSlot(requestBytes: Int) -> (index: Int, memory: UnsafeMutableRawBufferPointer)?
+  {
     let last = freeStacks.count - 1
     for classIndex in 0...last {
       let size = freeStacks[classIndex].slotSize
-      guard requestBytes + Self.minimumReplyRoom <= size || (classIndex == last && requestBytes < size)
+      guard
+        requestBytes + Self.minimumReplyRoom <= size || (classIndex == last && requestBytes < size)
       else { continue }
       guard let index = freeStacks[classIndex].pop() else { continue }
       slots[index].state = .filling
-      return (index, UnsafeMutableRawBufferPointer(start: slotBases[index], count: slotSizes[index]))
+      return (
+        index, UnsafeMutableRawBufferPointer(start: slotBases[index], count: slotSizes[index])
+      )
     }
     return nil
   }
@@ -234,7 +239,8 @@ public final class FrontChannel {
     return .reply(
       ValidatedReply(
         slot: index, requestID: descriptor.request_id, status: Int(descriptor.status),
-        headerBlock: UnsafeRawBufferPointer(start: base + headersStart, count: headersEnd - headersStart),
+        headerBlock: UnsafeRawBufferPointer(
+          start: base + headersStart, count: headersEnd - headersStart),
         body: UnsafeRawBufferPointer(start: base + bodyStart, count: bodyEnd - bodyStart)))
   }
 
@@ -313,8 +319,10 @@ public final class FrontChannel {
 
   private func recordLatency(_ nanoseconds: UInt64) {
     let bucket = min(63 - max(nanoseconds, 1).leadingZeroBitCount, Int(RB_LATENCY_BUCKETS) - 1)
-    let buckets = (UnsafeMutableRawPointer(counters)
-      + MemoryLayout<rb_front_counters>.offset(of: \.latency_ns)!).assumingMemoryBound(to: UInt64.self)
+    let buckets =
+      (UnsafeMutableRawPointer(counters)
+      + MemoryLayout<rb_front_counters>.offset(of: \.latency_ns)!).assumingMemoryBound(
+        to: UInt64.self)
     rb_store_relaxed_u64(buckets + bucket, rb_load_relaxed_u64(buckets + bucket) &+ 1)
   }
 }

@@ -34,7 +34,8 @@ public struct NumaTopology: Equatable, CustomStringConvertible {
         if !cpus.isEmpty { nodes.append(Node(id: Int(id), cpus: cpus)) }
       }
     }
-    return nodes.isEmpty ? NumaTopology(nodes: [Node(id: 0, cpus: allowed)]) : NumaTopology(nodes: nodes)
+    return nodes.isEmpty
+      ? NumaTopology(nodes: [Node(id: 0, cpus: allowed)]) : NumaTopology(nodes: nodes)
   }
 
   /// Parses "0:0-3,8;1:4-7": nodes separated by ';', each `node:cpulist`.

@@ -62,16 +62,22 @@ public enum RequestSlotWriter {
       of: rb_request_head(
         request_size: UInt32(length), header_count: UInt32(headers.count),
         method: span(parts.method), target: span(parts.target), path: span(parts.path),
-        query: span(parts.query), body: rb_span(offset: UInt32(bodyOffset), length: UInt32(body.count)),
+        query: span(parts.query),
+        body: rb_span(offset: UInt32(bodyOffset), length: UInt32(body.count)),
         http_version: UInt32(parts.httpVersion), flags: parts.flags),
       as: rb_request_head.self)
     var entry = base + tableOffset
     for header in headers {
-      entry.storeBytes(of: rb_header(name: span(header.name), value: span(header.value)), as: rb_header.self)
+      entry.storeBytes(
+        of: rb_header(name: span(header.name), value: span(header.value)), as: rb_header.self)
       entry += MemoryLayout<rb_header>.size
     }
-    if !rawHead.isEmpty { (base + rawOffset).copyMemory(from: rawHead.baseAddress!, byteCount: rawHead.count) }
-    if !body.isEmpty { (base + bodyOffset).copyMemory(from: body.baseAddress!, byteCount: body.count) }
+    if !rawHead.isEmpty {
+      (base + rawOffset).copyMemory(from: rawHead.baseAddress!, byteCount: rawHead.count)
+    }
+    if !body.isEmpty {
+      (base + bodyOffset).copyMemory(from: body.baseAddress!, byteCount: body.count)
+    }
     return Written(length: length, replyOffset: replyOffset)
   }
 }

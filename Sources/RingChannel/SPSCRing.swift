@@ -66,8 +66,10 @@ public struct RingProducer<Entry> {
   }
 
   public var wakeWord: UnsafeMutablePointer<UInt32> {
-    UnsafeMutableRawPointer(control).advanced(by: MemoryLayout<rb_ring_control>.offset(of: \.wake_word)!)
-      .assumingMemoryBound(to: UInt32.self)
+    UnsafeMutableRawPointer(control).advanced(
+      by: MemoryLayout<rb_ring_control>.offset(of: \.wake_word)!
+    )
+    .assumingMemoryBound(to: UInt32.self)
   }
 
   /// Wakes a consumer that `claimWake()` said is asleep, with a plain futex syscall.
@@ -132,8 +134,10 @@ public struct RingConsumer<Entry> {
   }
 
   public var wakeWord: UnsafeMutablePointer<UInt32> {
-    UnsafeMutableRawPointer(control).advanced(by: MemoryLayout<rb_ring_control>.offset(of: \.wake_word)!)
-      .assumingMemoryBound(to: UInt32.self)
+    UnsafeMutableRawPointer(control).advanced(
+      by: MemoryLayout<rb_ring_control>.offset(of: \.wake_word)!
+    )
+    .assumingMemoryBound(to: UInt32.self)
   }
 
   /// First half of going to sleep: returns the wake word to wait on, or nil when an entry

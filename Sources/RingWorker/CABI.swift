@@ -76,12 +76,23 @@ public func exported_next(
   }
 }
 
-@_cdecl("rw_method") public func exported_method(_ r: UnsafeMutableRawPointer?) -> rw_str { str(request(r)!.method) }
-@_cdecl("rw_target") public func exported_target(_ r: UnsafeMutableRawPointer?) -> rw_str { str(request(r)!.target) }
-@_cdecl("rw_path") public func exported_path(_ r: UnsafeMutableRawPointer?) -> rw_str { str(request(r)!.path) }
-@_cdecl("rw_query") public func exported_query(_ r: UnsafeMutableRawPointer?) -> rw_str { str(request(r)!.query) }
-@_cdecl("rw_body") public func exported_body(_ r: UnsafeMutableRawPointer?) -> rw_str { str(request(r)!.body) }
-@_cdecl("rw_http_version") public func exported_http_version(_ r: UnsafeMutableRawPointer?) -> Int32 {
+@_cdecl("rw_method") public func exported_method(_ r: UnsafeMutableRawPointer?) -> rw_str {
+  str(request(r)!.method)
+}
+@_cdecl("rw_target") public func exported_target(_ r: UnsafeMutableRawPointer?) -> rw_str {
+  str(request(r)!.target)
+}
+@_cdecl("rw_path") public func exported_path(_ r: UnsafeMutableRawPointer?) -> rw_str {
+  str(request(r)!.path)
+}
+@_cdecl("rw_query") public func exported_query(_ r: UnsafeMutableRawPointer?) -> rw_str {
+  str(request(r)!.query)
+}
+@_cdecl("rw_body") public func exported_body(_ r: UnsafeMutableRawPointer?) -> rw_str {
+  str(request(r)!.body)
+}
+@_cdecl("rw_http_version") public func exported_http_version(_ r: UnsafeMutableRawPointer?) -> Int32
+{
   Int32(request(r)!.httpVersion)
 }
 @_cdecl("rw_header_count") public func exported_header_count(_ r: UnsafeMutableRawPointer?) -> Int {
@@ -101,7 +112,8 @@ public func exported_header_at(
 
 @_cdecl("rw_header")
 public func exported_header(
-  _ r: UnsafeMutableRawPointer?, _ name: UnsafePointer<CChar>, _ value: UnsafeMutablePointer<rw_str>?
+  _ r: UnsafeMutableRawPointer?, _ name: UnsafePointer<CChar>,
+  _ value: UnsafeMutablePointer<rw_str>?
 ) -> Int32 {
   let nameBytes = UnsafeRawBufferPointer(start: name, count: strlen(name))
   guard let found = request(r)!.header(named: nameBytes) else { return -1 }
@@ -137,7 +149,9 @@ public func exported_reply_header(
 }
 
 @_cdecl("rw_reply_body")
-public func exported_reply_body(_ r: UnsafeMutableRawPointer?, _ capacity: UnsafeMutablePointer<Int>?)
+public func exported_reply_body(
+  _ r: UnsafeMutableRawPointer?, _ capacity: UnsafeMutablePointer<Int>?
+)
   -> UnsafeMutableRawPointer?
 {
   do {

@@ -46,7 +46,8 @@ public struct ReplyWriter {
       throw .invalidHeader("name '\(String(decoding: name, as: UTF8.self))' is not a token")
     }
     guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
-      throw .invalidHeader("value of '\(String(decoding: name, as: UTF8.self))' has control characters")
+      throw .invalidHeader(
+        "value of '\(String(decoding: name, as: UTF8.self))' has control characters")
     }
     if isFramingHeader(name) { throw .framingHeader(String(decoding: name, as: UTF8.self)) }
     let needed = name.count + 2 + value.count + 2

@@ -24,7 +24,9 @@ public struct Request {
   public var headerCount: Int { Int(head.pointee.header_count) }
 
   /// The i-th header as sent.
-  public func header(at index: Int) -> (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)? {
+  public func header(at index: Int) -> (
+    name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer
+  )? {
     guard index >= 0, index < headerCount else { return nil }
     let table = UnsafeRawPointer(head + 1).assumingMemoryBound(to: rb_header.self)
     return (bytes(table[index].name), bytes(table[index].value))

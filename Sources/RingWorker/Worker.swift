@@ -57,7 +57,8 @@ public final class Worker {
       return try Worker(fd: fd)
     }
     throw .invalidParameters(
-      "neither RINGWORKER_FD nor RINGWORKER_ENDPOINT is set: start this worker with ringbroker --worker CMD, or set RINGWORKER_ENDPOINT to a broker's control socket")
+      "neither RINGWORKER_FD nor RINGWORKER_ENDPOINT is set: start this worker with ringbroker --worker CMD, or set RINGWORKER_ENDPOINT to a broker's control socket"
+    )
   }
 
   /// Takes ownership of `fd`, a channel memfd.
@@ -65,7 +66,8 @@ public final class Worker {
     segment = try ChannelSegment.attach(fd: fd)
     rings = .allocate(capacity: 1)
     rings.initialize(
-      to: Rings(requests: RingConsumer(segment.requestRing), responses: RingProducer(segment.responseRing)))
+      to: Rings(
+        requests: RingConsumer(segment.requestRing), responses: RingProducer(segment.responseRing)))
     self.spin = spin
     let slotCount = segment.slotCount
     records = .allocate(capacity: slotCount)
@@ -101,7 +103,8 @@ public final class Worker {
     flush()
     if spin.spin(until: { requests.hasPending() }), let request = take() { return request }
     let deadline =
-      timeoutMilliseconds < 0 ? UInt64.max : rb_monotonic_ns() + UInt64(timeoutMilliseconds) * 1_000_000
+      timeoutMilliseconds < 0
+      ? UInt64.max : rb_monotonic_ns() + UInt64(timeoutMilliseconds) * 1_000_000
     var checkBroker = true
     while true {
       if let request = take() { return request }
@@ -156,17 +159,20 @@ public final class Worker {
   /// Called by ReplyWriter.send: queues the response descriptor and publishes the batch when
   /// nothing else is waiting (or the batch is full).
   func complete(
-    _ record: UnsafeMutablePointer<RequestRecord>, headerLength: Int, bodyOffset: Int, bodyLength: Int
+    _ record: UnsafeMutablePointer<RequestRecord>, headerLength: Int, bodyOffset: Int,
+    bodyLength: Int
   ) {
     let descriptor = rb_response_descriptor(
-      slot: record.pointee.slot, status: record.pointee.status, request_id: record.pointee.requestID,
+      slot: record.pointee.slot, status: record.pointee.status,
+      request_id: record.pointee.requestID,
       header_length: UInt32(headerLength), flags: UInt32(RB_RESP_FINAL),
       body_offset: UInt32(bodyOffset), body_length: UInt32(bodyLength))
     record.pointee.phase = .idle
     // The ring holds one entry per slot, so it cannot be full while this slot was ours.
     _ = responses.push(descriptor)
     unpublishedReplies += 1
-    rb_store_relaxed_u64(&counters.pointee.replies_published, counters.pointee.replies_published + 1)
+    rb_store_relaxed_u64(
+      &counters.pointee.replies_published, counters.pointee.replies_published + 1)
     if unpublishedReplies >= Self.maximumBatch || !requests.hasPending() { flush() }
   }
 

@@ -39,7 +39,8 @@ enum BenchReport {
     ]
     for r in results {
       lines.append(
-        pad(r.transport, 16) + "  " + pad(r.mode, 7) + "  " + pad(String(r.roundTripP50), 11, left: true)
+        pad(r.transport, 16) + "  " + pad(r.mode, 7) + "  "
+          + pad(String(r.roundTripP50), 11, left: true)
           + "  " + pad(String(r.roundTripP99), 11, left: true) + "  "
           + pad(String(Int(r.messagesPerSecond)), 13, left: true))
     }

@@ -49,13 +49,17 @@ struct StreamBench {
     switch kind {
     case .socketpair:
       var pair: [Int32] = [0, 0]
-      guard socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair) == 0
+      guard
+        socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &pair)
+          == 0
       else { throw ChannelError.system("socketpair", errno: errno) }
       return (pair[0], pair[1], pair[1], pair[0])
     case .pipe:
       var down: [Int32] = [0, 0]
       var up: [Int32] = [0, 0]
-      guard pipe(&down) == 0, pipe(&up) == 0 else { throw ChannelError.system("pipe", errno: errno) }
+      guard pipe(&down) == 0, pipe(&up) == 0 else {
+        throw ChannelError.system("pipe", errno: errno)
+      }
       for fd in down + up { _ = fcntl(fd, F_SETFD, FD_CLOEXEC) }
       return (down[1], down[0], up[1], up[0])
     }

@@ -124,7 +124,9 @@ struct RingBrokerCommand: ParsableCommand {
   func validate() throws {
     if !inline {
       guard app != nil || worker != nil || workers == 0 else {
-        throw ValidationError("no app: give APP.lua, or --worker COMMAND, or --inline (or --workers 0 to serve attached workers only)")
+        throw ValidationError(
+          "no app: give APP.lua, or --worker COMMAND, or --inline (or --workers 0 to serve attached workers only)"
+        )
       }
       guard app == nil || worker == nil else {
         throw ValidationError("give either APP.lua or --worker, not both")
@@ -134,9 +136,13 @@ struct RingBrokerCommand: ParsableCommand {
     if let workers, !(0...4096).contains(workers) {
       throw ValidationError("--workers must be between 0 and 4096")
     }
-    guard timeout >= 0, timeout <= 86_400 else { throw ValidationError("--timeout must be between 0 and 86400 seconds") }
+    guard timeout >= 0, timeout <= 86_400 else {
+      throw ValidationError("--timeout must be between 0 and 86400 seconds")
+    }
     guard maxRequests >= 0 else { throw ValidationError("--max-requests must not be negative") }
-    guard (1...1024).contains(workerDepth) else { throw ValidationError("--worker-depth must be between 1 and 1024") }
+    guard (1...1024).contains(workerDepth) else {
+      throw ValidationError("--worker-depth must be between 1 and 1024")
+    }
     guard queueTimeout > 0, queueTimeout <= 3600 else {
       throw ValidationError("--queue-timeout must be between 0 and 3600 seconds")
     }

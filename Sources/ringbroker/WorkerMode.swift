@@ -30,7 +30,8 @@ final class WorkerMode {
     var byThread = Array(repeating: [(id: Int, placement: WorkerPlacement)](), count: threads)
     for placement in placements {
       let thread =
-        threads == nodeIDs.count ? nodeIDs.firstIndex(of: placement.node)! : placement.worker % threads
+        threads == nodeIDs.count
+        ? nodeIDs.firstIndex(of: placement.node)! : placement.worker % threads
       byThread[thread].append((id: placement.worker, placement: placement))
     }
     workersByThread = byThread
@@ -41,18 +42,22 @@ final class WorkerMode {
     var config = DispatchConfig()
     config.queueTimeoutNs = UInt64(options.queueTimeoutSeconds * 1e9)
     config.maxDepthPerWorker = options.workerDepth
-    config.maxRequestsPerWorker = options.maxRequestsPerWorker > 0 ? UInt64(options.maxRequestsPerWorker) : nil
+    config.maxRequestsPerWorker =
+      options.maxRequestsPerWorker > 0 ? UInt64(options.maxRequestsPerWorker) : nil
     config.requestTimeoutNs =
       options.requestTimeoutSeconds > 0 ? UInt64(options.requestTimeoutSeconds * 1e9) : nil
     self.config = config
-    let what = options.workerCommand.map { "'\($0)'" } ?? options.app.map { "ringworker-lua \($0)" } ?? "attached only"
+    let what =
+      options.workerCommand.map { "'\($0)'" } ?? options.app.map { "ringworker-lua \($0)" }
+      ?? "attached only"
     summary = "\(count) worker\(count == 1 ? "" : "s"): \(what)"
     pthread_mutex_init(&lock, nil)
   }
 
   /// Called on each front thread: its dispatcher, which starts its workers on first poll.
   func makeHandler(thread: Int) -> FrontHandler {
-    let dispatcher = Dispatcher(workers: workersByThread[thread], launcher: launcher, config: config)
+    let dispatcher = Dispatcher(
+      workers: workersByThread[thread], launcher: launcher, config: config)
     pthread_mutex_lock(&lock)
     dispatchers.append(dispatcher)
     pthread_mutex_unlock(&lock)
@@ -62,7 +67,8 @@ final class WorkerMode {
   /// Opens the control socket; attached workers go to the front threads in turn.
   func startControlServer(path: String) throws -> ControlServer {
     var next = 0
-    let server = try ControlServer(path: path, parameters: launcher.parameters, firstID: 1000) { [self] attached in
+    let server = try ControlServer(path: path, parameters: launcher.parameters, firstID: 1000) {
+      [self] attached in
       pthread_mutex_lock(&lock)
       let all = dispatchers
       pthread_mutex_unlock(&lock)
@@ -99,7 +105,9 @@ final class WorkerMode {
   private static func appLoads(_ app: String) -> Bool {
     let executable = WorkerCommand.siblingExecutable("ringworker-lua")
     guard access(executable, X_OK) == 0 else {
-      fputs("ringbroker: the Lua worker is missing at \(executable) (build it with swift build)\n", stderr)
+      fputs(
+        "ringbroker: the Lua worker is missing at \(executable) (build it with swift build)\n",
+        stderr)
       return false
     }
     do {

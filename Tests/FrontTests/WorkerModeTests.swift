@@ -22,8 +22,12 @@ final class WorkerModeTests: XCTestCase {
   private func workerPids(of broker: BrokerProcess) -> Set<Int32> {
     let path = "/proc/\(broker.pid)/task/\(broker.pid)/children"
     var pids = Set<Int32>()
-    for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(broker.pid)/task")) ?? [] {
-      let text = (try? String(contentsOfFile: "/proc/\(broker.pid)/task/\(task)/children", encoding: .utf8)) ?? ""
+    for task in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(broker.pid)/task"))
+      ?? []
+    {
+      let text =
+        (try? String(contentsOfFile: "/proc/\(broker.pid)/task/\(task)/children", encoding: .utf8))
+        ?? ""
       pids.formUnion(text.split(separator: " ").compactMap { Int32($0) })
     }
     _ = path
@@ -58,12 +62,15 @@ final class WorkerModeTests: XCTestCase {
   }
 
   func testSwiftWorkerAnswersHelloEchoAndHead() throws {
-    let broker = try BrokerProcess(["--workers", "1", "--worker", try Self.product("swift-hello-worker")])
+    let broker = try BrokerProcess([
+      "--workers", "1", "--worker", try Self.product("swift-hello-worker"),
+    ])
     defer { _ = broker.stop() }
     XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n")
     let client = try RawHTTPClient(port: broker.port)
     try client.send(
-      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n" + Requests.chunked(["abc", "defg"]))
+      "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+        + Requests.chunked(["abc", "defg"]))
     let echo = try client.readResponse()
     XCTAssertTrue(echo.bodyText.hasSuffix("\n\nabcdefg"), echo.bodyText)
     try client.send("HEAD / HTTP/1.1\r\nHost: t\r\n\r\n")
@@ -86,7 +93,9 @@ final class WorkerModeTests: XCTestCase {
           for request in 0..<requestsEach {
             try client.send(Requests.post("/echo", body: "client \(index) request \(request)"))
             let response = try client.readResponse()
-            guard response.status == 200, response.bodyText.hasSuffix("client \(index) request \(request)") else {
+            guard response.status == 200,
+              response.bodyText.hasSuffix("client \(index) request \(request)")
+            else {
               throw TestError("bad reply \(response)")
             }
           }
@@ -107,7 +116,11 @@ final class WorkerModeTests: XCTestCase {
     let before = workerPids(of: broker)
     let victim = before.first!
     kill(victim, SIGKILL)
-    XCTAssertTrue(waitFor { let now = self.workerPids(of: broker); return now.count == 2 && !now.contains(victim) })
+    XCTAssertTrue(
+      waitFor {
+        let now = self.workerPids(of: broker)
+        return now.count == 2 && !now.contains(victim)
+      })
     for _ in 0..<20 { XCTAssertEqual(try get(broker.port, "/").status, 200) }
     XCTAssertTrue(broker.stderr.contains("was killed by signal 9"), broker.stderr)
   }
@@ -136,9 +149,12 @@ final class WorkerModeTests: XCTestCase {
     }
     usleep(300_000)
     kill(victim, SIGKILL)
-    XCTAssertEqual(try slow.readResponse().status, 502, "taken: it may have had effects, so it fails")
+    XCTAssertEqual(
+      try slow.readResponse().status, 502, "taken: it may have had effects, so it fails")
     for (index, client) in waiting.enumerated() {
-      XCTAssertEqual(try client.readResponse().bodyText, "ok /waiting/\(index)", "never taken: served by the successor")
+      XCTAssertEqual(
+        try client.readResponse().bodyText, "ok /waiting/\(index)",
+        "never taken: served by the successor")
     }
   }
 
@@ -150,13 +166,15 @@ final class WorkerModeTests: XCTestCase {
     usleep(200_000)
     let start = Date()
     for _ in 0..<20 { XCTAssertEqual(try get(broker.port, "/fast").bodyText, "ok /fast") }
-    XCTAssertLessThan(Date().timeIntervalSince(start), 3.5, "fast requests waited behind the slow one")
+    XCTAssertLessThan(
+      Date().timeIntervalSince(start), 3.5, "fast requests waited behind the slow one")
     XCTAssertEqual(try slow.readResponse().bodyText, "ok /sleep/4000")
   }
 
   func testFullWorkersQueueThenAnswer503WithRetryAfter() throws {
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", try Self.testWorker(), "--queue-timeout", "0.5", "--worker-depth", "4",
+      "--workers", "1", "--worker", try Self.testWorker(), "--queue-timeout", "0.5",
+      "--worker-depth", "4",
     ])
     defer { _ = broker.stop() }
     // Four slow requests fill the worker's depth; the fifth waits in the front, then gets 503.
@@ -183,7 +201,8 @@ final class WorkerModeTests: XCTestCase {
       XCTAssertEqual(response.bodyText, "ok /sleep/1500")
     }
     XCTAssertEqual(broker.waitForExit(timeout: 30), 0)
-    XCTAssertTrue(waitFor { workers.allSatisfy { kill($0, 0) != 0 } }, "workers exited with the broker")
+    XCTAssertTrue(
+      waitFor { workers.allSatisfy { kill($0, 0) != 0 } }, "workers exited with the broker")
   }
 
   static let luaExamples = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
@@ -200,7 +219,8 @@ final class WorkerModeTests: XCTestCase {
 
   func testBrokenLuaAppStopsTheBrokerAtStartUpWithFileAndLine() throws {
     let app = NSTemporaryDirectory() + "broken-\(getpid()).lua"
-    try "local x = \nreturn function(req) return 200 end end\n".write(toFile: app, atomically: true, encoding: .utf8)
+    try "local x = \nreturn function(req) return 200 end end\n".write(
+      toFile: app, atomically: true, encoding: .utf8)
     defer { unlink(app) }
     let result = try BrokerProcess.runToExit(["--workers", "2", app])
     XCTAssertNotEqual(result.status, 0)
@@ -209,7 +229,9 @@ final class WorkerModeTests: XCTestCase {
   }
 
   func testRequestPastTheTimeoutGets504AndTheWorkerIsReplaced() throws {
-    let broker = try BrokerProcess(["--workers", "1", "--worker", try Self.testWorker(), "--timeout", "1"])
+    let broker = try BrokerProcess([
+      "--workers", "1", "--worker", try Self.testWorker(), "--timeout", "1",
+    ])
     defer { _ = broker.stop() }
     XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 1 })
     let stuck = workerPids(of: broker)
@@ -218,7 +240,11 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertEqual(response.status, 504)
     XCTAssertLessThan(Date().timeIntervalSince(start), 15)
     XCTAssertTrue(waitFor { broker.stderr.contains("request GET /sleep/30000 ran") }, broker.stderr)
-    XCTAssertTrue(waitFor { let now = self.workerPids(of: broker); return now.count == 1 && now != stuck })
+    XCTAssertTrue(
+      waitFor {
+        let now = self.workerPids(of: broker)
+        return now.count == 1 && now != stuck
+      })
     XCTAssertEqual(try get(broker.port, "/after").bodyText, "ok /after")
   }
 
@@ -253,7 +279,9 @@ final class WorkerModeTests: XCTestCase {
   }
 
   func testMaxRequestsRecyclesWorkersUnderLoadWithoutFailures() throws {
-    let broker = try BrokerProcess(["--workers", "2", "--worker", Self.cWorker, "--max-requests", "500"])
+    let broker = try BrokerProcess([
+      "--workers", "2", "--worker", Self.cWorker, "--max-requests", "500",
+    ])
     defer { _ = broker.stop() }
     XCTAssertEqual(failuresUnderLoad(port: broker.port), 0)
     XCTAssertTrue(broker.stderr.contains("recycling it"), broker.stderr)
@@ -268,15 +296,21 @@ final class WorkerModeTests: XCTestCase {
     let before = workerPids(of: broker)
     let failed = failuresUnderLoad(port: broker.port, requests: 600) { kill(broker.pid, SIGHUP) }
     XCTAssertEqual(failed, 0)
-    XCTAssertTrue(waitFor { let now = self.workerPids(of: broker); return now.count == 2 && now.isDisjoint(with: before) })
-    XCTAssertEqual(broker.stderr.components(separatedBy: "replaced by pid").count - 1, 2, broker.stderr)
+    XCTAssertTrue(
+      waitFor {
+        let now = self.workerPids(of: broker)
+        return now.count == 2 && now.isDisjoint(with: before)
+      })
+    XCTAssertEqual(
+      broker.stderr.components(separatedBy: "replaced by pid").count - 1, 2, broker.stderr)
   }
 
   /// Gone, or a zombie nobody reaped yet.
   private func hasExited(_ pid: Int32) -> Bool {
     guard kill(pid, 0) == 0 else { return true }
     let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-    return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z") ?? true
+    return stat.split(separator: ")").last?.trimmingCharacters(in: .whitespaces).hasPrefix("Z")
+      ?? true
   }
 
   func testWorkersExitWhenTheBrokerIsKilled() throws {
@@ -294,10 +328,13 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
     let victim = workerPids(of: broker).first!
     let clients = 16
-    let failed = failuresUnderLoad(port: broker.port, clients: clients, requests: 600) { kill(victim, SIGKILL) }
+    let failed = failuresUnderLoad(port: broker.port, clients: clients, requests: 600) {
+      kill(victim, SIGKILL)
+    }
     // Only requests the worker had taken fail: at most one per client connection in flight.
     XCTAssertLessThanOrEqual(failed, clients)
-    let line = broker.stderr.split(separator: "\n").first { $0.contains("was killed by signal 9") } ?? ""
+    let line =
+      broker.stderr.split(separator: "\n").first { $0.contains("was killed by signal 9") } ?? ""
     XCTAssertFalse(line.isEmpty, broker.stderr)
     XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
   }
@@ -305,7 +342,8 @@ final class WorkerModeTests: XCTestCase {
   private func startAttachedWorker(endpoint: String, asNobody: Bool = false) throws -> Process {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: asNobody ? "/usr/bin/setpriv" : Self.cWorker)
-    process.arguments = asNobody ? ["--reuid=65534", "--regid=65534", "--clear-groups", Self.cWorker] : []
+    process.arguments =
+      asNobody ? ["--reuid=65534", "--regid=65534", "--clear-groups", Self.cWorker] : []
     process.environment = ["RINGWORKER_ENDPOINT": endpoint]
     process.standardError = Pipe()
     try process.run()
@@ -319,10 +357,12 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertEqual(try get(broker.port, "/").status, 503, "no worker yet")
     let worker = try startAttachedWorker(endpoint: socket)
     XCTAssertTrue(waitFor { (try? self.get(broker.port, "/"))?.bodyText == "hello world\n" })
-    XCTAssertTrue(broker.stderr.contains("(pid \(worker.processIdentifier)) attached"), broker.stderr)
+    XCTAssertTrue(
+      broker.stderr.contains("(pid \(worker.processIdentifier)) attached"), broker.stderr)
     worker.terminate()
     worker.waitUntilExit()
-    XCTAssertTrue(waitFor { broker.stderr.contains("(pid \(worker.processIdentifier)) left") }, broker.stderr)
+    XCTAssertTrue(
+      waitFor { broker.stderr.contains("(pid \(worker.processIdentifier)) left") }, broker.stderr)
     XCTAssertEqual(try get(broker.port, "/").status, 503, "the attached worker is gone")
   }
 
@@ -334,7 +374,9 @@ final class WorkerModeTests: XCTestCase {
     let worker = try startAttachedWorker(endpoint: socket, asNobody: true)
     worker.waitUntilExit()
     XCTAssertNotEqual(worker.terminationStatus, 0)
-    let message = String(decoding: (worker.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+    let message = String(
+      decoding: (worker.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(),
+      as: UTF8.self)
     XCTAssertTrue(message.contains("Permission denied") || message.contains("refused"), message)
     XCTAssertEqual(message.split(separator: "\n").count, 1, message)
     XCTAssertEqual(try get(broker.port, "/").status, 503)
@@ -351,7 +393,8 @@ final class WorkerModeTests: XCTestCase {
     // One worker that needs 20 ms per request (50 req/s) against 64 clients sending as fast as
     // they can: far more than ten times what it can serve.
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", try Self.testWorker(), "--queue-timeout", "0.5", "--worker-depth", "8",
+      "--workers", "1", "--worker", try Self.testWorker(), "--queue-timeout", "0.5",
+      "--worker-depth", "8",
     ])
     defer { _ = broker.stop() }
     let served = Counter()
@@ -381,7 +424,9 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertGreaterThan(refused.value, served.value, "overloaded: most were refused")
     XCTAssertGreaterThan(served.value, 50)
     let peak = peakMemoryKiB(broker.pid)
-    print("overload: \(served.value) served, \(refused.value) refused with 503, broker peak RSS \(peak) KiB")
+    print(
+      "overload: \(served.value) served, \(refused.value) refused with 503, broker peak RSS \(peak) KiB"
+    )
     XCTAssertLessThan(peak, 256 * 1024, "peak RSS \(peak) KiB")
     XCTAssertEqual(try get(broker.port, "/after").status, 200)
   }
@@ -390,12 +435,16 @@ final class WorkerModeTests: XCTestCase {
   private func cpuSeconds(_ pid: Int32) -> Double {
     let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
     let fields = stat.split(separator: ")").last?.split(separator: " ") ?? []
-    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else { return 0 }
+    guard fields.count > 13, let user = Double(fields[11]), let system = Double(fields[12]) else {
+      return 0
+    }
     return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
   }
 
   func testCrashLoopBacksOffWithoutSpinningAndAnswers503() throws {
-    let broker = try BrokerProcess(["--workers", "1", "--worker", "/bin/false", "--queue-timeout", "0.3"])
+    let broker = try BrokerProcess([
+      "--workers", "1", "--worker", "/bin/false", "--queue-timeout", "0.3",
+    ])
     defer { _ = broker.stop() }
     let before = cpuSeconds(broker.pid)
     let response = try get(broker.port, "/")

@@ -37,7 +37,8 @@ final class LayoutTests: XCTestCase {
   func testInvalidParametersAreRefused() {
     XCTAssertThrowsError(try ChannelLayout(ChannelParameters(slotClasses: [])))
     XCTAssertThrowsError(
-      try ChannelLayout(ChannelParameters(slotClasses: [SlotClassSpec(slotSize: 1000, slotCount: 4)])))
+      try ChannelLayout(
+        ChannelParameters(slotClasses: [SlotClassSpec(slotSize: 1000, slotCount: 4)])))
   }
 
   func testAttachChecksMagicAndNamesBothVersions() throws {

@@ -19,7 +19,8 @@ final class LifetimeTests: XCTestCase {
     let workerPid = try XCTUnwrap(Int32(parts.last ?? ""))
     XCTAssertTrue(mapsMention(pid: front.pid, name: name), "the front maps the memfd")
     XCTAssertTrue(waitUntil { mapsMention(pid: workerPid, name: name) }, "the worker maps it")
-    XCTAssertEqual(try FileManagerLite.list("/dev/shm"), shmBefore, "nothing in /dev/shm while running")
+    XCTAssertEqual(
+      try FileManagerLite.list("/dev/shm"), shmBefore, "nothing in /dev/shm while running")
 
     kill(workerPid, SIGKILL)
     front.signal(SIGKILL)
@@ -63,7 +64,9 @@ enum FileManagerLite {
     defer { closedir(directory) }
     var names: [String] = []
     while let entry = readdir(directory) {
-      let name = withUnsafeBytes(of: entry.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+      let name = withUnsafeBytes(of: entry.pointee.d_name) {
+        String(cString: $0.bindMemory(to: CChar.self).baseAddress!)
+      }
       if name != "." && name != ".." { names.append(name) }
     }
     return names.sorted()

@@ -64,7 +64,8 @@ final class MultiProcessTests: XCTestCase {
           break
         }
         if let word = fixture.front.prepareToWaitForReplies() {
-          let timedOut = rb_futex_wait(fixture.front.responseWakeWord, word, 2_000_000_000) == -ETIMEDOUT
+          let timedOut =
+            rb_futex_wait(fixture.front.responseWakeWord, word, 2_000_000_000) == -ETIMEDOUT
           fixture.front.markAwake()
           if timedOut && fixture.front.hasPendingReply() { lostByFront += 1 }
         }
@@ -72,7 +73,8 @@ final class MultiProcessTests: XCTestCase {
     }
     XCTAssertEqual(lostByFront, 0)
     XCTAssertEqual(fixture.segment.header.pointee.worker.late_wakeups, 0)
-    XCTAssertGreaterThan(fixture.segment.header.pointee.worker.wakeups, 1000, "the worker did sleep")
+    XCTAssertGreaterThan(
+      fixture.segment.header.pointee.worker.wakeups, 1000, "the worker did sleep")
     XCTAssertEqual(fixture.stop(), 0)
   }
 

@@ -10,7 +10,8 @@ final class NumaTests: XCTestCase {
     XCTAssertEqual(MemoryPlacement.policyMode(at: segment.base), Int32(MPOL_BIND))
     // Sample pages across every region; prefaulting means they exist already and sit on `node`.
     for offset in stride(from: 0, to: segment.size, by: segment.size / 37) {
-      XCTAssertEqual(MemoryPlacement.nodeOfPage(at: segment.base + offset), node, "offset \(offset)")
+      XCTAssertEqual(
+        MemoryPlacement.nodeOfPage(at: segment.base + offset), node, "offset \(offset)")
     }
   }
 

@@ -44,7 +44,9 @@ final class RingTests: XCTestCase {
     var producer = RingProducer<rb_request_descriptor>(segment.requestRing)
     var consumer = RingConsumer<rb_request_descriptor>(segment.requestRing)
     for _ in 0..<segment.layout.ringCapacity {
-      guard case .pushed = producer.push(rb_request_descriptor()) else { return XCTFail("early full") }
+      guard case .pushed = producer.push(rb_request_descriptor()) else {
+        return XCTFail("early full")
+      }
     }
     guard case .full = producer.push(rb_request_descriptor()) else { return XCTFail("not full") }
     producer.publish()
@@ -53,7 +55,9 @@ final class RingTests: XCTestCase {
       return XCTFail("a popped but unreleased entry must not be reused")
     }
     consumer.release()
-    guard case .pushed = producer.push(rb_request_descriptor()) else { return XCTFail("still full") }
+    guard case .pushed = producer.push(rb_request_descriptor()) else {
+      return XCTFail("still full")
+    }
   }
 
   func testSlotExhaustionAndReuse() throws {

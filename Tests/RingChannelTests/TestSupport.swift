@@ -29,7 +29,8 @@ func dispatchRequest(
   guard let (slot, memory) = front.acquireSlot(requestBytes: needed) else { return nil }
   let written = raw.withUnsafeBytes { rawHead in
     body.withUnsafeBytes {
-      RequestSlotWriter.write(into: memory, rawHead: rawHead, parts: parts, headers: headers, body: $0)!
+      RequestSlotWriter.write(
+        into: memory, rawHead: rawHead, parts: parts, headers: headers, body: $0)!
     }
   }
   XCTAssertTrue(

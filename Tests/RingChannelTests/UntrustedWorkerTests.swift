@@ -11,7 +11,8 @@ final class UntrustedWorkerTests: XCTestCase {
     let segment = try ChannelSegment.create(name: "garbage-test", parameters: .standard)
     let front = FrontChannel(segment: segment)
     let child = try ChildProcess.spawn(
-      executable: childExecutable, arguments: ["garbage", kind], environment: ["RINGWORKER_FD": "100"],
+      executable: childExecutable, arguments: ["garbage", kind],
+      environment: ["RINGWORKER_FD": "100"],
       inherit: [(segment.fd, 100)])
     defer {
       child.signal(SIGKILL)
@@ -28,9 +29,14 @@ final class UntrustedWorkerTests: XCTestCase {
         XCTAssertEqual(segment.header.pointee.state, UInt32(RB_STATE_BROKEN))
         XCTAssertEqual(segment.header.pointee.front.errors, 1)
         // Still broken, still no crash, on every later poll.
-        guard case .broken = front.nextReply(now: 0) else { XCTFail("recovered"); return nil }
+        guard case .broken = front.nextReply(now: 0) else {
+          XCTFail("recovered")
+          return nil
+        }
         return reason
-      case .reply: XCTFail("\(kind): accepted an invalid reply"); return nil
+      case .reply:
+        XCTFail("\(kind): accepted an invalid reply")
+        return nil
       case .none: usleep(1000)
       }
     }

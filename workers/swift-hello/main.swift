@@ -8,10 +8,13 @@ import RingWorker
 func echo(_ request: Request) throws(ReplyError) {
   try request.reply.start(status: 200)
   try request.reply.addHeader("Content-Type", "text/plain")
-  var text = String(decoding: request.method, as: UTF8.self) + " " + String(decoding: request.target, as: UTF8.self) + "\n"
+  var text =
+    String(decoding: request.method, as: UTF8.self) + " "
+    + String(decoding: request.target, as: UTF8.self) + "\n"
   for index in 0..<request.headerCount {
     let (name, value) = request.header(at: index)!
-    text += String(decoding: name, as: UTF8.self) + ": " + String(decoding: value, as: UTF8.self) + "\n"
+    text +=
+      String(decoding: name, as: UTF8.self) + ": " + String(decoding: value, as: UTF8.self) + "\n"
   }
   text += "\n"
   let out = try request.reply.body()
@@ -21,7 +24,8 @@ func echo(_ request: Request) throws(ReplyError) {
   }
   out.copyBytes(from: head)
   if !request.body.isEmpty {
-    (out.baseAddress! + head.count).copyMemory(from: request.body.baseAddress!, byteCount: request.body.count)
+    (out.baseAddress! + head.count).copyMemory(
+      from: request.body.baseAddress!, byteCount: request.body.count)
   }
   try request.reply.send(bodyLength: head.count + request.body.count)
 }

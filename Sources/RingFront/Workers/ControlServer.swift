@@ -37,7 +37,8 @@ public final class ControlServer {
   }
 
   public init(
-    path: String, parameters: ChannelParameters, firstID: Int, adopt: @escaping (AttachedWorker) -> Void
+    path: String, parameters: ChannelParameters, firstID: Int,
+    adopt: @escaping (AttachedWorker) -> Void
   ) throws(ChannelError) {
     let fd = rb_unix_listen(path, 0o600)
     guard fd >= 0 else { throw .system("control socket \(path)", errno: -fd) }
@@ -86,9 +87,12 @@ public final class ControlServer {
     }
     var request = [UInt8](repeating: 0, count: 64)
     var ignored: Int32 = -1
-    let count = request.withUnsafeMutableBytes { rb_recv_fd(connection, $0.baseAddress, $0.count, &ignored) }
+    let count = request.withUnsafeMutableBytes {
+      rb_recv_fd(connection, $0.baseAddress, $0.count, &ignored)
+    }
     if ignored >= 0 { close(ignored) }
-    guard count > 0, String(decoding: request.prefix(count), as: UTF8.self).hasPrefix("attach") else {
+    guard count > 0, String(decoding: request.prefix(count), as: UTF8.self).hasPrefix("attach")
+    else {
       reply(connection, "refused: unknown request (expected 'attach')")
       close(connection)
       return
@@ -98,7 +102,9 @@ public final class ControlServer {
       nextID += 1
       let segment = try ChannelSegment.create(name: "ringbroker-w\(id)", parameters: parameters)
       let text = Array("ok \(id)\n".utf8)
-      let sent = text.withUnsafeBytes { rb_send_fd(connection, segment.fd, $0.baseAddress, $0.count) }
+      let sent = text.withUnsafeBytes {
+        rb_send_fd(connection, segment.fd, $0.baseAddress, $0.count)
+      }
       guard sent == text.count else {
         close(connection)
         return

@@ -16,7 +16,8 @@ extension Dispatcher {
     worker.role = .starting
     do {
       let launched = try launcher.launch(
-        worker: worker.id, placement: worker.placement, generation: worker.generation, restarts: worker.restarts)
+        worker: worker.id, placement: worker.placement, generation: worker.generation,
+        restarts: worker.restarts)
       install(launched.segment, process: launched.process, in: worker, loop: loop)
     } catch {
       log("cannot start worker \(worker.id): \(error)")
@@ -26,7 +27,8 @@ extension Dispatcher {
 
   /// Serves a worker that attached through the control socket, in a spare position.
   func adopt(_ attached: ControlServer.AttachedWorker, loop: FrontLoop) {
-    let worker = spareHandle(id: attached.id, placement: WorkerPlacement(worker: attached.id, node: 0, cpus: [], cpu: -1))
+    let worker = spareHandle(
+      id: attached.id, placement: WorkerPlacement(worker: attached.id, node: 0, cpus: [], cpu: -1))
     worker.id = attached.id
     worker.role = .active
     worker.replaces = nil
@@ -41,12 +43,15 @@ extension Dispatcher {
     header.pointee.created_ns = rb_monotonic_ns()
     rb_store_release_u32(&header.pointee.state, UInt32(RB_STATE_RUNNING))
     install(
-      attached.segment, process: ChildProcess(pid: attached.pid, pidfd: rb_pidfd_open(attached.pid)), in: worker,
+      attached.segment,
+      process: ChildProcess(pid: attached.pid, pidfd: rb_pidfd_open(attached.pid)), in: worker,
       loop: loop)
     log("worker \(attached.id) (pid \(attached.pid)) attached through the control socket")
   }
 
-  private func install(_ segment: ChannelSegment, process: ChildProcess, in worker: WorkerHandle, loop: FrontLoop) {
+  private func install(
+    _ segment: ChannelSegment, process: ChildProcess, in worker: WorkerHandle, loop: FrontLoop
+  ) {
     worker.channel = FrontChannel(segment: segment)
     worker.process = process
     worker.slots = Array(repeating: nil, count: segment.slotCount)
@@ -55,7 +60,9 @@ extension Dispatcher {
     worker.sleepFlagSet = false
     worker.startedAt = loop.now
     let pidfd = process.pidfd
-    loop.submit(token: HandlerToken(.workerExit, worker: worker.index, generation: worker.generation).raw) { sqe in
+    loop.submit(
+      token: HandlerToken(.workerExit, worker: worker.index, generation: worker.generation).raw
+    ) { sqe in
       io_uring_prep_poll_add(sqe, pidfd, UInt32(POLLIN))
     }
   }
@@ -79,17 +86,21 @@ extension Dispatcher {
         continue
       }
       worker.slots[orphan.slot] = nil
-      if !orphan.takenByWorker && redispatch(entry, from: channel, slot: orphan.slot, now: loop.now) {
+      if !orphan.takenByWorker && redispatch(entry, from: channel, slot: orphan.slot, now: loop.now)
+      {
         moved += 1
       } else {
         failed += 1
-        loop.replyError(entry.ticket, status: 502, body: "the worker handling this request exited\n")
+        loop.replyError(
+          entry.ticket, status: 502, body: "the worker handling this request exited\n")
       }
       channel.releaseSlot(orphan.slot)
     }
     if worker.outstandingSends > 0 {
       worker.retired.append(
-        WorkerHandle.RetiredChannel(channel: channel, generation: worker.generation, outstandingSends: worker.outstandingSends))
+        WorkerHandle.RetiredChannel(
+          channel: channel, generation: worker.generation, outstandingSends: worker.outstandingSends
+        ))
     }
     worker.outstandingSends = 0
     let lived = loop.now &- worker.startedAt
@@ -97,7 +108,9 @@ extension Dispatcher {
       close(connection)
       worker.attachedConnection = nil
       worker.role = .gone
-      log("attached worker \(worker.id) (pid \(process.pid)) left; \(failed) request(s) failed, \(moved) moved")
+      log(
+        "attached worker \(worker.id) (pid \(process.pid)) left; \(failed) request(s) failed, \(moved) moved"
+      )
       return
     }
     switch worker.role {
@@ -111,7 +124,9 @@ extension Dispatcher {
       worker.role = .gone
       workers[worker.replaces!].nextReplacementAttempt = loop.now + 1_000_000_000
       worker.replaces = nil
-      log("successor for worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) before it was ready")
+      log(
+        "successor for worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) before it was ready"
+      )
       return
     case .starting:
       break
@@ -128,17 +143,24 @@ extension Dispatcher {
 
   /// A request the dead worker never took: it goes to another worker, as is (every offset in
   /// it is relative to the slot start), or waits in the front for one.
-  private func redispatch(_ entry: WorkerHandle.SlotTicket, from channel: FrontChannel, slot: Int, now: UInt64) -> Bool {
+  private func redispatch(
+    _ entry: WorkerHandle.SlotTicket, from channel: FrontChannel, slot: Int, now: UInt64
+  ) -> Bool {
     let image = channel.requestBytes(slot: slot, length: entry.length)
-    if dispatchSlotImage(image, replyOffset: entry.replyOffset, ticket: entry.ticket, now: now) { return true }
+    if dispatchSlotImage(image, replyOffset: entry.replyOffset, ticket: entry.ticket, now: now) {
+      return true
+    }
     return queue.append(
       RequestQueue.Entry(
-        ticket: entry.ticket, payload: .slotImage(bytes: [UInt8](image), replyOffset: entry.replyOffset),
+        ticket: entry.ticket,
+        payload: .slotImage(bytes: [UInt8](image), replyOffset: entry.replyOffset),
         deadline: now + config.queueTimeoutNs))
   }
 
   /// Copies a request already laid out in a slot into a slot of the least busy worker.
-  func dispatchSlotImage(_ image: UnsafeRawBufferPointer, replyOffset: Int, ticket: ReplyTicket, now: UInt64) -> Bool {
+  func dispatchSlotImage(
+    _ image: UnsafeRawBufferPointer, replyOffset: Int, ticket: ReplyTicket, now: UInt64
+  ) -> Bool {
     for target in workers.sorted(by: { $0.inFlight < $1.inFlight })
     where target.isServing && target.inFlight < config.maxDepthPerWorker {
       guard let destination = target.channel,
@@ -149,7 +171,8 @@ extension Dispatcher {
       nextRequestID &+= 1
       guard
         destination.dispatch(
-          slot: newSlot, length: image.count, requestID: id, replyOffset: replyOffset, flags: 0, now: now)
+          slot: newSlot, length: image.count, requestID: id, replyOffset: replyOffset, flags: 0,
+          now: now)
       else { continue }
       target.slots[newSlot] = WorkerHandle.SlotTicket(
         ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now)

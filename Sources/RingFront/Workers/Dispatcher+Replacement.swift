@@ -9,7 +9,9 @@ extension Dispatcher {
   func superviseReplacements(loop: FrontLoop, now: UInt64) {
     for worker in workers where worker.role == .starting {
       // The worker library writes its pid into the channel when it attaches: ready to serve.
-      guard let channel = worker.channel, rb_load_relaxed_u32(&channel.header.pointee.worker.pid) != 0 else {
+      guard let channel = worker.channel,
+        rb_load_relaxed_u32(&channel.header.pointee.worker.pid) != 0
+      else {
         continue
       }
       worker.role = .active
@@ -17,11 +19,14 @@ extension Dispatcher {
       let old = workers[oldIndex]
       worker.replaces = nil
       old.role = .retiring
-      log("worker \(worker.id) (pid \(old.process?.pid ?? 0)) replaced by pid \(worker.process?.pid ?? 0)")
+      log(
+        "worker \(worker.id) (pid \(old.process?.pid ?? 0)) replaced by pid \(worker.process?.pid ?? 0)"
+      )
       if reloadQueue.first == oldIndex { reloadQueue.removeFirst() }
     }
     guard !loop.isDraining else { return }
-    for worker in workers where worker.role == .retiring && !worker.shutdownSent && worker.inFlight == 0 {
+    for worker in workers
+    where worker.role == .retiring && !worker.shutdownSent && worker.inFlight == 0 {
       guard let channel = worker.channel else { continue }
       worker.shutdownSent = true
       channel.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
@@ -31,7 +36,9 @@ extension Dispatcher {
       guard let limit = worker.requestLimit, let channel = worker.channel,
         channel.header.pointee.front.replies_completed >= limit, !hasSuccessor(worker)
       else { continue }
-      log("worker \(worker.id) (pid \(worker.process?.pid ?? 0)) served \(limit) requests: recycling it")
+      log(
+        "worker \(worker.id) (pid \(worker.process?.pid ?? 0)) served \(limit) requests: recycling it"
+      )
       startSuccessor(replacing: worker, loop: loop)
     }
     while let index = reloadQueue.first {
@@ -40,7 +47,9 @@ extension Dispatcher {
         reloadQueue.removeFirst()
         continue
       }
-      if !hasSuccessor(old) && now >= old.nextReplacementAttempt { startSuccessor(replacing: old, loop: loop) }
+      if !hasSuccessor(old) && now >= old.nextReplacementAttempt {
+        startSuccessor(replacing: old, loop: loop)
+      }
       break
     }
   }

@@ -23,9 +23,11 @@ extension Dispatcher {
           deliver(reply, from: worker, channel: channel, loop: loop)
           continue
         case .broken(let reason):
-          log("worker \(worker.id) (pid \(worker.process?.pid ?? 0)) broke its channel: \(reason); replacing it")
+          log(
+            "worker \(worker.id) (pid \(worker.process?.pid ?? 0)) broke its channel: \(reason); replacing it"
+          )
           worker.process?.signal(SIGKILL)
-          // The exit is seen through the pidfd; requests it held are dealt with then.
+        // The exit is seen through the pidfd; requests it held are dealt with then.
         }
         break
       }
@@ -33,7 +35,9 @@ extension Dispatcher {
     }
   }
 
-  private func deliver(_ reply: ValidatedReply, from worker: WorkerHandle, channel: FrontChannel, loop: FrontLoop) {
+  private func deliver(
+    _ reply: ValidatedReply, from worker: WorkerHandle, channel: FrontChannel, loop: FrontLoop
+  ) {
     guard let entry = worker.slots[reply.slot] else {
       channel.releaseSlot(reply.slot)
       return
@@ -49,7 +53,9 @@ extension Dispatcher {
     worker.outstandingSends += 1
     loop.reply(
       entry.ticket, status: reply.status, headerBlock: reply.headerBlock, body: reply.body,
-      releaseToken: HandlerToken(.replyRelease, worker: worker.index, generation: worker.generation, slot: reply.slot).raw)
+      releaseToken: HandlerToken(
+        .replyRelease, worker: worker.index, generation: worker.generation, slot: reply.slot
+      ).raw)
   }
 
   /// A reply's bytes have left: its slot can carry the next request.
@@ -59,7 +65,9 @@ extension Dispatcher {
       channel.releaseSlot(slot)
       return
     }
-    guard let index = worker.retired.firstIndex(where: { $0.generation == generation }) else { return }
+    guard let index = worker.retired.firstIndex(where: { $0.generation == generation }) else {
+      return
+    }
     worker.retired[index].channel.releaseSlot(slot)
     worker.retired[index].outstandingSends -= 1
     if worker.retired[index].outstandingSends == 0 { worker.retired.remove(at: index) }
@@ -80,7 +88,9 @@ extension Dispatcher {
       guard !worker.futexArmed else { continue }
       worker.futexArmed = true
       let address = channel.responseWakeWord
-      loop.submit(token: HandlerToken(.futexWait, worker: worker.index, generation: worker.generation).raw) { sqe in
+      loop.submit(
+        token: HandlerToken(.futexWait, worker: worker.index, generation: worker.generation).raw
+      ) { sqe in
         FutexOperations.prepareWait(sqe, word: address, expected: word)
       }
     }

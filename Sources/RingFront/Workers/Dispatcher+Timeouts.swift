@@ -9,7 +9,9 @@ extension Dispatcher {
   func expireRequests(loop: FrontLoop, now: UInt64) {
     guard let timeout = config.requestTimeoutNs else { return }
     for worker in workers {
-      guard let channel = worker.channel, channel.inFlight > 0, let process = worker.process else { continue }
+      guard let channel = worker.channel, channel.inFlight > 0, let process = worker.process else {
+        continue
+      }
       var expired = 0
       for slot in worker.slots.indices {
         guard let entry = worker.slots[slot], now &- entry.dispatchedAt > timeout else { continue }

@@ -38,8 +38,13 @@ public final class Dispatcher: FrontHandler {
     return flag
   }()
 
-  public init(workers placements: [(id: Int, placement: WorkerPlacement)], launcher: WorkerLauncher, config: DispatchConfig) {
-    workers = placements.enumerated().map { WorkerHandle(index: $0.offset, id: $0.element.id, placement: $0.element.placement) }
+  public init(
+    workers placements: [(id: Int, placement: WorkerPlacement)], launcher: WorkerLauncher,
+    config: DispatchConfig
+  ) {
+    workers = placements.enumerated().map {
+      WorkerHandle(index: $0.offset, id: $0.element.id, placement: $0.element.placement)
+    }
     self.launcher = launcher
     self.config = config
     queue = RequestQueue(maxCount: config.maxQueuedRequests, maxBytes: config.maxQueuedBytes)
@@ -62,29 +67,38 @@ public final class Dispatcher: FrontHandler {
   public func requestReload() { rb_store_relaxed_u32(reloadRequested, 1) }
 
   public var hasWork: Bool {
-    !queue.isEmpty || workers.contains { $0.inFlight > 0 || $0.outstandingSends > 0 || !$0.retired.isEmpty }
+    !queue.isEmpty
+      || workers.contains { $0.inFlight > 0 || $0.outstandingSends > 0 || !$0.retired.isEmpty }
   }
 
   // MARK: Requests
 
   public func handle(_ request: IncomingRequest, ticket: ReplyTicket, loop: FrontLoop) {
     let needed = RequestSlotWriter.requiredBytes(
-      headerCount: request.parsed.headers.count, rawHeadLength: request.head.count, bodyLength: request.body.count)
-    if queue.isEmpty, dispatch(head: request.head, parsed: request.parsed, body: request.body, needed: needed, ticket: ticket, now: loop.now) {
+      headerCount: request.parsed.headers.count, rawHeadLength: request.head.count,
+      bodyLength: request.body.count)
+    if queue.isEmpty,
+      dispatch(
+        head: request.head, parsed: request.parsed, body: request.body, needed: needed,
+        ticket: ticket, now: loop.now)
+    {
       return
     }
     if !workers.contains(where: { $0.isServing || $0.respawnAt != nil || $0.process != nil }) {
-      loop.replyError(ticket, status: 503, body: "no worker is running\n", extraHeaders: "Retry-After: 1\r\n")
+      loop.replyError(
+        ticket, status: 503, body: "no worker is running\n", extraHeaders: "Retry-After: 1\r\n")
       return
     }
     if !queue.append(request, ticket: ticket, deadline: loop.now + config.queueTimeoutNs) {
-      loop.replyError(ticket, status: 503, body: "all workers are busy\n", extraHeaders: "Retry-After: 1\r\n")
+      loop.replyError(
+        ticket, status: 503, body: "all workers are busy\n", extraHeaders: "Retry-After: 1\r\n")
     }
   }
 
   /// Writes the request into a slot of the least busy worker with room; false when none has.
   func dispatch(
-    head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer, needed: Int, ticket: ReplyTicket,
+    head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer, needed: Int,
+    ticket: ReplyTicket,
     now: UInt64
   ) -> Bool {
     var best: WorkerHandle?
@@ -101,7 +115,8 @@ public final class Dispatcher: FrontHandler {
       httpVersion: 10 + parsed.versionMinor, flags: flags)
     guard
       let written = RequestSlotWriter.write(
-        into: memory, rawHead: head, parts: parts, headers: parsed.headers.lazy.map { (name: $0.name, value: $0.value) },
+        into: memory, rawHead: head, parts: parts,
+        headers: parsed.headers.lazy.map { (name: $0.name, value: $0.value) },
         body: body)
     else {
       channel.abandonSlot(slot)
@@ -111,7 +126,8 @@ public final class Dispatcher: FrontHandler {
     nextRequestID &+= 1
     guard
       channel.dispatch(
-        slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset, flags: flags, now: now)
+        slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset,
+        flags: flags, now: now)
     else { return false }
     worker.slots[slot] = WorkerHandle.SlotTicket(
       ticket: ticket, length: written.length, replyOffset: written.replyOffset, dispatchedAt: now)
@@ -124,7 +140,9 @@ public final class Dispatcher: FrontHandler {
     while let entry = queue.first {
       if entry.deadline <= loop.now {
         queue.removeFirst()
-        loop.replyError(entry.ticket, status: 503, body: "no worker became free in time\n", extraHeaders: "Retry-After: 1\r\n")
+        loop.replyError(
+          entry.ticket, status: 503, body: "no worker became free in time\n",
+          extraHeaders: "Retry-After: 1\r\n")
         continue
       }
       if !loop.isConnectionAlive(entry.ticket) {
@@ -139,7 +157,9 @@ public final class Dispatcher: FrontHandler {
           let body = UnsafeRawBufferPointer(rebasing: bytes[headLength...])
           let needed = RequestSlotWriter.requiredBytes(
             headerCount: parsed.headers.count, rawHeadLength: head.count, bodyLength: body.count)
-          return dispatch(head: head, parsed: parsed, body: body, needed: needed, ticket: entry.ticket, now: loop.now)
+          return dispatch(
+            head: head, parsed: parsed, body: body, needed: needed, ticket: entry.ticket,
+            now: loop.now)
         }
       case .slotImage(let bytes, let replyOffset):
         sent = bytes.withUnsafeBytes {
@@ -157,7 +177,8 @@ public final class Dispatcher: FrontHandler {
       let worker = workers[index]
       guard let channel = worker.channel, channel.publish() else { continue }
       let word = channel.requestWakeWord
-      loop.submit(token: HandlerToken(.futexWake, worker: index, generation: worker.generation).raw) { sqe in
+      loop.submit(token: HandlerToken(.futexWake, worker: index, generation: worker.generation).raw)
+      { sqe in
         FutexOperations.prepareWake(sqe, word: word)
       }
     }
@@ -194,7 +215,8 @@ public final class Dispatcher: FrontHandler {
   public func prepareToWait(loop: FrontLoop) -> Bool { armReplyWaits(loop: loop) }
 
   public func released(token: UInt64) {
-    guard let token = HandlerToken(token), token.kind == .replyRelease, token.worker < workers.count else { return }
+    guard let token = HandlerToken(token), token.kind == .replyRelease, token.worker < workers.count
+    else { return }
     releaseSlot(of: workers[token.worker], generation: token.generation, slot: token.slot)
   }
 

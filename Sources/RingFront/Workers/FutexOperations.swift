@@ -8,7 +8,9 @@ enum FutexOperations {
   private static let matchAny: UInt64 = 0xFFFF_FFFF  // FUTEX_BITSET_MATCH_ANY
 
   /// Completes when the word is woken, or at once (-EAGAIN) if it no longer holds `expected`.
-  static func prepareWait(_ sqe: UnsafeMutablePointer<io_uring_sqe>, word: UnsafeMutablePointer<UInt32>, expected: UInt32) {
+  static func prepareWait(
+    _ sqe: UnsafeMutablePointer<io_uring_sqe>, word: UnsafeMutablePointer<UInt32>, expected: UInt32
+  ) {
     sqe.pointee.opcode = UInt8(RB_IORING_OP_FUTEX_WAIT)
     sqe.pointee.fd = sizeU32
     sqe.pointee.addr = UInt64(UInt(bitPattern: word))
@@ -17,7 +19,9 @@ enum FutexOperations {
   }
 
   /// Wakes one waiter on the word.
-  static func prepareWake(_ sqe: UnsafeMutablePointer<io_uring_sqe>, word: UnsafeMutablePointer<UInt32>) {
+  static func prepareWake(
+    _ sqe: UnsafeMutablePointer<io_uring_sqe>, word: UnsafeMutablePointer<UInt32>
+  ) {
     sqe.pointee.opcode = UInt8(RB_IORING_OP_FUTEX_WAKE)
     sqe.pointee.fd = sizeU32
     sqe.pointee.addr = UInt64(UInt(bitPattern: word))

@@ -42,7 +42,10 @@ struct RequestQueue {
     var copy = [UInt8](request.head)
     copy.append(contentsOf: request.body)
     return append(
-      Entry(ticket: ticket, payload: .parsed(bytes: copy, headLength: request.head.count, head: request.parsed), deadline: deadline))
+      Entry(
+        ticket: ticket,
+        payload: .parsed(bytes: copy, headLength: request.head.count, head: request.parsed),
+        deadline: deadline))
   }
 
   /// Adds an entry; false when the queue is full.

@@ -9,7 +9,8 @@ public struct WorkerCommand: Equatable {
 
   /// The Lua worker on `app`, from next to this executable.
   public static func lua(app: String) -> WorkerCommand {
-    WorkerCommand(commandLine: "exec \(shellQuoted(siblingExecutable("ringworker-lua"))) \(shellQuoted(app))")
+    WorkerCommand(
+      commandLine: "exec \(shellQuoted(siblingExecutable("ringworker-lua"))) \(shellQuoted(app))")
   }
 
   public static func custom(_ command: String) -> WorkerCommand {
@@ -33,7 +34,9 @@ public struct WorkerCommand: Equatable {
 extension String {
   func replacingAll(_ target: Character, with replacement: String) -> String {
     var result = ""
-    for character in self { if character == target { result += replacement } else { result.append(character) } }
+    for character in self {
+      if character == target { result += replacement } else { result.append(character) }
+    }
     return result
   }
 }

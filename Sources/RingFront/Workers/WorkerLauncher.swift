@@ -14,7 +14,9 @@ public struct WorkerLauncher {
   /// The descriptor number the worker finds its channel memfd at (RINGWORKER_FD).
   static let channelDescriptor: Int32 = 3
 
-  public init(command: WorkerCommand, parameters: ChannelParameters, spin: SpinPolicy, bindMemory: Bool) {
+  public init(
+    command: WorkerCommand, parameters: ChannelParameters, spin: SpinPolicy, bindMemory: Bool
+  ) {
     self.command = command
     self.parameters = parameters
     self.spin = spin
@@ -26,7 +28,9 @@ public struct WorkerLauncher {
     public var process: ChildProcess
   }
 
-  public func launch(worker id: Int, placement: WorkerPlacement, generation: UInt32, restarts: UInt64)
+  public func launch(
+    worker id: Int, placement: WorkerPlacement, generation: UInt32, restarts: UInt64
+  )
     throws(ChannelError) -> Launched
   {
     let segment = try ChannelSegment.create(

@@ -36,7 +36,8 @@ func serveEcho() -> Int32 {
         let out = try request.reply.body()
         out.storeBytes(of: fnv1a(request.body), toByteOffset: 0, as: UInt64.self)
         if !request.body.isEmpty {
-          (out.baseAddress! + 8).copyMemory(from: request.body.baseAddress!, byteCount: request.body.count)
+          (out.baseAddress! + 8).copyMemory(
+            from: request.body.baseAddress!, byteCount: request.body.count)
         }
         try request.reply.send(bodyLength: 8 + request.body.count)
       } catch {
@@ -129,7 +130,8 @@ func serveHTTP() -> Int32 {
     var bytes = Array(text.utf8)
     do {
       try bytes.withUnsafeMutableBytes {
-        try request.reply.send(status: 200, contentType: "text/plain", body: UnsafeRawBufferPointer($0))
+        try request.reply.send(
+          status: 200, contentType: "text/plain", body: UnsafeRawBufferPointer($0))
       }
     } catch {
       fputs("child: \(error)\n", stderr)
