@@ -36,6 +36,7 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   let server = FrontServer(
     config: options.frontConfig(), threads: threads, cpuSets: frontCPUSets,
     makeHandler: makeHandler)
+  var control: ControlServer?
   do {
     try server.start()
     // SIGHUP: rolling reload of the workers. SIGTERM/SIGINT: drain; a second one: close
@@ -49,25 +50,16 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
       signalsSeen += 1
       server.stop(immediately: signalsSeen > 1)
     }
+    if let workerMode {
+      control = try workerMode.startControlServer(
+        path: options.controlPath ?? ControlServer.defaultPath(name: options.name))
+    }
   } catch {
     fputs("ringbroker: \(error)\n", stderr)
     server.stop(immediately: true)
     server.wait()
     stopWorkers()
     return 1
-  }
-  var control: ControlServer?
-  if let workerMode {
-    let path = options.controlPath ?? ControlServer.defaultPath(name: options.name)
-    do {
-      control = try workerMode.startControlServer(path: path)
-    } catch {
-      fputs("ringbroker: \(error)\n", stderr)
-      server.stop(immediately: true)
-      server.wait()
-      stopWorkers()
-      return 1
-    }
   }
   // Lets ringstat find this broker (a memfd: nothing is left behind, whatever the exit).
   let info = try? BrokerInfo(
