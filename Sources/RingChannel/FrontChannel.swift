@@ -1,4 +1,5 @@
 import CRingABI
+import Glibc
 
 /// A reply the worker finished, after every field it wrote was checked against the slot.
 public struct ValidatedReply {
@@ -192,6 +193,12 @@ public final class FrontChannel {
     return requests.claimWake()
   }
 
+  /// `publish()`, then the FUTEX_WAKE by syscall when the worker sleeps: for callers outside an
+  /// io_uring loop (shutdown, benchmarks, tests). The front loop queues the wake as an SQE.
+  public func publishAndWake() {
+    if publish() { _ = rb_futex_wake(requests.wakeWord, 1) }
+  }
+
   public var requestWakeWord: UnsafeMutablePointer<UInt32> { requests.wakeWord }
   public var responseWakeWord: UnsafeMutablePointer<UInt32> { responses.wakeWord }
 
@@ -263,6 +270,17 @@ public final class FrontChannel {
   /// pass to FUTEX_WAIT on `responseWakeWord`.
   public func prepareToWaitForReplies() -> UInt32? { responses.prepareToSleep() }
   public func markAwake() { responses.markAwake() }
+
+  /// Blocks on the response ring's futex until a reply is pending or `timeoutNanoseconds`
+  /// passes (the sleep protocol done with plain syscalls, for callers outside an io_uring
+  /// loop). Returns false when the wait ran out with a reply already pending: a lost wake-up.
+  @discardableResult
+  public func sleepUntilReplyPending(timeoutNanoseconds: Int64) -> Bool {
+    guard let word = prepareToWaitForReplies() else { return true }
+    let timedOut = rb_futex_wait(responses.wakeWord, word, timeoutNanoseconds) == -ETIMEDOUT
+    markAwake()
+    return !(timedOut && hasPendingReply())
+  }
 
   // MARK: Worker loss
 

@@ -22,7 +22,7 @@ struct ChannelBench {
     let front = FrontChannel(segment: segment)
     defer {
       front.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
-      if front.publish() { _ = rb_futex_wake(front.requestWakeWord, 1) }
+      front.publishAndWake()
       child.wait()
     }
     var samples = LatencySamples(capacity: options.roundTrips)
@@ -59,7 +59,7 @@ struct ChannelBench {
   /// sleeping on the response ring's futex word.
   /// `now` is the caller's clock reading, as the front loop reads the clock once per iteration.
   private func awaitReply(_ front: FrontChannel, now: UInt64) throws {
-    if front.publish() { _ = rb_futex_wake(front.requestWakeWord, 1) }
+    front.publishAndWake()
     while true {
       if spinning && !front.hasPendingReply() {
         rb_cpu_relax()
@@ -74,9 +74,8 @@ struct ChannelBench {
       case .none:
         if spinning {
           rb_cpu_relax()
-        } else if let word = front.prepareToWaitForReplies() {
-          _ = rb_futex_wait(front.responseWakeWord, word, 1_000_000_000)
-          front.markAwake()
+        } else {
+          front.sleepUntilReplyPending(timeoutNanoseconds: 1_000_000_000)
         }
       }
     }
@@ -92,7 +91,7 @@ struct ChannelBench {
         sent += 1
         try send(front, id: UInt64(sent), now: 0)
       }
-      if front.publish() { _ = rb_futex_wake(front.requestWakeWord, 1) }
+      front.publishAndWake()
       var progressed = false
       while case .reply(let reply) = front.nextReply(now: 0) {
         front.releaseSlot(reply.slot)
@@ -104,9 +103,8 @@ struct ChannelBench {
       if !progressed {
         if spinning {
           rb_cpu_relax()
-        } else if let word = front.prepareToWaitForReplies() {
-          _ = rb_futex_wait(front.responseWakeWord, word, 1_000_000_000)
-          front.markAwake()
+        } else {
+          front.sleepUntilReplyPending(timeoutNanoseconds: 1_000_000_000)
         }
       }
     }

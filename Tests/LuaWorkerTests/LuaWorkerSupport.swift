@@ -187,7 +187,7 @@ final class WorkerFixture {
   }
 
   func wake() {
-    if front.publish() { _ = rb_futex_wake(front.requestWakeWord, 1) }
+    front.publishAndWake()
   }
 
   /// Asks the worker to stop and returns its exit status.
@@ -209,10 +209,7 @@ func awaitReply(_ front: FrontChannel, timeoutSeconds: Double = 20) -> FrontChan
   while rb_monotonic_ns() < deadline {
     let poll = front.nextReply(now: rb_monotonic_ns())
     if case .none = poll {
-      if let word = front.prepareToWaitForReplies() {
-        _ = rb_futex_wait(front.responseWakeWord, word, 100_000_000)
-        front.markAwake()
-      }
+      front.sleepUntilReplyPending(timeoutNanoseconds: 100_000_000)
       continue
     }
     return poll

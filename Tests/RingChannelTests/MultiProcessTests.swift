@@ -63,11 +63,8 @@ final class MultiProcessTests: XCTestCase {
           fixture.front.releaseSlot(reply.slot)
           break
         }
-        if let word = fixture.front.prepareToWaitForReplies() {
-          let timedOut =
-            rb_futex_wait(fixture.front.responseWakeWord, word, 2_000_000_000) == -ETIMEDOUT
-          fixture.front.markAwake()
-          if timedOut && fixture.front.hasPendingReply() { lostByFront += 1 }
+        if !fixture.front.sleepUntilReplyPending(timeoutNanoseconds: 2_000_000_000) {
+          lostByFront += 1
         }
       }
     }

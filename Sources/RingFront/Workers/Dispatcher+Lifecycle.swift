@@ -207,7 +207,7 @@ extension Dispatcher {
       guard let channel = worker.channel else { continue }
       rb_store_release_u32(&channel.header.pointee.state, UInt32(RB_STATE_DRAINING))
       channel.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
-      if channel.publish() { _ = rb_futex_wake(channel.requestWakeWord, 1) }
+      channel.publishAndWake()
     }
     let deadline = rb_monotonic_ns() + timeoutNs
     for worker in workers {

@@ -30,7 +30,7 @@ extension Dispatcher {
       guard let channel = worker.channel else { continue }
       worker.shutdownSent = true
       channel.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
-      if channel.publish() { _ = rb_futex_wake(channel.requestWakeWord, 1) }
+      channel.publishAndWake()
     }
     for worker in workers where worker.role == .active && now >= worker.nextReplacementAttempt {
       guard let limit = worker.requestLimit, let channel = worker.channel,
