@@ -7,7 +7,20 @@
 //                                     print "ready <worker pid>", serve until killed
 //   ringchannel-child http            a worker for broker tests: /sleep/MS answers after MS ms,
 //                                     /exit exits at once (status 3), /pid answers its pid,
-//                                     anything else "ok <path>"
+//                                     /bad-header, /bad-status, /bad-body make a reply call
+//                                     fail (CR/LF in a header value, status 1000, a body larger
+//                                     than the slot), anything else "ok <path>"
+//   ringchannel-child rewrite-queued  worker 0's first process is a rogue: it never takes a
+//                                     request, waits until 4 sit in its ring, rewrites them in
+//                                     their slots (target -> /echo, impossible offsets), exits;
+//                                     every other process serves like `http`
+//   ringchannel-child broken-broker NAME  looks like a broker to ringstat (an info block named
+//                                     NAME) with one channel the front marked broken and did
+//                                     not replace; prints "ready", sleeps until killed
+//   ringchannel-child break-tail      the first process of each position serves like `http`
+//                                     for one ring's worth of requests, then, idle, writes an
+//                                     impossible request-ring tail, says so on stderr, sleeps;
+//                                     later processes serve like `http`
 import CRingABI
 import Glibc
 import RingChannel
@@ -115,17 +128,45 @@ func runFront(name: String) -> Int32 {
   }
 }
 
-func serveHTTP() -> Int32 {
-  let worker: Worker
-  do { worker = try Worker.fromEnvironment() } catch {
+func openWorker() -> Worker? {
+  do { return try Worker.fromEnvironment() } catch {
     fputs("child: \(error)\n", stderr)
-    return 1
+    return nil
   }
-  while true {
+}
+
+/// Makes one reply call fail the way `path` asks; false for any other path.
+func failReply(_ request: Request, path: String) -> Bool {
+  let failed: ReplyError?
+  do {
+    switch path {
+    case "/bad-header":
+      try request.reply.start(status: 200)
+      try request.reply.addHeader("X-Split", "a\r\nInjected: yes")
+    case "/bad-status":
+      try request.reply.start(status: 1000)
+    case "/bad-body":
+      try request.reply.start(status: 200)
+      try request.reply.send(bodyLength: request.reply.body().count + 1)
+    default:
+      return false
+    }
+    failed = nil
+  } catch {
+    failed = error
+  }
+  fputs("child: \(path): \(failed.map { "\($0)" } ?? "no error")\n", stderr)
+  return true
+}
+
+func serveHTTP(_ worker: Worker? = openWorker(), replies limit: Int = .max) -> Int32 {
+  guard let worker else { return 1 }
+  for _ in 0..<limit {
     guard case .request(let request) = worker.next() else { return 0 }
     let path = String(decoding: request.path, as: UTF8.self)
     if path.hasPrefix("/sleep/"), let ms = UInt32(path.dropFirst(7)) { usleep(ms * 1000) }
     if path == "/exit" { exit(3) }
+    if failReply(request, path: path) { continue }
     let text = path == "/pid" ? "\(getpid())" : "ok \(path)"
     var bytes = Array(text.utf8)
     do {
@@ -137,14 +178,99 @@ func serveHTTP() -> Int32 {
       fputs("child: \(error)\n", stderr)
     }
   }
+  return 0
+}
+
+/// A rogue worker (worker 0, first process only): never takes a request; once four wait in its
+/// ring, rewrites each in its slot (even ones: target and path -> /echo; odd ones: spans far
+/// outside the slot and a huge header count), then exits, leaving them to be re-dispatched.
+func rewriteQueued() -> Int32 {
+  guard let worker = openWorker() else { return 1 }
+  let segment = worker.segment
+  guard segment.header.pointee.worker_id == 0, segment.header.pointee.front.restarts == 0 else {
+    return serveHTTP(worker)
+  }
+  let control = segment.requestRing.control
+  let tail = rb_load_acquire_u64(&control.pointee.tail)
+  let deadline = rb_monotonic_ns() + 20_000_000_000
+  var head = tail
+  while head &- tail < 4 && rb_monotonic_ns() < deadline {
+    usleep(1000)
+    head = rb_load_acquire_u64(&control.pointee.head)
+  }
+  let entries = segment.requestRing.entries.assumingMemoryBound(to: rb_request_descriptor.self)
+  var index = tail
+  while index < head {
+    let descriptor = entries[Int(index & UInt64(segment.requestRing.capacity - 1))]
+    if let slot = segment.slot(Int(descriptor.slot)) {
+      let request = slot.baseAddress!.assumingMemoryBound(to: rb_request_head.self)
+      if index % 2 == 0 {
+        // The first five bytes of the target become "/echo": a forged GET /echo.
+        let target = request.pointee.target
+        if target.length >= 5 {
+          let echo: StaticString = "/echo"
+          (slot.baseAddress! + Int(target.offset)).copyMemory(
+            from: echo.utf8Start, byteCount: 5)
+          request.pointee.target.length = 5
+          request.pointee.path = rb_span(offset: target.offset, length: 5)
+          request.pointee.query = rb_span(offset: target.offset, length: 0)
+        }
+      } else {
+        request.pointee.method = rb_span(offset: 0xFFFF_0000, length: 0x1000)
+        request.pointee.path = rb_span(offset: 0x7FFF_FFF0, length: 0x100)
+        request.pointee.header_count = 1_000_000
+      }
+    }
+    index &+= 1
+  }
+  fputs("child: rewrote \(head &- tail) queued request(s)\n", stderr)
+  return 0
+}
+
+/// The first process of a position serves one ring's worth of requests (so that the front's
+/// next push re-reads the tail), then writes an impossible tail while idle and sleeps.
+func breakTail() -> Int32 {
+  guard let worker = openWorker() else { return 1 }
+  let segment = worker.segment
+  guard segment.header.pointee.front.restarts == 0 else { return serveHTTP(worker) }
+  let capacity = Int(segment.header.pointee.request_capacity)
+  guard serveHTTP(worker, replies: capacity) == 0 else { return 1 }
+  worker.flush()
+  let control = segment.requestRing.control
+  rb_store_release_u64(&control.pointee.tail, rb_load_acquire_u64(&control.pointee.head) + 1 << 40)
+  fputs("child: wrote an impossible request-ring tail\n", stderr)
+  while true { pause() }
+}
+
+/// What ringstat sees of a broker that found a broken channel and has not replaced its worker.
+func runBrokenBroker(name: String) -> Int32 {
+  do {
+    let info = try BrokerInfo(name: name, listen: "127.0.0.1:1", workerTarget: 1)
+    let segment = try ChannelSegment.create(name: "ringbroker-w0", parameters: .standard)
+    segment.header.pointee.worker_id = 0
+    segment.header.pointee.worker_pid = UInt32(getpid())
+    segment.header.pointee.created_ns = rb_monotonic_ns()
+    segment.header.pointee.state = UInt32(RB_STATE_BROKEN)
+    info.info.pointee.channel_count = 1
+    print("ready")
+    while true { withExtendedLifetime((info, segment)) { _ = pause() } }
+  } catch {
+    fputs("child: \(error)\n", stderr)
+    return 1
+  }
 }
 
 switch arguments.first {
 case "http": exit(serveHTTP())
+case "rewrite-queued": exit(rewriteQueued())
+case "break-tail": exit(breakTail())
+case "broken-broker": exit(runBrokenBroker(name: arguments.count > 1 ? arguments[1] : "broken"))
 case "echo": exit(serveEcho())
 case "garbage": exit(writeGarbage(kind: arguments.count > 1 ? arguments[1] : ""))
 case "front": exit(runFront(name: arguments.count > 1 ? arguments[1] : "ringbroker-test"))
 default:
-  fputs("usage: ringchannel-child echo | garbage KIND | front NAME\n", stderr)
+  fputs(
+    "usage: ringchannel-child echo | garbage KIND | front NAME | http | rewrite-queued"
+      + " | break-tail | broken-broker NAME\n", stderr)
   exit(2)
 }

@@ -1,0 +1,45 @@
+import Foundation
+import XCTest
+
+/// A reply call that fails (bad header, bad status, body too large, calls out of order) leaves
+/// the request answered with 502 at once, and the worker serves on.
+final class FailedReplyTests: XCTestCase {
+  static let cWorker = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../workers/c-hello/hello-worker").standardizedFileURL.path
+
+  func testCWorkerEchoTooLargeForItsSlotGets502AtOnceAndTheWorkerServesOn() throws {
+    let broker = try BrokerProcess(["--workers", "1", "--worker", Self.cWorker])
+    defer { _ = broker.stop() }
+    XCTAssertEqual(try fetch(broker.port, "/").status, 200)
+    let workers = WorkerProcesses.running(of: broker.pid)
+    let client = try RawHTTPClient(port: broker.port, timeout: 10)
+    let start = Date()
+    try client.send(Requests.post("/echo", body: String(repeating: "x", count: 40 * 1024)))
+    let echo = try client.readResponse()
+    XCTAssertEqual(echo.status, 502)
+    XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+    try client.send(Requests.get("/"))
+    let next = try client.readResponse()
+    XCTAssertEqual(next.status, 200)
+    XCTAssertEqual(next.bodyText, "hello world\n")
+    XCTAssertEqual(WorkerProcesses.running(of: broker.pid), workers, "the same worker served")
+  }
+
+  func testEachFailedReplyCallGets502AtOnce() throws {
+    let worker = try BrokerProcess.productURL("ringchannel-child").path + " http"
+    let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
+    defer { _ = broker.stop() }
+    let pid = try fetch(broker.port, "/pid").bodyText
+    let client = try RawHTTPClient(port: broker.port, timeout: 10)
+    for path in ["/bad-header", "/bad-status", "/bad-body"] {
+      let start = Date()
+      try client.send(Requests.get(path))
+      let response = try client.readResponse()
+      XCTAssertEqual(response.status, 502, path)
+      XCTAssertNil(response.header("Injected"), path)
+      XCTAssertLessThan(Date().timeIntervalSince(start), 5, path)
+    }
+    try client.send(Requests.get("/pid"))
+    XCTAssertEqual(try client.readResponse().bodyText, pid, "the same worker serves on")
+  }
+}
