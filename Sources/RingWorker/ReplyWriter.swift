@@ -1,6 +1,6 @@
 import CRingABI
 
-/// Why a reply could not be built. The request then gets a 502 from the front.
+/// Why a reply could not be built. The library has then answered the request with a 502.
 public enum ReplyError: Error, Equatable, CustomStringConvertible {
   case wrongOrder(String)
   case invalidStatus(Int)
@@ -23,20 +23,66 @@ public enum ReplyError: Error, Equatable, CustomStringConvertible {
 
 /// Writes a reply straight into the request's slot: start with a status, add headers, take the
 /// body pointer, send. The front adds status line, Content-Length, Date and Connection.
+///
+/// Every call that fails on a request not answered yet answers it: the library publishes a 502
+/// (no headers, a short body if it fits) before it throws, so that the client is never left
+/// waiting for the request timeout and the worker serves on. Calls on a request already
+/// answered throw without touching anything.
 public struct ReplyWriter {
   let record: UnsafeMutablePointer<RequestRecord>
 
-  public func start(status: Int) throws(ReplyError) {
-    guard record.pointee.phase == .received else {
-      throw .wrongOrder("reply already started for this request")
+  static let failureBody: StaticString = "the worker could not build its reply\n"
+
+  /// Runs one reply step; if it throws, answers the request with a 502 first.
+  @inline(__always)
+  private func answeringOnFailure<T>(_ step: () throws(ReplyError) -> T) throws(ReplyError) -> T {
+    do {
+      return try step()
+    } catch {
+      answerWithBadGateway()
+      throw error
     }
-    guard (200...599).contains(status) else { throw .invalidStatus(status) }
-    record.pointee.status = UInt32(status)
-    record.pointee.headerCursor = record.pointee.replyOffset
-    record.pointee.phase = .replying
+  }
+
+  /// Publishes a 502 over whatever was written, unless the request is already answered.
+  private func answerWithBadGateway() {
+    guard record.pointee.phase != .idle else { return }
+    let start = record.pointee.replyOffset
+    let room = record.pointee.slotSize - start
+    let body = Self.failureBody
+    let length = body.utf8CodeUnitCount <= room ? body.utf8CodeUnitCount : 0
+    if length > 0 {
+      (record.pointee.memory! + start).copyMemory(from: body.utf8Start, byteCount: length)
+    }
+    record.pointee.status = 502
+    record.pointee.headerCursor = start
+    let worker = Unmanaged<Worker>.fromOpaque(record.pointee.worker!).takeUnretainedValue()
+    worker.complete(record, headerLength: 0, bodyOffset: start, bodyLength: length)
+  }
+
+  public func start(status: Int) throws(ReplyError) {
+    try answeringOnFailure { () throws(ReplyError) in
+      switch record.pointee.phase {
+      case .received: break
+      case .idle: throw .wrongOrder("this request was already answered")
+      case .replying, .bodyTaken: throw .wrongOrder("reply already started for this request")
+      }
+      guard (200...599).contains(status) else { throw .invalidStatus(status) }
+      record.pointee.status = UInt32(status)
+      record.pointee.headerCursor = record.pointee.replyOffset
+      record.pointee.phase = .replying
+    }
   }
 
   public func addHeader(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
+    throws(ReplyError)
+  {
+    try answeringOnFailure { () throws(ReplyError) in
+      try writeHeader(name: name, value: value)
+    }
+  }
+
+  private func writeHeader(name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
     throws(ReplyError)
   {
     guard record.pointee.phase == .replying else {
@@ -79,30 +125,34 @@ public struct ReplyWriter {
 
   /// Writable body memory in shared memory, right after the headers.
   public func body() throws(ReplyError) -> UnsafeMutableRawBufferPointer {
-    guard record.pointee.phase == .replying || record.pointee.phase == .bodyTaken else {
-      throw .wrongOrder("start the reply before taking its body")
+    try answeringOnFailure { () throws(ReplyError) in
+      guard record.pointee.phase == .replying || record.pointee.phase == .bodyTaken else {
+        throw .wrongOrder("start the reply before taking its body")
+      }
+      record.pointee.phase = .bodyTaken
+      let cursor = record.pointee.headerCursor
+      return UnsafeMutableRawBufferPointer(
+        start: record.pointee.memory! + cursor, count: record.pointee.slotSize - cursor)
     }
-    record.pointee.phase = .bodyTaken
-    let cursor = record.pointee.headerCursor
-    return UnsafeMutableRawBufferPointer(
-      start: record.pointee.memory! + cursor, count: record.pointee.slotSize - cursor)
   }
 
   /// Finishes the reply with `bodyLength` bytes of body; hands the slot back to the front.
   public func send(bodyLength: Int) throws(ReplyError) {
-    let phase = record.pointee.phase
-    guard phase == .replying || phase == .bodyTaken else {
-      throw .wrongOrder("start the reply before sending it")
+    try answeringOnFailure { () throws(ReplyError) in
+      let phase = record.pointee.phase
+      guard phase == .replying || phase == .bodyTaken else {
+        throw .wrongOrder("start the reply before sending it")
+      }
+      let cursor = record.pointee.headerCursor
+      let available = record.pointee.slotSize - cursor
+      guard bodyLength >= 0, bodyLength <= available else {
+        throw .noRoom(needed: bodyLength, available: available)
+      }
+      let worker = Unmanaged<Worker>.fromOpaque(record.pointee.worker!).takeUnretainedValue()
+      worker.complete(
+        record, headerLength: cursor - record.pointee.replyOffset, bodyOffset: cursor,
+        bodyLength: bodyLength)
     }
-    let cursor = record.pointee.headerCursor
-    let available = record.pointee.slotSize - cursor
-    guard bodyLength >= 0, bodyLength <= available else {
-      throw .noRoom(needed: bodyLength, available: available)
-    }
-    let worker = Unmanaged<Worker>.fromOpaque(record.pointee.worker!).takeUnretainedValue()
-    worker.complete(
-      record, headerLength: cursor - record.pointee.replyOffset, bodyOffset: cursor,
-      bodyLength: bodyLength)
   }
 
   /// The whole reply at once: status, optional Content-Type, body copied into the slot.
@@ -112,7 +162,11 @@ public struct ReplyWriter {
     try start(status: status)
     if let contentType { try addHeader("Content-Type", contentType) }
     let out = try self.body()
-    guard body.count <= out.count else { throw .noRoom(needed: body.count, available: out.count) }
+    try answeringOnFailure { () throws(ReplyError) in
+      guard body.count <= out.count else {
+        throw .noRoom(needed: body.count, available: out.count)
+      }
+    }
     if !body.isEmpty { out.baseAddress!.copyMemory(from: body.baseAddress!, byteCount: body.count) }
     try send(bodyLength: body.count)
   }

@@ -60,9 +60,16 @@ int rw_header_at(const rw_request *request, size_t i, rw_str *name, rw_str *valu
 int rw_header(const rw_request *request, const char *name, rw_str *value);
 
 /* Building a reply in place: start, add headers, take the body pointer, send.
-   Every call returns 0, or -1 with rw_last_error() set (the request then gets a 502). The front
-   writes the status line, Content-Length, Date and Connection: framing headers given here
-   (Content-Length, Transfer-Encoding, Connection) are refused. */
+   Every call returns 0 (rw_reply_body: a pointer), or -1 (NULL) with rw_last_error() set.
+   A call that fails on a request not answered yet answers it: before returning, the library
+   publishes a 502 for it (no headers; a short body when it fits the reply room), whatever was
+   written before. The request is then done: the client has its 502 at once, `request` must not
+   be used again, and further reply calls on it fail without any effect. Failing calls include
+   a status outside 200..599, a header name that is not a token or a value with control
+   characters (CR, LF, ...), a framing header, a header or body larger than the reply room, and
+   calls out of order (e.g. rw_reply after rw_reply_start).
+   The front writes the status line, Content-Length, Date and Connection: framing headers given
+   here (Content-Length, Transfer-Encoding, Connection, Keep-Alive, Upgrade, Date) are refused. */
 int rw_reply_start(rw_request *request, int status);
 int rw_reply_header(rw_request *request, const char *name, size_t name_length, const char *value,
                     size_t value_length);
