@@ -147,7 +147,9 @@ public final class FrontChannel {
     free(index)
   }
 
-  /// Queues the request filled into slot `index`; it reaches the worker at `publish()`.
+  /// Queues the request filled into slot `index`; it reaches the worker at `publish()`. False
+  /// when the ring cannot take it because the worker broke it: the channel is then broken and
+  /// the slot free again (the request must go elsewhere).
   public func dispatch(
     slot index: Int, length: Int, requestID: UInt64, replyOffset: Int, flags: UInt32, now: UInt64
   ) -> Bool {
@@ -160,9 +162,11 @@ public final class FrontChannel {
     case .pushed: break
     case .full:
       noteBroken("request ring full although a slot was free")
+      free(index)
       return false
     case .corruptTail:
       noteBroken("worker wrote an impossible request-ring tail")
+      free(index)
       return false
     }
     slots[index].state = .withWorker

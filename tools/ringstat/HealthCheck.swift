@@ -1,6 +1,8 @@
 /// `--check`: one line for a monitoring script, and whether things are fine. Problems, in the
-/// order reported: a stuck ring (requests waiting, no reply for longer than the threshold), then
-/// a crash-looping worker (restarted >= 3 times and the current one younger than 10 s, or no
+/// order reported: a stuck ring (requests waiting, no reply for longer than the threshold), a
+/// broken channel (the worker wrote something invalid and the broker has not replaced it yet:
+/// it should, within moments, so a broken channel that stays is a fault), then a
+/// crash-looping worker (restarted >= 3 times and the current one younger than 10 s, or no
 /// channel at all while the broker respawns it, once the broker is past its first 2 s).
 enum HealthCheck {
   static let startupGraceNs: UInt64 = 2_000_000_000
@@ -15,14 +17,26 @@ enum HealthCheck {
       return Verdict(healthy: false, line: "no ringbroker running for this user")
     }
     for report in reports {
-      if let problem = stuckRing(report, stuckAfterNs: stuckAfterNs) ?? crashLoop(report) {
+      if let problem = stuckRing(report, stuckAfterNs: stuckAfterNs) ?? brokenChannel(report)
+        ?? crashLoop(report)
+      {
         return Verdict(healthy: false, line: problem)
       }
     }
     let names = reports.map { "\($0.info.name) (pid \($0.info.pid)): \($0.liveWorkers) workers" }
     return Verdict(
       healthy: true,
-      line: "ok: " + names.joined(separator: "; ") + ", no stuck ring, no crash loop")
+      line: "ok: " + names.joined(separator: "; ")
+        + ", no stuck ring, no broken channel, no crash loop")
+  }
+
+  private static func brokenChannel(_ report: BrokerReport) -> String? {
+    guard let row = report.rows.first(where: { $0.state == .broken }), let s = row.sample else {
+      return nil
+    }
+    return
+      "broken: ring ringbroker-w\(row.workerID) of broker \(report.info.name) (pid \(report.info.pid)), "
+      + "worker pid \(s.workerPID): the worker wrote something invalid and is not replaced yet"
   }
 
   private static func stuckRing(_ report: BrokerReport, stuckAfterNs: UInt64) -> String? {

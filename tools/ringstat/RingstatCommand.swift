@@ -40,7 +40,7 @@ struct RingstatCommand: ParsableCommand {
 
   @Flag(
     help:
-      "Exit 1 with a one-line reason if a ring is stuck or a worker is crash-looping; else print \"ok: ...\"."
+      "Exit 1 with a one-line reason if a ring is stuck, a channel is broken or a worker is crash-looping; else print \"ok: ...\"."
   )
   var check = false
 

@@ -58,6 +58,7 @@ extension Dispatcher {
     worker.outstandingSends = 0
     worker.futexArmed = false
     worker.sleepFlagSet = false
+    worker.brokenChannelHandled = false
     worker.startedAt = loop.now
     let pidfd = process.pidfd
     loop.submit(

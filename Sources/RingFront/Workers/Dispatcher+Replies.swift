@@ -5,7 +5,8 @@ import RingChannel
 
 extension Dispatcher {
   /// Takes every finished reply from every channel and queues it for sending, straight from
-  /// the slot. A worker that wrote something impossible loses its channel (and is replaced).
+  /// the slot. A worker that wrote something impossible breaks its channel: it is then
+  /// replaced by `replaceWorkersWithBrokenChannels`.
   func collectReplies(loop: FrontLoop) {
     for worker in workers {
       if worker.sleepFlagSet, let channel = worker.channel {
@@ -22,12 +23,8 @@ extension Dispatcher {
           collected = true
           deliver(reply, from: worker, channel: channel, loop: loop)
           continue
-        case .broken(let reason):
-          log(
-            "worker \(worker.id) (pid \(worker.process?.pid ?? 0)) broke its channel: \(reason); replacing it"
-          )
-          worker.process?.signal(SIGKILL)
-        // The exit is seen through the pidfd; requests it held are dealt with then.
+        case .broken:
+          break
         }
         break
       }

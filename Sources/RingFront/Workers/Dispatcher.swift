@@ -198,6 +198,7 @@ public final class Dispatcher: FrontHandler {
     adoptAttachedWorkers(loop: loop)
     collectReplies(loop: loop)
     if !queue.isEmpty { drainQueue(loop: loop) }
+    replaceWorkersWithBrokenChannels()
     if rb_load_relaxed_u32(reloadRequested) != 0 {
       rb_store_relaxed_u32(reloadRequested, 0)
       reloadQueue = workers.filter { $0.role == .active }.map(\.index)

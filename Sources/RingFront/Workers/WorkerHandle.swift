@@ -58,6 +58,8 @@ final class WorkerHandle {
   var retired: [RetiredChannel] = []
   var futexArmed = false
   var sleepFlagSet = false
+  /// The channel's break was acted on (worker killed); reset with each new channel.
+  var brokenChannelHandled = false
 
   init(index: Int, id: Int, placement: WorkerPlacement) {
     self.index = index
