@@ -7,9 +7,12 @@ public enum RequestSlotWriter {
   public struct Written {
     public var length: Int
     public var replyOffset: Int
-    @inlinable init(length: Int, replyOffset: Int) {
+    /// The SlotImageChecksum of bytes 0..<length, when one was asked for (else 0).
+    public var checksum: UInt64
+    @inlinable init(length: Int, replyOffset: Int, checksum: UInt64) {
       self.length = length
       self.replyOffset = replyOffset
+      self.checksum = checksum
     }
   }
 
@@ -42,11 +45,13 @@ public enum RequestSlotWriter {
       + bodyLength
   }
 
-  /// Writes the request; nil when it leaves no reply room in the slot.
+  /// Writes the request; nil when it leaves no reply room in the slot. With `checksum`, also
+  /// computes the image's checksum from the front's own copies of what it writes, never by
+  /// reading the slot back (the worker can write the slot at any time).
   @inlinable
   public static func write<Headers: Collection>(
     into slot: UnsafeMutableRawBufferPointer, rawHead: UnsafeRawBufferPointer, parts: Parts,
-    headers: Headers, body: UnsafeRawBufferPointer
+    headers: Headers, body: UnsafeRawBufferPointer, checksum: SlotImageChecksum? = nil
   ) -> Written? where Headers.Element == (name: Range<Int>, value: Range<Int>) {
     let tableOffset = MemoryLayout<rb_request_head>.size
     let rawOffset = tableOffset + headers.count * MemoryLayout<rb_header>.size
@@ -58,18 +63,20 @@ public enum RequestSlotWriter {
     func span(_ range: Range<Int>) -> rb_span {
       rb_span(offset: UInt32(rawOffset + range.lowerBound), length: UInt32(range.count))
     }
-    base.storeBytes(
-      of: rb_request_head(
-        request_size: UInt32(length), header_count: UInt32(headers.count),
-        method: span(parts.method), target: span(parts.target), path: span(parts.path),
-        query: span(parts.query),
-        body: rb_span(offset: UInt32(bodyOffset), length: UInt32(body.count)),
-        http_version: UInt32(parts.httpVersion), flags: parts.flags),
-      as: rb_request_head.self)
+    var hasher = checksum?.start()
+    let head = rb_request_head(
+      request_size: UInt32(length), header_count: UInt32(headers.count),
+      method: span(parts.method), target: span(parts.target), path: span(parts.path),
+      query: span(parts.query),
+      body: rb_span(offset: UInt32(bodyOffset), length: UInt32(body.count)),
+      http_version: UInt32(parts.httpVersion), flags: parts.flags)
+    base.storeBytes(of: head, as: rb_request_head.self)
+    if hasher != nil { withUnsafeBytes(of: head) { hasher!.combine(bytes: $0) } }
     var entry = base + tableOffset
     for header in headers {
-      entry.storeBytes(
-        of: rb_header(name: span(header.name), value: span(header.value)), as: rb_header.self)
+      let field = rb_header(name: span(header.name), value: span(header.value))
+      entry.storeBytes(of: field, as: rb_header.self)
+      if hasher != nil { withUnsafeBytes(of: field) { hasher!.combine(bytes: $0) } }
       entry += MemoryLayout<rb_header>.size
     }
     if !rawHead.isEmpty {
@@ -78,6 +85,10 @@ public enum RequestSlotWriter {
     if !body.isEmpty {
       (base + bodyOffset).copyMemory(from: body.baseAddress!, byteCount: body.count)
     }
-    return Written(length: length, replyOffset: replyOffset)
+    hasher?.combine(bytes: rawHead)
+    hasher?.combine(bytes: body)
+    return Written(
+      length: length, replyOffset: replyOffset,
+      checksum: hasher.map(SlotImageChecksum.finish) ?? 0)
   }
 }

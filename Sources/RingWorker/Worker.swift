@@ -144,8 +144,12 @@ public final class Worker {
         let slot = Int(descriptor.slot)
         guard slot < segment.slotCount, records[slot].phase == .idle,
           Int(descriptor.length) <= records[slot].slotSize,
-          Int(descriptor.reply_offset) <= records[slot].slotSize
+          Int(descriptor.reply_offset) <= records[slot].slotSize,
+          Int(descriptor.reply_offset) >= Int(descriptor.length)
         else { return .exit("channel broken: request descriptor names slot \(descriptor.slot)") }
+        guard RequestHeadCheck.isValid(records[slot].memory!, length: Int(descriptor.length)) else {
+          return .exit("channel broken: the request in slot \(slot) has a span outside its bytes")
+        }
         let record = records + slot
         record.pointee.requestID = descriptor.request_id
         record.pointee.replyOffset = Int(descriptor.reply_offset)

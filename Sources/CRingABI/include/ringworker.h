@@ -44,7 +44,9 @@ void rw_close(rw_worker *worker);
 
 /* Waits up to timeout_ms (-1: forever) for the next request.
    Returns 1 with *request set, 0 on timeout, -1 when the worker should exit (broker gone, channel
-   shut down or broken; rw_last_error() says which). */
+   shut down or broken; rw_last_error() says which). Every size and offset of a request is
+   checked before it is handed out: a request that points outside its own bytes breaks the
+   channel (-1), it never reaches the caller. */
 int rw_next(rw_worker *worker, int timeout_ms, rw_request **request);
 
 rw_str rw_method(const rw_request *request);

@@ -87,10 +87,21 @@ extension Dispatcher {
         continue
       }
       worker.slots[orphan.slot] = nil
-      if !orphan.takenByWorker && redispatch(entry, from: channel, slot: orphan.slot, now: loop.now)
-      {
+      let outcome: Redispatch =
+        orphan.takenByWorker
+        ? .failed : redispatch(entry, from: channel, slot: orphan.slot, now: loop.now)
+      switch outcome {
+      case .moved:
         moved += 1
-      } else {
+      case .changed:
+        failed += 1
+        channel.countError()
+        log(
+          "worker \(worker.id) (pid \(process.pid)): a request it never took changed in its slot "
+            + "(rewritten by the worker?); answered 502 instead of running it elsewhere")
+        loop.replyError(
+          entry.ticket, status: 502, body: "the worker handling this request exited\n")
+      case .failed:
         failed += 1
         loop.replyError(
           entry.ticket, status: 502, body: "the worker handling this request exited\n")
@@ -142,25 +153,44 @@ extension Dispatcher {
     scheduleRespawn(worker, now: loop.now, fast: lived < Self.fastExitWindowNs)
   }
 
+  enum Redispatch {
+    case moved
+    /// The slot no longer holds what the front wrote: the dead worker rewrote it.
+    case changed
+    case failed
+  }
+
   /// A request the dead worker never took: it goes to another worker, as is (every offset in
-  /// it is relative to the slot start), or waits in the front for one.
+  /// it is relative to the slot start), or waits in the front for one, but only if it is still
+  /// byte for byte what the client sent. It is copied out of the slot first and checked in the
+  /// copy: another process may still map the dead worker's channel. Only after a worker died,
+  /// so the copy's allocation stays off the request path.
   private func redispatch(
     _ entry: WorkerHandle.SlotTicket, from channel: FrontChannel, slot: Int, now: UInt64
-  ) -> Bool {
-    let image = channel.requestBytes(slot: slot, length: entry.length)
-    if dispatchSlotImage(image, replyOffset: entry.replyOffset, ticket: entry.ticket, now: now) {
-      return true
+  ) -> Redispatch {
+    let image = [UInt8](channel.requestBytes(slot: slot, length: entry.length))
+    guard image.count == entry.length,
+      image.withUnsafeBytes({ checksum.of($0) }) == entry.checksum
+    else { return .changed }
+    let sent = image.withUnsafeBytes {
+      dispatchSlotImage(
+        $0, replyOffset: entry.replyOffset, checksum: entry.checksum, ticket: entry.ticket,
+        now: now)
     }
-    return queue.append(
+    if sent { return .moved }
+    let queued = queue.append(
       RequestQueue.Entry(
         ticket: entry.ticket,
-        payload: .slotImage(bytes: [UInt8](image), replyOffset: entry.replyOffset),
+        payload: .slotImage(bytes: image, replyOffset: entry.replyOffset, checksum: entry.checksum),
         deadline: now + config.queueTimeoutNs))
+    return queued ? .moved : .failed
   }
 
   /// Copies a request already laid out in a slot into a slot of the least busy worker.
+  /// `checksum` is the image's, as computed when the front first wrote it.
   func dispatchSlotImage(
-    _ image: UnsafeRawBufferPointer, replyOffset: Int, ticket: ReplyTicket, now: UInt64
+    _ image: UnsafeRawBufferPointer, replyOffset: Int, checksum: UInt64, ticket: ReplyTicket,
+    now: UInt64
   ) -> Bool {
     for target in workers.sorted(by: { $0.inFlight < $1.inFlight })
     where target.isServing && target.inFlight < config.maxDepthPerWorker {
@@ -176,7 +206,8 @@ extension Dispatcher {
           now: now)
       else { continue }
       target.slots[newSlot] = WorkerHandle.SlotTicket(
-        ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now)
+        ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now,
+        checksum: checksum)
       if !unpublished.contains(target.index) { unpublished.append(target.index) }
       return true
     }

@@ -18,6 +18,8 @@ public final class Dispatcher: FrontHandler {
   /// Workers whose channel has requests pushed but not yet published.
   var unpublished: [Int] = []
   var lastTimeoutScan: UInt64 = 0
+  /// Keyed checksums of the requests in slots (the key never leaves this process).
+  let checksum = SlotImageChecksum()
   /// Workers attached through the control socket, waiting for this thread to adopt them.
   private var attachInbox: [ControlServer.AttachedWorker] = []
   private var attachLock = pthread_mutex_t()
@@ -117,7 +119,7 @@ public final class Dispatcher: FrontHandler {
       let written = RequestSlotWriter.write(
         into: memory, rawHead: head, parts: parts,
         headers: parsed.headers.lazy.map { (name: $0.name, value: $0.value) },
-        body: body)
+        body: body, checksum: checksum)
     else {
       channel.abandonSlot(slot)
       return false
@@ -130,7 +132,8 @@ public final class Dispatcher: FrontHandler {
         flags: flags, now: now)
     else { return false }
     worker.slots[slot] = WorkerHandle.SlotTicket(
-      ticket: ticket, length: written.length, replyOffset: written.replyOffset, dispatchedAt: now)
+      ticket: ticket, length: written.length, replyOffset: written.replyOffset, dispatchedAt: now,
+      checksum: written.checksum)
     if !unpublished.contains(worker.index) { unpublished.append(worker.index) }
     return true
   }
@@ -161,9 +164,10 @@ public final class Dispatcher: FrontHandler {
             head: head, parsed: parsed, body: body, needed: needed, ticket: entry.ticket,
             now: loop.now)
         }
-      case .slotImage(let bytes, let replyOffset):
+      case .slotImage(let bytes, let replyOffset, let checksum):
         sent = bytes.withUnsafeBytes {
-          dispatchSlotImage($0, replyOffset: replyOffset, ticket: entry.ticket, now: loop.now)
+          dispatchSlotImage(
+            $0, replyOffset: replyOffset, checksum: checksum, ticket: entry.ticket, now: loop.now)
         }
       }
       guard sent else { return }

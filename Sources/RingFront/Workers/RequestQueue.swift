@@ -8,12 +8,13 @@ struct RequestQueue {
     /// A request as parsed from a connection: head then body in `bytes`.
     case parsed(bytes: [UInt8], headLength: Int, head: RequestHead)
     /// A request already laid out in a slot (taken back from a worker that died before it
-    /// took it): its offsets are slot-relative, so it is copied into the next slot as is.
-    case slotImage(bytes: [UInt8], replyOffset: Int)
+    /// took it), checked against its checksum: its offsets are slot-relative, so it is copied
+    /// into the next slot as is.
+    case slotImage(bytes: [UInt8], replyOffset: Int, checksum: UInt64)
 
     var size: Int {
       switch self {
-      case .parsed(let bytes, _, _), .slotImage(let bytes, _): return bytes.count
+      case .parsed(let bytes, _, _), .slotImage(let bytes, _, _): return bytes.count
       }
     }
   }

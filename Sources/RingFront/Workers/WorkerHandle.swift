@@ -10,6 +10,9 @@ final class WorkerHandle {
     var length: Int
     var replyOffset: Int
     var dispatchedAt: UInt64
+    /// SlotImageChecksum of the request as the front wrote it: a request taken back from a
+    /// dead worker is re-dispatched only if its slot still holds exactly these bytes.
+    var checksum: UInt64
   }
 
   /// A channel whose worker is gone but whose slots are still being sent from.
