@@ -38,7 +38,7 @@ extension Dispatcher {
     worker.generation &+= 1
     let header = attached.segment.header
     header.pointee.worker_id = UInt32(attached.id)
-    header.pointee.generation = worker.generation
+    header.pointee.generation = UInt32(truncatingIfNeeded: worker.generation)
     header.pointee.worker_pid = UInt32(attached.pid)
     header.pointee.created_ns = rb_monotonic_ns()
     rb_store_release_u32(&header.pointee.state, UInt32(RB_STATE_RUNNING))
@@ -57,14 +57,27 @@ extension Dispatcher {
     worker.slots = Array(repeating: nil, count: segment.slotCount)
     worker.outstandingSends = 0
     worker.futexArmed = false
+    worker.futexWaitToken = nil
     worker.sleepFlagSet = false
     worker.brokenChannelHandled = false
     worker.startedAt = loop.now
     let pidfd = process.pidfd
-    loop.submit(
-      token: HandlerToken(.workerExit, worker: worker.index, generation: worker.generation).raw
-    ) { sqe in
+    let token = operations.insert(.workerExit, worker: worker.index, generation: worker.generation)
+    loop.submit(token: token) { sqe in
       io_uring_prep_poll_add(sqe, pidfd, UInt32(POLLIN))
+    }
+  }
+
+  /// A FUTEX_WAIT armed on a channel that is going would wait forever (nobody wakes that word
+  /// again) and keep its table entry: cancel it, so that it completes.
+  private func cancelReplyWait(of worker: WorkerHandle, loop: FrontLoop) {
+    guard let waitToken = worker.futexWaitToken else { return }
+    worker.futexWaitToken = nil
+    worker.futexArmed = false
+    let target = FrontLoop.userData(forHandlerToken: waitToken)
+    let token = operations.insert(.cancel, worker: worker.index, generation: worker.generation)
+    loop.submit(token: token) { sqe in
+      io_uring_prep_cancel64(sqe, target, 0)
     }
   }
 
@@ -78,6 +91,7 @@ extension Dispatcher {
     close(process.pidfd)
     worker.process = nil
     worker.channel = nil
+    cancelReplyWait(of: worker, loop: loop)
     rb_store_release_u32(&channel.header.pointee.state, UInt32(RB_STATE_DEAD))
     var failed = 0
     var moved = 0
@@ -280,7 +294,8 @@ extension Dispatcher {
       spare.placement = placement
       return spare
     }
-    let handle = WorkerHandle(index: workers.count, id: id, placement: placement)
+    let handle = WorkerHandle(
+      index: workers.count, id: id, placement: placement, generation: firstGeneration)
     workers.append(handle)
     return handle
   }

@@ -50,13 +50,12 @@ extension Dispatcher {
     worker.outstandingSends += 1
     loop.reply(
       entry.ticket, status: reply.status, headerBlock: reply.headerBlock, body: reply.body,
-      releaseToken: HandlerToken(
-        .replyRelease, worker: worker.index, generation: worker.generation, slot: reply.slot
-      ).raw)
+      releaseToken: operations.insert(
+        .replyRelease, worker: worker.index, generation: worker.generation, slot: reply.slot))
   }
 
   /// A reply's bytes have left: its slot can carry the next request.
-  func releaseSlot(of worker: WorkerHandle, generation: UInt32, slot: Int) {
+  func releaseSlot(of worker: WorkerHandle, generation: UInt64, slot: Int) {
     if generation == worker.generation, let channel = worker.channel {
       worker.outstandingSends -= 1
       channel.releaseSlot(slot)
@@ -85,9 +84,9 @@ extension Dispatcher {
       guard !worker.futexArmed else { continue }
       worker.futexArmed = true
       let address = channel.responseWakeWord
-      loop.submit(
-        token: HandlerToken(.futexWait, worker: worker.index, generation: worker.generation).raw
-      ) { sqe in
+      let token = operations.insert(.futexWait, worker: worker.index, generation: worker.generation)
+      worker.futexWaitToken = token
+      loop.submit(token: token) { sqe in
         FutexOperations.prepareWait(sqe, word: address, expected: word)
       }
     }

@@ -18,8 +18,12 @@ public final class Dispatcher: FrontHandler {
   /// Workers whose channel has requests pushed but not yet published.
   var unpublished: [Int] = []
   var lastTimeoutScan: UInt64 = 0
+  /// Every io_uring operation and reply release outstanding; their tokens index it.
+  var operations = OperationTable()
   /// Keyed checksums of the requests in slots (the key never leaves this process).
   let checksum = SlotImageChecksum()
+  /// The generation every worker position starts from (0, except in tests).
+  let firstGeneration: UInt64
   /// Workers attached through the control socket, waiting for this thread to adopt them.
   private var attachInbox: [ControlServer.AttachedWorker] = []
   private var attachLock = pthread_mutex_t()
@@ -44,8 +48,12 @@ public final class Dispatcher: FrontHandler {
     workers placements: [(id: Int, placement: WorkerPlacement)], launcher: WorkerLauncher,
     config: DispatchConfig
   ) {
+    let firstGeneration = Self.testingFirstGeneration()
+    self.firstGeneration = firstGeneration
     workers = placements.enumerated().map {
-      WorkerHandle(index: $0.offset, id: $0.element.id, placement: $0.element.placement)
+      WorkerHandle(
+        index: $0.offset, id: $0.element.id, placement: $0.element.placement,
+        generation: firstGeneration)
     }
     self.launcher = launcher
     self.config = config
@@ -181,8 +189,8 @@ public final class Dispatcher: FrontHandler {
       let worker = workers[index]
       guard let channel = worker.channel, channel.publish() else { continue }
       let word = channel.requestWakeWord
-      loop.submit(token: HandlerToken(.futexWake, worker: index, generation: worker.generation).raw)
-      { sqe in
+      let token = operations.insert(.futexWake, worker: index, generation: worker.generation)
+      loop.submit(token: token) { sqe in
         FutexOperations.prepareWake(sqe, word: word)
       }
     }
@@ -220,21 +228,31 @@ public final class Dispatcher: FrontHandler {
   public func prepareToWait(loop: FrontLoop) -> Bool { armReplyWaits(loop: loop) }
 
   public func released(token: UInt64) {
-    guard let token = HandlerToken(token), token.kind == .replyRelease, token.worker < workers.count
-    else { return }
-    releaseSlot(of: workers[token.worker], generation: token.generation, slot: token.slot)
+    guard let operation = operations.remove(token, arrivingAs: .release) else { return }
+    releaseSlot(
+      of: workers[operation.worker], generation: operation.generation, slot: operation.slot)
   }
 
-  public func completed(token raw: UInt64, result: Int32, flags: UInt32, loop: FrontLoop) {
-    guard let token = HandlerToken(raw), token.worker < workers.count else { return }
-    let worker = workers[token.worker]
-    switch token.kind {
+  public func completed(token: UInt64, result: Int32, flags: UInt32, loop: FrontLoop) {
+    guard let operation = operations.remove(token, arrivingAs: .completion) else { return }
+    let worker = workers[operation.worker]
+    switch operation.kind {
     case .futexWait:
-      if token.generation == worker.generation { worker.futexArmed = false }
+      if worker.futexWaitToken == token {
+        worker.futexArmed = false
+        worker.futexWaitToken = nil
+      }
     case .workerExit:
-      if token.generation == worker.generation { workerExited(worker, loop: loop) }
-    case .futexWake, .replyRelease:
+      if operation.generation == worker.generation { workerExited(worker, loop: loop) }
+    case .futexWake, .cancel, .replyRelease:
       break
     }
+  }
+
+  /// RINGBROKER_TESTING_FIRST_GENERATION=N, for tests only: worker generations start after N
+  /// instead of 0, so that a test can take a position across a boundary such as 65,536
+  /// without that many launches. Read once per dispatcher.
+  static func testingFirstGeneration() -> UInt64 {
+    getenv("RINGBROKER_TESTING_FIRST_GENERATION").flatMap { UInt64(String(cString: $0)) } ?? 0
   }
 }

@@ -18,7 +18,7 @@ final class WorkerHandle {
   /// A channel whose worker is gone but whose slots are still being sent from.
   struct RetiredChannel {
     var channel: FrontChannel
-    var generation: UInt32
+    var generation: UInt64
     var outstandingSends: Int
   }
 
@@ -51,7 +51,9 @@ final class WorkerHandle {
   var nextReplacementAttempt: UInt64 = 0
   var channel: FrontChannel?
   var process: ChildProcess?
-  var generation: UInt32 = 0
+  /// Bumped at each launch or attach; 64 bits, so it never wraps (rb_channel_header carries
+  /// its low 32 bits, for display only).
+  var generation: UInt64
   var restarts: UInt64 = 0
   var startedAt: UInt64 = 0
   var consecutiveFastExits = 0
@@ -60,14 +62,17 @@ final class WorkerHandle {
   var outstandingSends = 0
   var retired: [RetiredChannel] = []
   var futexArmed = false
+  /// Token of the armed FUTEX_WAIT, to cancel it when the worker goes (its channel with it).
+  var futexWaitToken: UInt64?
   var sleepFlagSet = false
   /// The channel's break was acted on (worker killed); reset with each new channel.
   var brokenChannelHandled = false
 
-  init(index: Int, id: Int, placement: WorkerPlacement) {
+  init(index: Int, id: Int, placement: WorkerPlacement, generation: UInt64 = 0) {
     self.index = index
     self.id = id
     self.placement = placement
+    self.generation = generation
   }
 
   /// Takes new requests.

@@ -29,7 +29,7 @@ public struct WorkerLauncher {
   }
 
   public func launch(
-    worker id: Int, placement: WorkerPlacement, generation: UInt32, restarts: UInt64
+    worker id: Int, placement: WorkerPlacement, generation: UInt64, restarts: UInt64
   )
     throws(ChannelError) -> Launched
   {
@@ -39,7 +39,8 @@ public struct WorkerLauncher {
     header.pointee.worker_id = UInt32(id)
     header.pointee.numa_node = Int32(placement.node)
     header.pointee.cpu = Int32(placement.cpu)
-    header.pointee.generation = generation
+    // The header's 32-bit field is for display: the front never compares it.
+    header.pointee.generation = UInt32(truncatingIfNeeded: generation)
     header.pointee.front.restarts = restarts
     var environment = ["RINGWORKER_FD": String(Self.channelDescriptor)]
     if let budget = spin.budgetNanoseconds { environment["RINGWORKER_SPIN_NS"] = String(budget) }
