@@ -7,6 +7,11 @@
 /// (on top of Hasher's own per-process seed, so SWIFT_DETERMINISTIC_HASHING cannot unkey it):
 /// a worker never sees the key, so it cannot compute a rewrite that collides. The bytes are
 /// fed as one stream, so hashing the parts of an image in order equals hashing the whole.
+///
+/// Cost, measured on the 2-vCPU development VM: about 35 ns plus 0.37 ns per byte (77 ns for a
+/// 112-byte GET image, 163 ns for 352 bytes, 6 µs for 16 KiB); a four-lane polynomial hash
+/// over GF(2^61 - 1) measured no faster here, so the standard PRF stays. wrk against one C
+/// worker showed no difference beyond run-to-run noise (±10%).
 public struct SlotImageChecksum {
   @usableFromInline let key0: UInt64
   @usableFromInline let key1: UInt64
