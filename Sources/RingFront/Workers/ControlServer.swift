@@ -143,18 +143,20 @@ public final class ControlServer {
       close(connection)
       return
     }
-    guard uid == getuid() else {
-      reply(connection, "refused: uid \(uid) is not the broker's user (uid \(getuid()))")
-      close(connection)
-      log("control: refused an attach from pid \(pid), uid \(uid)")
-      return
-    }
+    // The request is read before any answer, refusals included: closing with it unread would
+    // reset the connection and the peer would never see why it was refused.
     var request = [UInt8](repeating: 0, count: 64)
     var ignored: Int32 = -1
     let count = request.withUnsafeMutableBytes {
       rb_recv_fd(connection, $0.baseAddress, $0.count, &ignored)
     }
     if ignored >= 0 { close(ignored) }
+    guard uid == getuid() else {
+      reply(connection, "refused: uid \(uid) is not the broker's user (uid \(getuid()))")
+      close(connection)
+      log("control: refused an attach from pid \(pid), uid \(uid)")
+      return
+    }
     guard count > 0, String(decoding: request.prefix(count), as: UTF8.self).hasPrefix("attach")
     else {
       reply(connection, "refused: unknown request (expected 'attach')")
