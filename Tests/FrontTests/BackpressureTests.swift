@@ -100,6 +100,27 @@ final class BackpressureTests: XCTestCase {
       waitUntil(timeout: Self.idleTimeout + 6) { greedy.isClosedByPeer },
       "a connection whose sends stall is closed after the idle timeout")
   }
+
+  /// Five such connections pin up to 80 replies (16 each): more than the 68 slots of a worker.
+  /// Started one at a time, each sends its requests to worker 0 (fewest in flight, first
+  /// position) until worker 0's slots all hold unsent replies. Worker 0 then still has the
+  /// fewest requests in flight, but no room: requests must go to a worker that has a free slot
+  /// instead of queueing for worker 0.
+  func testWorkerWhoseSlotsAllHoldUnsentRepliesIsPassedOver() throws {
+    let broker = try startBroker()
+    defer { _ = broker.stop() }
+    var greedy: [GreedyClient] = []
+    defer { greedy.forEach { $0.finish() } }
+    func pinned() -> [Int: Int] { (try? slotsInUse(brokerPid: broker.pid)) ?? [:] }
+    for count in 1...4 {
+      greedy.append(try GreedyClient(port: broker.port, count: 20_000))
+      XCTAssertTrue(
+        waitUntil(timeout: 20) { pinned().values.reduce(0, +) >= count * 16 }, "\(pinned())")
+    }
+    greedy.append(try GreedyClient(port: broker.port, count: 20_000))
+    XCTAssertTrue(waitUntil(timeout: 20) { pinned()[0] == 68 }, "\(pinned())")
+    assertOthersAreServedPromptly(port: broker.port, for: 3)
+  }
 }
 
 extension RawHTTPClient {
