@@ -122,11 +122,3 @@ final class BackpressureTests: XCTestCase {
     assertOthersAreServedPromptly(port: broker.port, for: 3)
   }
 }
-
-extension RawHTTPClient {
-  /// One GET on this connection, and its response.
-  func get(_ path: String) throws -> HTTPResponse {
-    try send(Requests.get(path))
-    return try readResponse()
-  }
-}

@@ -178,6 +178,14 @@ final class RawHTTPClient {
   }
 }
 
+extension RawHTTPClient {
+  /// One GET on this connection, and its response.
+  func get(_ path: String) throws -> HTTPResponse {
+    try send(Requests.get(path))
+    return try readResponse()
+  }
+}
+
 extension String {
   fileprivate func trimmedOfSpaces() -> String {
     var s = Substring(self)
