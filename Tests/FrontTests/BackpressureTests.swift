@@ -14,10 +14,7 @@ final class BackpressureTests: XCTestCase {
   }
 
   /// A connection that pipelines `count` requests for 60 KB replies from a thread and never
-  /// reads; with a small receive buffer, its replies back up in the broker at once. 150k
-  /// requests (6.6 MB) are more than the kernel buffers between it and the broker can hold
-  /// (4 MiB send buffer at most, plus the broker's receive buffer), so its sends block as soon
-  /// as the broker stops reading it.
+  /// reads; with a small receive buffer, its replies back up in the broker at once.
   private final class GreedyClient {
     let client: RawHTTPClient
     let sender: Thread
@@ -83,6 +80,9 @@ final class BackpressureTests: XCTestCase {
     defer { _ = broker.stop() }
     XCTAssertEqual(try RawHTTPClient(port: broker.port).get("/warm").status, 200)
     let memoryBefore = residentMemoryKiB(broker.pid)
+    // 150k requests (6.6 MB) are more than the kernel buffers between it and the broker hold
+    // (a 4 MiB send buffer at most, plus the broker's receive buffer): its sends block as soon
+    // as the broker stops reading it.
     let greedy = try GreedyClient(port: broker.port, count: 150_000)
     defer { greedy.finish() }
     XCTAssertTrue(waitUntil(timeout: 10) { greedy.unreadBytes > 0 }, "the greedy client is served")
