@@ -97,7 +97,7 @@ final class ControlSocketTests: XCTestCase {
     let (worker, _) = try attachWorker(path)
     defer { worker.terminate() }
     XCTAssertTrue(
-      waitUntil(10) { (try? get(broker.port, "/"))?.bodyText == "hello world\n" },
+      waitUntil(timeout: 10) { (try? get(broker.port, "/"))?.bodyText == "hello world\n" },
       "an attach waited behind a silent control connection")
   }
 
@@ -116,7 +116,7 @@ final class ControlSocketTests: XCTestCase {
     XCTAssertNotEqual(worker.terminationStatus, 0)
     XCTAssertTrue(message.contains("refused: uid 65534 is not the broker's user"), message)
     XCTAssertTrue(
-      waitUntil(10) { broker.stderr.contains("control: refused an attach from pid") },
+      waitUntil(timeout: 10) { broker.stderr.contains("control: refused an attach from pid") },
       broker.stderr)
     XCTAssertTrue(broker.stderr.contains("uid 65534"), broker.stderr)
     XCTAssertEqual(try get(broker.port, "/").status, 503, "no worker may have attached")

@@ -62,7 +62,8 @@ final class DeploymentTests: XCTestCase {
     ] {
       kill(broker.pid, signal)
       XCTAssertTrue(
-        waitUntil(10) { broker.stderr.contains("\(name) ignored") }, "\(name): \(broker.stderr)")
+        waitUntil(timeout: 10) { broker.stderr.contains("\(name) ignored") },
+        "\(name): \(broker.stderr)")
       XCTAssertEqual(try get(broker.port, "/").status, 200, name)
       XCTAssertTrue(broker.process.isRunning, name)
     }
@@ -75,7 +76,7 @@ final class DeploymentTests: XCTestCase {
     let taken = requestsTaken(byWorkersOf: broker.pid) ?? 0
     let client = try RawHTTPClient(port: broker.port)
     try client.send(Requests.get("/sleep/700"))
-    XCTAssertTrue(waitUntil(10) { (requestsTaken(byWorkersOf: broker.pid) ?? 0) > taken })
+    XCTAssertTrue(waitUntil(timeout: 10) { (requestsTaken(byWorkersOf: broker.pid) ?? 0) > taken })
     let status = broker.stop(signal: SIGQUIT)
     XCTAssertEqual(try client.readResponse().status, 200)
     XCTAssertEqual(status, 0, broker.stderr)

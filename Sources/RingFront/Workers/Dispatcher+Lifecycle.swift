@@ -157,12 +157,14 @@ extension Dispatcher {
         deadline: now + config.queueTimeoutNs))
   }
 
-  /// Copies a request already laid out in a slot into a slot of the least busy worker.
+  /// Copies a request already laid out in a slot into a slot of the least busy worker that has
+  /// one free for it.
   func dispatchSlotImage(
     _ image: UnsafeRawBufferPointer, replyOffset: Int, ticket: ReplyTicket, now: UInt64
   ) -> Bool {
-    for target in workers.sorted(by: { $0.inFlight < $1.inFlight })
-    where target.isServing && target.inFlight < config.maxDepthPerWorker {
+    var tried: CandidateKey?
+    while let target = nextCandidate(after: tried) {
+      tried = CandidateKey(target)
       guard let destination = target.channel,
         let (newSlot, memory) = destination.acquireSlot(requestBytes: replyOffset)
       else { continue }
