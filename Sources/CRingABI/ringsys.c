@@ -160,9 +160,20 @@ int rb_unix_listen(const char *path, unsigned int mode) {
   struct sockaddr_un address;
   int rc = rb_unix_address(path, &address);
   if (rc < 0) return rc;
+  /* Replace only a stale socket, left by a broker that was killed: a live broker's socket is
+     never taken over, and a file that is no socket is never deleted. */
+  struct stat existing;
+  if (lstat(path, &existing) == 0) {
+    if (!S_ISSOCK(existing.st_mode)) return -EEXIST;
+    int probe = rb_unix_connect(path);
+    if (probe >= 0) {
+      close(probe);
+      return -EADDRINUSE;
+    }
+    unlink(path);
+  }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
-  unlink(path);
   /* Create it with no access, then open it to `mode`: never briefly world-connectable. */
   mode_t old = umask(0777);
   rc = bind(fd, (struct sockaddr *)&address, sizeof(address));

@@ -25,11 +25,14 @@ public struct ChildProcess {
     defer { posix_spawn_file_actions_destroy(&actions) }
     // Each source is first copied above every target, so that one dup2 can never overwrite
     // another's source (a source may itself sit at some other entry's target number). dup2
-    // onto another number clears FD_CLOEXEC on the copy.
+    // onto another number clears FD_CLOEXEC on the copy. "Above every target" is the lowest
+    // free number past the highest target, never a fixed one: a fixed 1024 fails under the
+    // usual soft RLIMIT_NOFILE of 1024.
     var staged: [Int32] = []
     defer { staged.forEach { close($0) } }
+    let stagingFloor = (inherit.map(\.as).max() ?? 2) + 1
     for (fd, target) in inherit {
-      let copy = fcntl(fd, F_DUPFD_CLOEXEC, 1024)
+      let copy = fcntl(fd, F_DUPFD_CLOEXEC, stagingFloor)
       guard copy >= 0 else { throw .system("dup of descriptor \(fd)", errno: errno) }
       staged.append(copy)
       posix_spawn_file_actions_adddup2(&actions, copy, target)

@@ -34,6 +34,9 @@ final class Connection {
 
   /// A request is with the handler and its reply was not queued yet.
   var handling = false
+  /// The connection has FrontLoop.maxRepliesAhead replies unsent: no request is read until sends
+  /// make room, so the wait is the client's (the send timeout applies, not the header timeout).
+  var heldBackByReplies = false
   var serial: UInt32 = 0
   var replyKeepAlive = true
   var replyOmitsBody = false
@@ -86,6 +89,7 @@ final class Connection {
     bytesWanted = 1
     receiving = false
     handling = false
+    heldBackByReplies = false
     serial = 0
     replyKeepAlive = true
     replyOmitsBody = false

@@ -24,7 +24,7 @@ extension FrontLoop {
     }
     guard result >= 0 else { return }
     let fd = result
-    guard !isDraining, liveConnections < config.maxConnections else {
+    guard !isDraining, liveConnections < config.maxConnections || reclaimIdleConnection() else {
       close(fd)
       stats.connectionsRejected += 1
       return
@@ -44,6 +44,35 @@ extension FrontLoop {
     armReceive(connection)
     rearmTimer(connection)
   }
+
+  /// At the connection limit: closes the idle connection (open, nothing being read, handled or
+  /// sent) that was active least recently, so that a new client is served instead of refused
+  /// while keep-alive connections sit unused, as nginx reuses its keep-alive connections. False
+  /// when every connection has work in progress.
+  ///
+  /// The closed connection's slot is free only once the kernel hands back its receive, so the
+  /// new client gets another slot meanwhile. At most `maxConnectionsClosing` connections may
+  /// be closing when one is reclaimed: slots stay within maxConnections + that many, which is
+  /// what `deadlines` holds. The linear scan runs only at the limit, where one pass costs
+  /// little next to refusing a client.
+  func reclaimIdleConnection() -> Bool {
+    var oldest: Connection?
+    var closing = 0
+    for connection in connections {
+      if connection.lifecycle == .aborted { closing += 1 }
+      guard connection.isIdle else { continue }
+      if oldest == nil || connection.lastActivity < oldest!.lastActivity { oldest = connection }
+    }
+    guard let oldest, closing < Self.maxConnectionsClosing else { return false }
+    stats.idleConnectionsReclaimed &+= 1
+    abort(oldest)
+    return true
+  }
+
+  /// Closing connections allowed when an idle one is reclaimed (see reclaimIdleConnection).
+  /// Their slots come back within a loop iteration; a burst of new clients beyond this many
+  /// per iteration is refused, as without reclaiming.
+  static let maxConnectionsClosing = 16
 
   func allocateConnection() -> Connection {
     liveConnections += 1

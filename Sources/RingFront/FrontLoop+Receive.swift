@@ -66,11 +66,28 @@ extension FrontLoop {
     }
   }
 
+  /// Replies a connection may have queued or being sent before the loop stops handing over
+  /// (and so reading) its next pipelined request, as nginx does: a client that pipelines and
+  /// does not read then holds at most this many replies (worker slots, head chunks), its further
+  /// requests wait in the kernel and its sends block. Reading resumes as sends complete. 16 keeps
+  /// a pipelining client's replies leaving in batches (two iovecs each, 64 per sendmsg) while
+  /// one client can pin only a quarter of a worker's 64 ordinary slots.
+  static let maxRepliesAhead = 16
+
   /// Moves the connection's request forward: parse, read the body, hand a complete request to
   /// the handler. Pipelined requests that the handler answers at once are handled in the same
   /// pass, so their replies leave in one sendmsg.
   func pump(_ connection: Connection) {
+    if connection.heldBackByReplies && connection.replies.count < Self.maxRepliesAhead {
+      connection.heldBackByReplies = false
+      // What waited in the buffer gets the full header timeout from now on.
+      if !connection.buffer.isEmpty { connection.requestStartedAt = now }
+    }
     while connection.lifecycle == .open && !connection.handling && !connection.receiving {
+      guard connection.replies.count < Self.maxRepliesAhead else {
+        connection.heldBackByReplies = true
+        return
+      }
       switch connection.reader.advance(&connection.buffer) {
       case .needMore(let bytes):
         connection.bytesWanted = bytes

@@ -6,37 +6,62 @@ extension FrontLoop {
   // MARK: - The handler's side
 
   /// Queues the reply to `ticket`. The front writes the status line, Date, Content-Length and
-  /// Connection; `headerBlock` ("Name: value\r\n" lines, no framing headers) and `body` are sent
-  /// straight from the handler's memory, which must stay valid until `released(token:)`.
-  /// HEAD requests, 204 and 304 get no body. A ticket whose connection is gone only releases.
+  /// Connection, then copies `headerBlock` ("Name: value\r\n" lines, no framing headers) after
+  /// them into its own memory and checks the copy (ReplyHeaderBlock): the handler's memory may
+  /// be shared with a process that can rewrite it at any time, and what the front checked must
+  /// be what it sends. `body` is sent straight from the handler's memory, which must stay valid
+  /// until `released(token:)`. HEAD requests, 204 and 304 get no body. A refused reply (invalid
+  /// status or header lines) is answered with 502 instead; the token is released either way.
+  @discardableResult
   public func reply(
     _ ticket: ReplyTicket, status: Int, headerBlock: UnsafeRawBufferPointer,
     body: UnsafeRawBufferPointer,
     releaseToken: UInt64
-  ) {
+  ) -> ReplyOutcome {
     guard let connection = handlingConnection(ticket) else {
       pendingReleases.append(releaseToken)
-      return
+      return .clientGone
     }
     guard (200...599).contains(status) else {
-      pendingReleases.append(releaseToken)
-      queueErrorReply(
-        connection, status: 502, body: "handler produced status \(status)\n", extraHeaders: "")
-      finishHandling(connection)
-      return
+      refuse(connection, releaseToken: releaseToken, body: "handler produced status \(status)\n")
+      return .invalidStatus
     }
     let bodyForbidden = status == 204 || status == 304
     let sendsBody = !bodyForbidden && !connection.replyOmitsBody
-    let chunk = headChunks.take()
-    let frontLength = headWriter.write(
+    let capacity = ReplyHeadWriter.maxLength + headerBlock.count + 2
+    let pooled = capacity <= HeadChunkPool.chunkSize
+    // Only unusually large header blocks miss the pool: a rare path, so malloc is fine there.
+    let chunk = pooled ? headChunks.take() : malloc(capacity)!
+    var length = headWriter.write(
       into: chunk, status: status, contentLength: bodyForbidden ? nil : body.count,
       connection: connectionDirective(connection), unixSeconds: unixSeconds)
+    if let source = headerBlock.baseAddress, headerBlock.count > 0 {
+      (chunk + length).copyMemory(from: source, byteCount: headerBlock.count)
+    }
+    guard
+      ReplyHeaderBlock.isValid(
+        UnsafeRawBufferPointer(start: chunk + length, count: headerBlock.count))
+    else {
+      if pooled { headChunks.give(chunk) } else { free(chunk) }
+      refuse(
+        connection, releaseToken: releaseToken, body: "the handler wrote invalid reply headers\n")
+      return .invalidHeaders
+    }
+    length += headerBlock.count
+    length += ReplyHeadWriter.copy("\r\n", to: chunk + length)
     connection.replies.append(
       PendingReply(
-        front: UnsafeRawPointer(chunk), frontLength: frontLength,
-        headers: headerBlock.baseAddress, headersLength: headerBlock.count, terminatorLength: 2,
+        front: UnsafeRawPointer(chunk), frontLength: length,
         body: sendsBody ? body.baseAddress : nil, bodyLength: sendsBody ? body.count : 0,
-        release: ReleaseItem(token: releaseToken, storage: chunk, storageIsPooled: true)))
+        release: ReleaseItem(token: releaseToken, storage: chunk, storageIsPooled: pooled)))
+    finishHandling(connection)
+    return .queued
+  }
+
+  /// Answers 502 in place of a reply the front will not send, and releases the reply's memory.
+  private func refuse(_ connection: Connection, releaseToken: UInt64, body: String) {
+    pendingReleases.append(releaseToken)
+    queueErrorReply(connection, status: 502, body: body, extraHeaders: "")
     finishHandling(connection)
   }
 

@@ -18,7 +18,7 @@ extension FrontLoop {
       if connection.sendOperation != nil {
         consider(connection.lastSendProgress + config.idleTimeoutNs)
       }
-      if connection.lifecycle == .open && !connection.handling {
+      if connection.lifecycle == .open && !connection.handling && !connection.heldBackByReplies {
         if waitsForRequest(connection) {
           consider(connection.requestStartedAt + config.headerTimeoutNs)
         } else if connection.replies.isEmpty && connection.sendOperation == nil {
@@ -57,7 +57,9 @@ extension FrontLoop {
         // The client stopped reading; its reply cannot leave.
         stats.sendTimeouts &+= 1
         abort(connection)
-      } else if connection.lifecycle == .open && !connection.handling {
+      } else if connection.lifecycle == .open && !connection.handling
+        && !connection.heldBackByReplies
+      {
         if waitsForRequest(connection) {
           if now >= connection.requestStartedAt + config.headerTimeoutNs {
             stats.headerTimeouts &+= 1

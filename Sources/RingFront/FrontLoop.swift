@@ -72,8 +72,10 @@ public final class FrontLoop {
       config.zeroCopyThreshold > 0
       && (config.zeroCopyForLocalClients || !PeerLocality.isLoopbackListener(listenFd))
     self.receiveLimit = config.limits.maxHeadLength + config.limits.maxBodyLength + 16 * 1024
-    deadlines = .allocate(capacity: max(config.maxConnections, 1))
-    deadlines.initialize(repeating: 0, count: max(config.maxConnections, 1))
+    // Reclaiming idle connections at the limit can hold a few slots more (reclaimIdleConnection).
+    let slotLimit = max(config.maxConnections, 1) + Self.maxConnectionsClosing
+    deadlines = .allocate(capacity: slotLimit)
+    deadlines.initialize(repeating: 0, count: slotLimit)
     stopRequest = .allocate(capacity: 1)
     stopRequest.initialize(to: 0)
     wakeBuffer = .allocate(capacity: 1)

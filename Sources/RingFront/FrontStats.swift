@@ -4,6 +4,8 @@ public struct FrontStats {
   public var connectionsAccepted: UInt64 = 0
   /// Accepted beyond maxConnections or during a stop, and closed at once.
   public var connectionsRejected: UInt64 = 0
+  /// Idle keep-alive connections closed at maxConnections to admit a new client.
+  public var idleConnectionsReclaimed: UInt64 = 0
   public var requests: UInt64 = 0
   /// Replies the front generated for malformed requests (4xx/5xx from HTTP1).
   public var framingErrors: UInt64 = 0

@@ -1,7 +1,13 @@
-/// Fixed-size blocks for the head bytes the front writes in front of each reply. Recycled, so
-/// answering a request allocates nothing once the loop is warm.
+/// Fixed-size blocks for the head of each reply: the front's status line and framing headers,
+/// the handler's header lines copied after them, and the blank line. Recycled, so answering a
+/// request allocates nothing once the loop is warm.
 struct HeadChunkPool {
-  static let chunkSize = 256
+  /// Leaves room for 1.8 KiB of handler header lines after the front's own (at most
+  /// ReplyHeadWriter.maxLength): usual header blocks fit, only unusually large ones take a
+  /// malloc'd block of their own.
+  static let chunkSize = 2048
+  /// Spare chunks kept for reuse (4 MiB): after a burst of 10k connections most go back to malloc.
+  static let maxSpare = 2048
   private var spare: [UnsafeMutableRawPointer] = []
 
   mutating func take() -> UnsafeMutableRawPointer {
@@ -9,7 +15,6 @@ struct HeadChunkPool {
   }
 
   mutating func give(_ chunk: UnsafeMutableRawPointer) {
-    // Keep a bounded reserve: after a burst of 10k connections most blocks go back to malloc.
-    if spare.count < 4096 { spare.append(chunk) } else { chunk.deallocate() }
+    if spare.count < Self.maxSpare { spare.append(chunk) } else { chunk.deallocate() }
   }
 }

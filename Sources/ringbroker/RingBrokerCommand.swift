@@ -99,7 +99,7 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Open connections at most (shared by the front threads); more are closed at once.",
+      "Open connections at most (shared by the front threads, lowered to what the open-file limit allows); at the limit the oldest idle one is closed to admit a new one, else the new one is.",
       valueName: "n"))
   var maxConnections = 10_000
 

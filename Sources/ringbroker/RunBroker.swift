@@ -7,13 +7,17 @@ import RingFront
 /// Shape for the modes to come: pick the handler factory (inline, or a dispatcher over worker
 /// channels), start the front, print the ready line, wait for a termination signal.
 func runBroker(_ options: BrokerOptions) -> Int32 {
-  let signals = [SIGTERM, SIGINT, SIGHUP]
-  TerminationSignals.block(signals)
+  SignalWatcher.block(BrokerSignals.handled)
   // A front thread per NUMA node by default, pinned to its node's CPUs when there are several
   // nodes (on a single node the scheduler knows best).
   let topology = NumaTopology.current()
   let threads = options.threads ?? topology.nodes.count
   let frontCPUSets = topology.nodes.count > 1 ? topology.nodes.map(\.cpus) : []
+  let workerCount = options.inline ? 0 : options.workerCount ?? topology.cpuCount
+  guard
+    let maxConnections = connectionLimit(
+      requested: options.maxConnections, threads: threads, workers: workerCount)
+  else { return 1 }
 
   let makeHandler: (Int) -> FrontHandler
   let summary: String
@@ -33,29 +37,37 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     reload = mode.reload
   }
 
+  var config = options.frontConfig()
+  config.maxConnections = maxConnections
   let server = FrontServer(
-    config: options.frontConfig(), threads: threads, cpuSets: frontCPUSets,
-    makeHandler: makeHandler)
+    config: config, threads: threads, cpuSets: frontCPUSets, makeHandler: makeHandler)
   var control: ControlServer?
   do {
-    try server.start()
-    // SIGHUP: rolling reload of the workers. SIGTERM/SIGINT: drain; a second one: close
-    // everything now.
-    var signalsSeen = 0
-    try TerminationSignals.watch(signals) { signal in
-      if signal == SIGHUP {
-        reload()
-        return
-      }
-      signalsSeen += 1
-      server.stop(immediately: signalsSeen > 1)
-    }
+    // The control socket first: a path a live broker holds stops this one before it starts
+    // any worker.
     if let workerMode {
-      control = try workerMode.startControlServer(
-        path: options.controlPath ?? ControlServer.defaultPath(name: options.name))
+      control = try workerMode.openControlServer(
+        path: try options.controlPath ?? ControlServer.defaultPath(name: options.name))
     }
+    try server.start()
+    var stopsSeen = 0
+    try SignalWatcher.watch(BrokerSignals.handled) { signal in
+      let (name, action) = BrokerSignals.action(for: signal)
+      switch action {
+      case .reload:
+        reload()
+      case .stop:
+        stopsSeen += 1
+        if stopsSeen == 1 { fputs("ringbroker: \(name): stopping\n", stderr) }
+        server.stop(immediately: stopsSeen > 1)
+      case .ignore:
+        fputs("ringbroker: \(name) ignored (it has no meaning for ringbroker yet)\n", stderr)
+      }
+    }
+    try control?.start()
   } catch {
     fputs("ringbroker: \(error)\n", stderr)
+    control?.stop()
     server.stop(immediately: true)
     server.wait()
     stopWorkers()
@@ -68,7 +80,26 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   fputs("ringbroker listening on \(server.boundAddress) (\(summary))\n", stderr)
   server.wait()
   withExtendedLifetime(info) {}
-  withExtendedLifetime(control) {}
+  control?.stop()
   stopWorkers()
   return 0
+}
+
+/// `--max-connections`, lowered to what the open-file limit allows (after raising it); nil,
+/// with the reason printed, when the limit leaves too few descriptors to serve at all.
+private func connectionLimit(requested: Int, threads: Int, workers: Int) -> Int? {
+  let limit = DescriptorLimit.raiseSoftLimit()
+  let budget = DescriptorLimit.connectionBudget(limit: limit, threads: threads, workers: workers)
+  guard budget >= DescriptorLimit.minimumConnections else {
+    fputs(
+      "ringbroker: the open-file limit (\(limit)) is too low for \(workers) worker(s); raise it "
+        + "with ulimit -n or LimitNOFILE= to at least \(limit - budget + DescriptorLimit.minimumConnections)\n",
+      stderr)
+    return nil
+  }
+  guard budget < requested else { return requested }
+  fputs(
+    "ringbroker: --max-connections lowered from \(requested) to \(budget): the open-file limit is "
+      + "\(limit) (raise it with ulimit -n or LimitNOFILE=)\n", stderr)
+  return budget
 }

@@ -64,10 +64,11 @@ final class WorkerMode {
     return dispatcher
   }
 
-  /// Opens the control socket; attached workers go to the front threads in turn.
-  func startControlServer(path: String) throws -> ControlServer {
+  /// Binds the control socket; attached workers go to the front threads in turn, once its
+  /// thread runs (`ControlServer.start`).
+  func openControlServer(path: String) throws -> ControlServer {
     var next = 0
-    let server = try ControlServer(path: path, parameters: launcher.parameters, firstID: 1000) {
+    return try ControlServer(path: path, parameters: launcher.parameters, firstID: 1000) {
       [self] attached in
       pthread_mutex_lock(&lock)
       let all = dispatchers
@@ -79,8 +80,6 @@ final class WorkerMode {
       all[next % all.count].enqueueAttached(attached)
       next += 1
     }
-    try server.start()
-    return server
   }
 
   /// From the signal thread: every dispatcher replaces its workers, one at a time.

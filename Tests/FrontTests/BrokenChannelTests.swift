@@ -13,7 +13,7 @@ final class BrokenChannelTests: XCTestCase {
     defer { _ = broker.stop() }
     var rogue: Int32 = 0
     XCTAssertTrue(
-      waitUntil(20) {
+      waitUntil(timeout: 20) {
         let running = WorkerProcesses.running(of: broker.pid)
         rogue = running.first ?? 0
         return running.count == 1
@@ -26,7 +26,7 @@ final class BrokenChannelTests: XCTestCase {
       XCTAssertEqual(try client.readResponse().bodyText, "ok /n/\(index)")
     }
     XCTAssertTrue(
-      waitUntil(10) { broker.stderr.contains("wrote an impossible request-ring tail") },
+      waitUntil(timeout: 10) { broker.stderr.contains("wrote an impossible request-ring tail") },
       broker.stderr)
     let start = Date()
     try client.send(Requests.get("/after"))
@@ -36,10 +36,10 @@ final class BrokenChannelTests: XCTestCase {
     XCTAssertLessThan(Date().timeIntervalSince(start), 5)
     XCTAssertTrue(broker.stderr.contains("broke its channel"), broker.stderr)
     XCTAssertTrue(
-      waitUntil(10) {
+      waitUntil(timeout: 10) {
         let running = WorkerProcesses.running(of: broker.pid)
         return running.count == 1 && !running.contains(rogue)
       })
-    XCTAssertEqual(try fetch(broker.port, "/later").bodyText, "ok /later")
+    XCTAssertEqual(try get(broker.port, "/later").bodyText, "ok /later")
   }
 }

@@ -10,7 +10,7 @@ final class FailedReplyTests: XCTestCase {
   func testCWorkerEchoTooLargeForItsSlotGets502AtOnceAndTheWorkerServesOn() throws {
     let broker = try BrokerProcess(["--workers", "1", "--worker", Self.cWorker])
     defer { _ = broker.stop() }
-    XCTAssertEqual(try fetch(broker.port, "/").status, 200)
+    XCTAssertEqual(try get(broker.port, "/").status, 200)
     let workers = WorkerProcesses.running(of: broker.pid)
     let client = try RawHTTPClient(port: broker.port, timeout: 10)
     let start = Date()
@@ -29,7 +29,7 @@ final class FailedReplyTests: XCTestCase {
     let worker = try BrokerProcess.productURL("ringchannel-child").path + " http"
     let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
     defer { _ = broker.stop() }
-    let pid = try fetch(broker.port, "/pid").bodyText
+    let pid = try get(broker.port, "/pid").bodyText
     let client = try RawHTTPClient(port: broker.port, timeout: 10)
     for path in ["/bad-header", "/bad-status", "/bad-body"] {
       let start = Date()

@@ -26,21 +26,21 @@ final class GenerationWrapTests: XCTestCase {
     for round in 0..<5 {
       var pid: Int32 = 0
       XCTAssertTrue(
-        waitUntil(15) {
+        waitUntil(timeout: 15) {
           let running = WorkerProcesses.running(of: broker.pid)
           guard running.count == 1, let only = running.first, only != previous else { return false }
           pid = only
           return true
         }, "round \(round): no new worker after pid \(previous) was killed\n\(broker.stderr)")
       guard pid != 0 else { return }
-      let answer = try fetch(broker.port, "/pid")
+      let answer = try get(broker.port, "/pid")
       XCTAssertEqual(answer.status, 200, "round \(round)")
       XCTAssertEqual(answer.bodyText, "\(pid)", "round \(round)")
       kill(pid, SIGKILL)
       previous = pid
     }
     XCTAssertTrue(
-      waitUntil(15) {
+      waitUntil(timeout: 15) {
         let children = WorkerProcesses.children(of: broker.pid)
         return children.count == 1 && !children.contains(previous)
       }, "the last killed worker was not reaped and replaced")
@@ -56,17 +56,17 @@ final class GenerationWrapTests: XCTestCase {
     // Each reply recycles the worker; two positions take turns, so eight rounds take each
     // position past generation 65,536.
     for round in 1...8 {
-      XCTAssertEqual(try fetch(broker.port, "/round/\(round)").bodyText, "ok /round/\(round)")
+      XCTAssertEqual(try get(broker.port, "/round/\(round)").bodyText, "ok /round/\(round)")
       XCTAssertTrue(
-        waitUntil(15) {
+        waitUntil(timeout: 15) {
           broker.stderr.components(separatedBy: "retired: exited with status 0").count - 1 >= round
         }, "round \(round): the replaced worker's exit was not seen\n\(broker.stderr)")
     }
     XCTAssertTrue(
-      waitUntil(15) {
+      waitUntil(timeout: 15) {
         let children = WorkerProcesses.children(of: broker.pid)
         return children.count == 1 && !children.contains(where: WorkerProcesses.isZombie)
       }, "children: \(WorkerProcesses.children(of: broker.pid))")
-    XCTAssertEqual(try fetch(broker.port, "/after").status, 200)
+    XCTAssertEqual(try get(broker.port, "/after").status, 200)
   }
 }

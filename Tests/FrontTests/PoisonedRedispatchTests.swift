@@ -9,7 +9,7 @@ final class PoisonedRedispatchTests: XCTestCase {
     let rogueMode = try BrokerProcess.productURL("ringchannel-child").path + " rewrite-queued"
     let broker = try BrokerProcess(["--workers", "2", "--worker", rogueMode, "--timeout", "20"])
     defer { _ = broker.stop() }
-    XCTAssertTrue(waitUntil(20) { WorkerProcesses.running(of: broker.pid).count == 2 })
+    XCTAssertTrue(waitUntil(timeout: 20) { WorkerProcesses.running(of: broker.pid).count == 2 })
     // Ties go to worker 0 (the rogue), and the innocent worker 1 holds each request for
     // ~400 ms: requests alternate, and four end up waiting in the rogue's ring.
     let clients = try (0..<8).map { index -> RawHTTPClient in
@@ -28,14 +28,15 @@ final class PoisonedRedispatchTests: XCTestCase {
       }
     }
     XCTAssertTrue(
-      waitUntil(10) { broker.stderr.contains("rewrote") }, "the rogue did not run\n\(broker.stderr)"
+      waitUntil(timeout: 10) { broker.stderr.contains("rewrote") },
+      "the rogue did not run\n\(broker.stderr)"
     )
     XCTAssertGreaterThan(refused, 0, broker.stderr)
     XCTAssertTrue(broker.stderr.contains("changed in its slot"), broker.stderr)
     // The innocent worker never exited: no exit line for worker 1.
     XCTAssertFalse(broker.stderr.contains("ringbroker: worker 1 (pid"), broker.stderr)
     for index in 0..<4 {
-      XCTAssertEqual(try fetch(broker.port, "/after/\(index)").bodyText, "ok /after/\(index)")
+      XCTAssertEqual(try get(broker.port, "/after/\(index)").bodyText, "ok /after/\(index)")
     }
   }
 }

@@ -333,16 +333,14 @@ final class WorkerModeTests: XCTestCase {
     }
     // Only requests the worker had taken fail: at most one per client connection in flight.
     XCTAssertLessThanOrEqual(failed, clients)
-    // The load may be over before the kill (a fast machine): wait for the exit to be logged.
+    // The load may end before the broker has seen the exit (it is quick): wait for the log line.
     XCTAssertTrue(waitFor { broker.stderr.contains("was killed by signal 9") }, broker.stderr)
     XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
   }
 
-  private func startAttachedWorker(endpoint: String, asNobody: Bool = false) throws -> Process {
+  private func startAttachedWorker(endpoint: String) throws -> Process {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: asNobody ? "/usr/bin/setpriv" : Self.cWorker)
-    process.arguments =
-      asNobody ? ["--reuid=65534", "--regid=65534", "--clear-groups", Self.cWorker] : []
+    process.executableURL = URL(fileURLWithPath: Self.cWorker)
     process.environment = ["RINGWORKER_ENDPOINT": endpoint]
     process.standardError = Pipe()
     try process.run()
@@ -363,22 +361,6 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertTrue(
       waitFor { broker.stderr.contains("(pid \(worker.processIdentifier)) left") }, broker.stderr)
     XCTAssertEqual(try get(broker.port, "/").status, 503, "the attached worker is gone")
-  }
-
-  func testAttachFromAnotherUserIsRefused() throws {
-    guard getuid() == 0 else { throw XCTSkip("needs root to run a worker as another user") }
-    let socket = NSTemporaryDirectory() + "ringbroker-refuse-\(getpid()).sock"
-    let broker = try BrokerProcess(["--workers", "0", "--control", socket])
-    defer { _ = broker.stop() }
-    let worker = try startAttachedWorker(endpoint: socket, asNobody: true)
-    worker.waitUntilExit()
-    XCTAssertNotEqual(worker.terminationStatus, 0)
-    let message = String(
-      decoding: (worker.standardError as! Pipe).fileHandleForReading.readDataToEndOfFile(),
-      as: UTF8.self)
-    XCTAssertTrue(message.contains("Permission denied") || message.contains("refused"), message)
-    XCTAssertEqual(message.split(separator: "\n").count, 1, message)
-    XCTAssertEqual(try get(broker.port, "/").status, 503)
   }
 
   /// Peak resident memory of a process, in KiB (VmHWM).
@@ -468,6 +450,12 @@ final class WorkerModeTests: XCTestCase {
 final class Counter: @unchecked Sendable {
   private let lock = NSLock()
   private var count = 0
-  func increment() { lock.withLock { count += 1 } }
+  @discardableResult
+  func increment() -> Int {
+    lock.withLock {
+      count += 1
+      return count
+    }
+  }
   var value: Int { lock.withLock { count } }
 }

@@ -7,6 +7,7 @@ import XCTest
 final class BrokerProcess {
   let process = Process()
   let name: String
+  let controlPath: String
   private(set) var port: UInt16 = 0
   private let pipe = Pipe()
   private let output = Output()
@@ -20,9 +21,12 @@ final class BrokerProcess {
 
   init(name: String, workers: Int = 2) throws {
     self.name = name
+    // Its own control socket: the default one is shared by every broker of the name.
+    controlPath = NSTemporaryDirectory() + "\(name)-\(getpid()).sock"
     process.executableURL = URL(fileURLWithPath: Products.path("ringbroker"))
     process.arguments = [
       "--listen", "127.0.0.1:0", "--name", name, "--workers", String(workers),
+      "--control", controlPath,
       "--worker", "\(Products.path("ringchannel-child")) http",
     ]
     process.standardError = pipe
@@ -87,6 +91,7 @@ final class BrokerProcess {
     kill(process.processIdentifier, SIGKILL)
     let deadline = Date().addingTimeInterval(5)
     while process.isRunning && Date() < deadline { usleep(10_000) }
+    unlink(controlPath)  // a killed broker cannot remove it
   }
 
   var pid: Int32 { process.processIdentifier }

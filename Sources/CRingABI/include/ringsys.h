@@ -56,8 +56,10 @@ uint64_t rb_monotonic_ns(void);
    descriptor, if any, into *fd (-1 when none). Both return bytes moved or -errno. */
 long rb_send_fd(int sock, int fd, const void *bytes, size_t len);
 long rb_recv_fd(int sock, void *bytes, size_t len, int *fd);
-/* A unix stream socket listening at `path` (a stale file there is replaced), with the given
-   file mode; or connected to `path`. Both close-on-exec; return the fd or -errno. */
+/* A unix stream socket listening at `path`, with the given file mode; or connected to `path`.
+   Both close-on-exec; return the fd or -errno. rb_unix_listen replaces an existing socket
+   only when nothing accepts on it (a stale one): -EADDRINUSE when a live process does, -EEXIST
+   when the path is not a socket. */
 int rb_unix_listen(const char *path, unsigned int mode);
 int rb_unix_connect(const char *path);
 /* The peer of a connected unix socket (SO_PEERCRED); returns 0 or -errno. */

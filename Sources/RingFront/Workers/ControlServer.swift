@@ -5,13 +5,15 @@ import RingChannel
 /// The control socket: a unix socket (mode 0600, peer uid checked) where a worker started by
 /// hand asks to be attached. It gets a new channel's memfd over SCM_RIGHTS; the channel is
 /// handed to a front thread's dispatcher, which serves it until the worker exits. Control
-/// plane only: one plain thread, blocking calls.
+/// plane only: one plain thread, blocking calls, each connection under a deadline.
 public final class ControlServer {
   public let path: String
   private let listenFd: Int32
   private let parameters: ChannelParameters
   private let adopt: (AttachedWorker) -> Void
   private var nextID: Int
+  private let socketIdentity: (device: dev_t, inode: ino_t)
+  private var closed = false
 
   /// A worker that attached: its channel, its pid, and the connection kept open for its life.
   public struct AttachedWorker {
@@ -21,9 +23,15 @@ public final class ControlServer {
     public var connection: Int32
   }
 
+  /// How long one control connection may take to say what it wants: the control thread
+  /// serves connections one at a time, so a silent one must not hold up the next attach.
+  static let connectionDeadlineSeconds = 2
+
   /// The default path: $XDG_RUNTIME_DIR/ringbroker/NAME.sock, /run/ringbroker/NAME.sock for
-  /// root, else /tmp/ringbroker-UID/NAME.sock; the directory is created with mode 0700.
-  public static func defaultPath(name: String) -> String {
+  /// root, else /tmp/ringbroker-UID/NAME.sock. The directory is created with mode 0700 and
+  /// refused (like ssh-agent and tmux do) unless it is this user's and writable by nobody
+  /// else: whoever can write there could replace the socket and receive workers' attaches.
+  public static func defaultPath(name: String) throws(FrontError) -> String {
     let directory: String
     if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty {
       directory = runtime + "/ringbroker"
@@ -33,16 +41,52 @@ public final class ControlServer {
       directory = "/tmp/ringbroker-\(getuid())"
     }
     mkdir(directory, 0o700)
+    try requirePrivateDirectory(directory)
     return directory + "/" + name + ".sock"
   }
 
+  private static func requirePrivateDirectory(_ directory: String) throws(FrontError) {
+    var info = stat()
+    guard lstat(directory, &info) == 0 else {
+      throw .system("control socket directory \(directory)", errno: errno)
+    }
+    let advice = "remove it, or give --control PATH"
+    guard info.st_mode & S_IFMT == S_IFDIR else {
+      throw FrontError("control socket directory \(directory) is not a directory; \(advice)")
+    }
+    guard info.st_uid == getuid() else {
+      throw FrontError(
+        "control socket directory \(directory) belongs to uid \(info.st_uid), not to this user "
+          + "(uid \(getuid())); \(advice)")
+    }
+    guard info.st_mode & 0o022 == 0 else {
+      throw FrontError(
+        "control socket directory \(directory) is writable by other users (mode "
+          + "\(String(info.st_mode & 0o777, radix: 8))); \(advice)")
+    }
+  }
+
+  /// Binds the socket (nothing is served before `start`). Refuses a path where a live broker
+  /// already listens: the second broker of a name gets its own --name or --control.
   public init(
     path: String, parameters: ChannelParameters, firstID: Int,
     adopt: @escaping (AttachedWorker) -> Void
-  ) throws(ChannelError) {
+  ) throws(FrontError) {
     let fd = rb_unix_listen(path, 0o600)
-    guard fd >= 0 else { throw .system("control socket \(path)", errno: -fd) }
+    switch -fd {
+    case EADDRINUSE:
+      throw FrontError(
+        "control socket \(path) is in use by a running broker; give this one its own --name or --control"
+      )
+    case EEXIST:
+      throw FrontError("control socket path \(path) exists and is not a socket")
+    default:
+      guard fd >= 0 else { throw .system("control socket \(path)", errno: -fd) }
+    }
+    var info = stat()
+    _ = fstatat(AT_FDCWD, path, &info, AT_SYMLINK_NOFOLLOW)
     self.path = path
+    socketIdentity = (info.st_dev, info.st_ino)
     listenFd = fd
     self.parameters = parameters
     self.adopt = adopt
@@ -50,8 +94,23 @@ public final class ControlServer {
   }
 
   deinit {
+    stop()
     close(listenFd)
-    unlink(path)
+  }
+
+  /// Stops serving and removes the socket file, if it is still this server's (a broker that
+  /// took over a stale path later must keep its own).
+  public func stop() {
+    guard !closed else { return }
+    closed = true
+    // shutdown wakes the control thread's accept; the descriptor stays valid for it.
+    shutdown(listenFd, Int32(SHUT_RDWR))
+    var info = stat()
+    if fstatat(AT_FDCWD, path, &info, AT_SYMLINK_NOFOLLOW) == 0,
+      info.st_dev == socketIdentity.device, info.st_ino == socketIdentity.inode
+    {
+      unlink(path)
+    }
   }
 
   public func start() throws {
@@ -63,11 +122,16 @@ public final class ControlServer {
     while true {
       let connection = accept(listenFd, nil, nil)
       if connection < 0 {
-        if errno == EINTR || errno == ECONNABORTED { continue }
+        if (errno == EINTR || errno == ECONNABORTED) && !closed { continue }
         return
       }
       // Not inherited by workers the broker spawns later.
       _ = fcntl(connection, F_SETFD, FD_CLOEXEC)
+      var deadline = timeval(tv_sec: Self.connectionDeadlineSeconds, tv_usec: 0)
+      for option in [SO_RCVTIMEO, SO_SNDTIMEO] {
+        setsockopt(
+          connection, SOL_SOCKET, option, &deadline, socklen_t(MemoryLayout<timeval>.size))
+      }
       handle(connection)
     }
   }
@@ -79,18 +143,20 @@ public final class ControlServer {
       close(connection)
       return
     }
-    guard uid == getuid() else {
-      reply(connection, "refused: uid \(uid) is not the broker's user (uid \(getuid()))")
-      close(connection)
-      log("control: refused an attach from pid \(pid), uid \(uid)")
-      return
-    }
+    // The request is read before any answer, refusals included: closing with it unread would
+    // reset the connection and the peer would never see why it was refused.
     var request = [UInt8](repeating: 0, count: 64)
     var ignored: Int32 = -1
     let count = request.withUnsafeMutableBytes {
       rb_recv_fd(connection, $0.baseAddress, $0.count, &ignored)
     }
     if ignored >= 0 { close(ignored) }
+    guard uid == getuid() else {
+      reply(connection, "refused: uid \(uid) is not the broker's user (uid \(getuid()))")
+      close(connection)
+      log("control: refused an attach from pid \(pid), uid \(uid)")
+      return
+    }
     guard count > 0, String(decoding: request.prefix(count), as: UTF8.self).hasPrefix("attach")
     else {
       reply(connection, "refused: unknown request (expected 'attach')")

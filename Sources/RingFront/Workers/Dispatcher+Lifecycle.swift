@@ -200,14 +200,15 @@ extension Dispatcher {
     return queued ? .moved : .failed
   }
 
-  /// Copies a request already laid out in a slot into a slot of the least busy worker.
-  /// `checksum` is the image's, as computed when the front first wrote it.
+  /// Copies a request already laid out in a slot into a slot of the least busy worker that has
+  /// one free for it. `checksum` is the image's, as computed when the front first wrote it.
   func dispatchSlotImage(
     _ image: UnsafeRawBufferPointer, replyOffset: Int, checksum: UInt64, ticket: ReplyTicket,
     now: UInt64
   ) -> Bool {
-    for target in workers.sorted(by: { $0.inFlight < $1.inFlight })
-    where target.isServing && target.inFlight < config.maxDepthPerWorker {
+    var tried: CandidateKey?
+    while let target = nextCandidate(after: tried) {
+      tried = CandidateKey(target)
       guard let destination = target.channel,
         let (newSlot, memory) = destination.acquireSlot(requestBytes: replyOffset)
       else { continue }

@@ -1,6 +1,5 @@
 import CRingABI
 import CURing
-import HTTP1
 import RingChannel
 
 extension Dispatcher {
@@ -40,18 +39,24 @@ extension Dispatcher {
       return
     }
     worker.slots[reply.slot] = nil
-    guard ReplyHeaderBlock.isValid(reply.headerBlock) else {
-      channel.countError()
-      channel.releaseSlot(reply.slot)
-      log("worker \(worker.id) wrote invalid reply headers; answered 502")
-      loop.replyError(entry.ticket, status: 502, body: "the worker wrote an invalid reply\n")
-      return
-    }
+    // The slot goes back through the release token, whatever the outcome.
     worker.outstandingSends += 1
-    loop.reply(
+    let outcome = loop.reply(
       entry.ticket, status: reply.status, headerBlock: reply.headerBlock, body: reply.body,
       releaseToken: operations.insert(
         .replyRelease, worker: worker.index, generation: worker.generation, slot: reply.slot))
+    // The front checks the header lines on its own copy (the worker may rewrite the slot at any
+    // time), so this is where a bad block shows.
+    switch outcome {
+    case .invalidHeaders:
+      channel.countError()
+      log("worker \(worker.id) wrote invalid reply headers; answered 502")
+    case .invalidStatus:
+      channel.countError()
+      log("worker \(worker.id) wrote reply status \(reply.status); answered 502")
+    case .queued, .clientGone:
+      break
+    }
   }
 
   /// A reply's bytes have left: its slot can carry the next request.

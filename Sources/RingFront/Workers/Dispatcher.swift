@@ -105,19 +105,63 @@ public final class Dispatcher: FrontHandler {
     }
   }
 
-  /// Writes the request into a slot of the least busy worker with room; false when none has.
+  /// Writes the request into a slot of the least busy worker that has one free for it; false
+  /// when none has.
   func dispatch(
     head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer, needed: Int,
     ticket: ReplyTicket,
     now: UInt64
   ) -> Bool {
-    var best: WorkerHandle?
-    for worker in workers where worker.isServing && worker.inFlight < config.maxDepthPerWorker {
-      if best == nil || worker.inFlight < best!.inFlight { best = worker }
+    var tried: CandidateKey?
+    while let worker = nextCandidate(after: tried) {
+      tried = CandidateKey(worker)
+      guard let channel = worker.channel,
+        let (slot, memory) = channel.acquireSlot(requestBytes: needed)
+      else { continue }
+      return fillSlot(
+        slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
+        body: body, ticket: ticket, now: now)
     }
-    guard let worker = best, let channel = worker.channel,
-      let (slot, memory) = channel.acquireSlot(requestBytes: needed)
-    else { return false }
+    return false
+  }
+
+  /// Where a worker stands in the order candidates are tried in: fewest requests in flight
+  /// first, then position.
+  struct CandidateKey: Comparable {
+    var inFlight: Int
+    var index: Int
+
+    init(_ worker: WorkerHandle) {
+      inFlight = worker.inFlight
+      index = worker.index
+    }
+
+    static func < (a: CandidateKey, b: CandidateKey) -> Bool {
+      (a.inFlight, a.index) < (b.inFlight, b.index)
+    }
+  }
+
+  /// The serving worker under depth that comes next after `previous` in candidate order (the
+  /// first when nil). Callers try candidates until one has a free slot: a worker whose slots
+  /// all hold replies still being sent has few requests in flight but no room, and must not
+  /// make a request wait while another worker could take it. No allocation; usually the first
+  /// candidate takes the request.
+  func nextCandidate(after previous: CandidateKey?) -> WorkerHandle? {
+    var best: (worker: WorkerHandle, key: CandidateKey)?
+    for worker in workers where worker.isServing && worker.inFlight < config.maxDepthPerWorker {
+      let key = CandidateKey(worker)
+      if let previous, key <= previous { continue }
+      if best == nil || key < best!.key { best = (worker, key) }
+    }
+    return best?.worker
+  }
+
+  /// Writes the request into `slot`, just acquired from `worker`, and queues it there.
+  private func fillSlot(
+    _ slot: Int, memory: UnsafeMutableRawBufferPointer, of worker: WorkerHandle,
+    channel: FrontChannel, head: UnsafeRawBufferPointer, parsed: RequestHead,
+    body: UnsafeRawBufferPointer, ticket: ReplyTicket, now: UInt64
+  ) -> Bool {
     var flags: UInt32 = parsed.keepAlive ? UInt32(RB_REQ_KEEP_ALIVE) : 0
     if parsed.isHeadMethod { flags |= UInt32(RB_REQ_HEAD) }
     let parts = RequestSlotWriter.Parts(

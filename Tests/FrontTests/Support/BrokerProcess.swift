@@ -7,17 +7,36 @@ import XCTest
 final class BrokerProcess {
   let process = Process()
   private(set) var port: UInt16 = 0
+  /// The control socket made up for this broker (nil when the test named one: then it is the
+  /// test's to remove).
+  let controlPath: String?
   private let output = CapturedOutput()
+  private static let serial = Counter()
 
   /// Starts `ringbroker` (or another product of this package) and waits until it is ready.
   /// Without a `--listen` argument it listens on 127.0.0.1:0 and the kernel picks the port.
-  init(_ arguments: [String], executable: String = "ringbroker", readyTimeout: Double = 60) throws {
+  /// Without `--name` and `--control` it gets a name and a control socket of its own, so that
+  /// it never meets another broker on this machine (the default socket is shared by every
+  /// broker of a name); the socket is removed when the test drops the broker. `wrapper` runs
+  /// the broker through another program (e.g. `prlimit --nofile=1024:1024`).
+  init(
+    _ arguments: [String], executable: String = "ringbroker", readyTimeout: Double = 60,
+    wrapper: [String] = [], ownControlSocket: Bool = true
+  ) throws {
     var arguments = arguments
     if !arguments.contains(where: { $0 == "--listen" || $0.hasPrefix("--listen=") }) {
       arguments += ["--listen", "127.0.0.1:0"]
     }
-    process.executableURL = try Self.productURL(executable)
-    process.arguments = arguments
+    (arguments, controlPath) = Self.isolated(
+      arguments, executable: executable, ownControlSocket: ownControlSocket)
+    let product = try Self.productURL(executable)
+    if let launcher = wrapper.first {
+      process.executableURL = URL(fileURLWithPath: launcher)
+      process.arguments = Array(wrapper.dropFirst()) + [product.path] + arguments
+    } else {
+      process.executableURL = product
+      process.arguments = arguments
+    }
     output.attach(to: process)
     try process.run()
     output.startReading()
@@ -44,6 +63,8 @@ final class BrokerProcess {
       kill(process.processIdentifier, SIGKILL)
       process.waitUntilExit()
     }
+    // A broker that was killed cannot remove its socket; nothing of a test stays behind.
+    if let controlPath { unlink(controlPath) }
   }
 
   var pid: Int32 { process.processIdentifier }
@@ -66,15 +87,43 @@ final class BrokerProcess {
       ? process.terminationStatus : 128 + process.terminationStatus
   }
 
-  /// Runs a product that is expected to exit by itself (bad flags, port in use).
+  /// `arguments` plus a `--name` and a `--control` path of this broker's own, where the test
+  /// gave none (no `--control` without `ownControlSocket`: tests of the default path); and the
+  /// control path made up, to remove afterwards.
+  private static func isolated(
+    _ arguments: [String], executable: String, ownControlSocket: Bool = true
+  ) -> (arguments: [String], controlPath: String?) {
+    var arguments = arguments
+    let unique = "rbtest-\(getpid())-\(serial.increment())"
+    let isBroker = executable == "ringbroker"
+    if isBroker && !arguments.contains("--name") { arguments += ["--name", unique] }
+    guard isBroker, ownControlSocket, !arguments.contains("--control") else {
+      return (arguments, nil)
+    }
+    let path = NSTemporaryDirectory() + unique + ".sock"
+    return (arguments + ["--control", path], path)
+  }
+
+  /// Runs a product that is expected to exit by itself (bad flags, port in use), isolated like
+  /// a broker started with `init`.
   static func runToExit(
-    _ arguments: [String], executable: String = "ringbroker", timeout: Double = 60
+    _ arguments: [String], executable: String = "ringbroker", timeout: Double = 60,
+    wrapper: [String] = [], ownControlSocket: Bool = true
   ) throws -> (
     status: Int32, stderr: String
   ) {
+    let (arguments, controlPath) = isolated(
+      arguments, executable: executable, ownControlSocket: ownControlSocket)
+    defer { controlPath.map { _ = unlink($0) } }
     let process = Process()
-    process.executableURL = try productURL(executable)
-    process.arguments = arguments
+    let product = try productURL(executable)
+    if let launcher = wrapper.first {
+      process.executableURL = URL(fileURLWithPath: launcher)
+      process.arguments = Array(wrapper.dropFirst()) + [product.path] + arguments
+    } else {
+      process.executableURL = product
+      process.arguments = arguments
+    }
     let output = CapturedOutput()
     output.attach(to: process)
     try process.run()

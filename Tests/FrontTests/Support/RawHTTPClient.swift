@@ -7,10 +7,16 @@ final class RawHTTPClient {
   private var pending: [UInt8] = []
   private var timeoutSeconds: Double
 
-  init(port: UInt16, timeout: Double = 30) throws {
+  /// `receiveBufferSize` sets SO_RCVBUF before connecting (which also turns off the kernel's
+  /// autotuning): a small one makes replies back up in the server as soon as the client stops
+  /// reading.
+  init(port: UInt16, timeout: Double = 30, receiveBufferSize: Int? = nil) throws {
     fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestError("socket failed: errno \(errno)") }
     timeoutSeconds = timeout
+    if var size = receiveBufferSize.map(Int32.init) {
+      setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
+    }
     var address = LoopbackAddress.make(port: port)
     let rc = withUnsafePointer(to: &address) {
       $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
@@ -169,6 +175,14 @@ final class RawHTTPClient {
       }
       throw TestError("recv failed: errno \(errno)")
     }
+  }
+}
+
+extension RawHTTPClient {
+  /// One GET on this connection, and its response.
+  func get(_ path: String) throws -> HTTPResponse {
+    try send(Requests.get(path))
+    return try readResponse()
   }
 }
 

@@ -28,20 +28,3 @@ enum WorkerProcesses {
     children(of: broker).filter { !isZombie($0) }
   }
 }
-
-/// Polls `condition` every 20 ms until it holds or `timeout` seconds passed.
-func waitUntil(_ timeout: Double, _ condition: () -> Bool) -> Bool {
-  let deadline = Date().addingTimeInterval(timeout)
-  while Date() < deadline {
-    if condition() { return true }
-    usleep(20_000)
-  }
-  return condition()
-}
-
-/// One GET on a fresh connection.
-func fetch(_ port: UInt16, _ path: String, timeout: Double = 10) throws -> HTTPResponse {
-  let client = try RawHTTPClient(port: port, timeout: timeout)
-  try client.send(Requests.get(path))
-  return try client.readResponse()
-}

@@ -7,6 +7,7 @@
 //                                     print "ready <worker pid>", serve until killed
 //   ringchannel-child http            a worker for broker tests: /sleep/MS answers after MS ms,
 //                                     /exit exits at once (status 3), /pid answers its pid,
+//                                     /bytes/N answers N bytes of "x",
 //                                     /bad-header, /bad-status, /bad-body make a reply call
 //                                     fail (CR/LF in a header value, status 1000, a body larger
 //                                     than the slot), anything else "ok <path>"
@@ -21,6 +22,11 @@
 //                                     for one ring's worth of requests, then, idle, writes an
 //                                     impossible request-ring tail, says so on stderr, sleeps;
 //                                     later processes serve like `http`
+//   ringchannel-child rewrite-headers a hostile worker for broker tests: answers every request
+//                                     with a valid header line and a ~60 KB body, then ~150 ms
+//                                     later rewrites that header line in the slot into one that
+//                                     ends the head and smuggles a "299 Evil" response
+//                                     (on /invalid: rewritten before the reply is published)
 import CRingABI
 import Glibc
 import RingChannel
@@ -169,6 +175,9 @@ func serveHTTP(_ worker: Worker? = openWorker(), replies limit: Int = .max) -> I
     if failReply(request, path: path) { continue }
     let text = path == "/pid" ? "\(getpid())" : "ok \(path)"
     var bytes = Array(text.utf8)
+    if path.hasPrefix("/bytes/"), let count = Int(path.dropFirst(7)) {
+      bytes = [UInt8](repeating: UInt8(ascii: "x"), count: count)
+    }
     do {
       try bytes.withUnsafeMutableBytes {
         try request.reply.send(
@@ -260,8 +269,81 @@ func runBrokenBroker(name: String) -> Int32 {
   }
 }
 
+/// A worker that changes a reply after publishing it. Each reply carries `original` as its only
+/// header line; 150 ms later (while the front may still hold the reply queued for a client that
+/// does not read) the worker overwrites those bytes in the slot with `injected`, of the same
+/// length, which ends the head early. The body is built so that, if the front sent the header
+/// bytes from shared memory, the client would parse one extra response, `299 Evil`: the front's
+/// Content-Length counts the injected bytes after the blank line as body, so the body's last
+/// bytes (the evil response) are left over and read as the next response.
+func rewriteHeaders() -> Int32 {
+  let worker: Worker
+  do { worker = try Worker.fromEnvironment() } catch {
+    fputs("child: \(error)\n", stderr)
+    return 1
+  }
+  let evil = Array("HTTP/1.1 299 Evil\r\nX-Evil: 1\r\nContent-Length: 0\r\n\r\n".utf8)
+  // "X-A: " + value + CRLF, as long as the blank line that ends the head early, the filler
+  // after it and the evil response together need (see above).
+  let original = Array(("X-A: " + String(repeating: "a", count: evil.count + 6 - 7) + "\r\n").utf8)
+  var injected = Array("X: y\r\n\r\n".utf8)
+  injected += [UInt8](repeating: UInt8(ascii: "z"), count: original.count - injected.count)
+  precondition(original.count == injected.count && original.count - 6 == evil.count)
+  let bodyLength = 60_000
+  let delayNs: UInt64 = 150_000_000
+  // Header lines of replies already published, and when to rewrite them.
+  var pending: [(address: UnsafeMutableRawPointer, due: UInt64)] = []
+  var rewritten = 0
+  while true {
+    let now = rb_monotonic_ns()
+    while let first = pending.first, first.due <= now {
+      pending.removeFirst()
+      injected.withUnsafeBytes {
+        first.address.copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+      }
+      rewritten += 1
+      // Tests wait for these lines: by then the front holds rewritten replies, if any.
+      if rewritten <= 32 { fputs("rewrite-headers: rewrote \(rewritten) header lines\n", stderr) }
+    }
+    switch worker.next(timeoutMilliseconds: 5) {
+    case .request(let request):
+      do {
+        try request.reply.start(status: 200)
+        try request.reply.addHeader(
+          "X-A", String(decoding: original[5..<original.count - 2], as: UTF8.self))
+        let body = try request.reply.body()
+        let length = min(bodyLength, body.count)
+        memset(body.baseAddress!, Int32(UInt8(ascii: "b")), length - evil.count)
+        evil.withUnsafeBytes {
+          (body.baseAddress! + length - evil.count).copyMemory(
+            from: $0.baseAddress!, byteCount: $0.count)
+        }
+        let headerLine = body.baseAddress! - original.count
+        // This slot is in use again, so its previous reply has left: nothing to rewrite there.
+        pending.removeAll { $0.address == headerLine }
+        if request.path.elementsEqual("/invalid".utf8) {
+          // Invalid before it is published: the front must refuse it (502).
+          injected.withUnsafeBytes {
+            headerLine.copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+          }
+          try request.reply.send(bodyLength: length)
+          continue
+        }
+        try request.reply.send(bodyLength: length)
+        pending.append((headerLine, rb_monotonic_ns() + delayNs))
+      } catch {
+        fputs("child: \(error)\n", stderr)
+        return 1
+      }
+    case .timeout: continue
+    case .exit: return 0
+    }
+  }
+}
+
 switch arguments.first {
 case "http": exit(serveHTTP())
+case "rewrite-headers": exit(rewriteHeaders())
 case "rewrite-queued": exit(rewriteQueued())
 case "break-tail": exit(breakTail())
 case "broken-broker": exit(runBrokenBroker(name: arguments.count > 1 ? arguments[1] : "broken"))
@@ -270,7 +352,7 @@ case "garbage": exit(writeGarbage(kind: arguments.count > 1 ? arguments[1] : "")
 case "front": exit(runFront(name: arguments.count > 1 ? arguments[1] : "ringbroker-test"))
 default:
   fputs(
-    "usage: ringchannel-child echo | garbage KIND | front NAME | http | rewrite-queued"
-      + " | break-tail | broken-broker NAME\n", stderr)
+    "usage: ringchannel-child echo | garbage KIND | front NAME | http | rewrite-headers"
+      + " | rewrite-queued | break-tail | broken-broker NAME\n", stderr)
   exit(2)
 }

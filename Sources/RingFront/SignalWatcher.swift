@@ -1,8 +1,9 @@
 import Glibc
 
-/// SIGTERM and SIGINT are blocked in every thread and taken by one watcher thread with sigwait:
-/// no signal handler runs on a front thread and nothing needs to be async-signal-safe.
-public enum TerminationSignals {
+/// Signals blocked in every thread and taken by one watcher thread with sigwait: no signal
+/// handler runs on a front thread and nothing needs to be async-signal-safe. Mechanism only:
+/// what each signal means is the caller's policy.
+public enum SignalWatcher {
   /// Blocks the signals for the calling thread and every thread it starts afterwards: call it
   /// first thing in main. Also ignores SIGPIPE (sends use MSG_NOSIGNAL, this covers the rest).
   public static func block(_ signals: [Int32] = [SIGTERM, SIGINT]) {

@@ -1,0 +1,31 @@
+import Glibc
+
+/// What each signal means to the broker. Every signal listed here is blocked in all threads and
+/// taken by the signal thread (SignalWatcher), so none can kill, crash or stop the broker
+/// by its default action; workers are spawned with default dispositions.
+enum BrokerSignals {
+  enum Action {
+    /// Stop accepting, drain, exit 0; a second one closes everything at once.
+    case stop
+    /// Rolling reload of the workers.
+    case reload
+    /// No meaning yet (reopening logs, binary upgrade): logged and otherwise ignored, instead of
+    /// the default action that would kill the broker (USR1, USR2, ALRM) or stop it (TTIN, TTOU).
+    case ignore
+  }
+
+  /// QUIT stops gracefully, as it does for nginx and uWSGI (its default action would dump core).
+  static let actions: [(signal: Int32, name: String, action: Action)] = [
+    (SIGTERM, "SIGTERM", .stop), (SIGINT, "SIGINT", .stop), (SIGQUIT, "SIGQUIT", .stop),
+    (SIGHUP, "SIGHUP", .reload),
+    (SIGUSR1, "SIGUSR1", .ignore), (SIGUSR2, "SIGUSR2", .ignore), (SIGALRM, "SIGALRM", .ignore),
+    (SIGTTIN, "SIGTTIN", .ignore), (SIGTTOU, "SIGTTOU", .ignore),
+  ]
+
+  static var handled: [Int32] { actions.map(\.signal) }
+
+  static func action(for signal: Int32) -> (name: String, action: Action) {
+    let entry = actions.first { $0.signal == signal }
+    return (entry?.name ?? "signal \(signal)", entry?.action ?? .ignore)
+  }
+}

@@ -1,0 +1,8 @@
+import Foundation
+
+/// Resident memory of a process now, in KiB (VmRSS in /proc/PID/status); 0 when unreadable.
+func residentMemoryKiB(_ pid: Int32) -> Int {
+  let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+  let line = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") } ?? ""
+  return Int(line.split(separator: " ").dropFirst().first ?? "") ?? 0
+}
