@@ -7,6 +7,8 @@
 #   bench/inline-vs-worker.sh
 #   DURATION=10s ROUNDS=5 CONNECTIONS=100 bench/inline-vs-worker.sh
 #   BROKER=/path/to/ringbroker bench/inline-vs-worker.sh      # skip the build
+#   BASELINE=/path/to/old/ringbroker bench/inline-vs-worker.sh  # also the C and Lua workers
+#                                   # through an older build, in the same rounds (what a change costs)
 #
 # A target whose broker does not start (e.g. worker mode not built yet) is skipped with a message.
 set -euo pipefail
@@ -18,6 +20,7 @@ CONNECTIONS=${CONNECTIONS:-50}
 WRK_THREADS=${WRK_THREADS:-2}
 SCRATCH=${SCRATCH:-.build}
 BROKER=${BROKER:-}
+BASELINE=${BASELINE:-}
 EXTRA_ARGS=${EXTRA_ARGS:-}   # added to every broker command line, e.g. "--threads 2"
 
 TARGETS=(
@@ -25,6 +28,12 @@ TARGETS=(
   "worker|--workers 1 --worker workers/c-hello/hello-worker"
   "lua|--workers 1 workers/lua/examples/hello.lua"
 )
+if [[ -n "$BASELINE" ]]; then
+  TARGETS+=(
+    "worker-base|--workers 1 --worker workers/c-hello/hello-worker"
+    "lua-base|--workers 1 workers/lua/examples/hello.lua"
+  )
+fi
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 if [[ -z "$BROKER" ]]; then
@@ -44,10 +53,14 @@ trap cleanup EXIT
 
 # Starts the broker with the given arguments on a free port; sets PORT and BROKER_PID, or
 # returns 1 (with the broker's own message on stderr) when it does not become ready.
+# The second argument picks the binary (default $BROKER). Each broker gets its own name and
+# control socket, so that none meets a broker already running on this machine.
 start_broker() {
   local log="$WORK/broker.log"
+  local binary=${2:-$BROKER}
   # shellcheck disable=SC2086 # the argument strings are word lists on purpose
-  "$BROKER" $1 $EXTRA_ARGS --listen 127.0.0.1:0 2>"$log" &
+  "$binary" $1 $EXTRA_ARGS --listen 127.0.0.1:0 --name "bench-$$" --control "$WORK/control.sock" \
+    2>"$log" &
   BROKER_PID=$!
   for _ in $(seq 1 200); do
     if grep -q "listening on" "$log"; then
@@ -86,7 +99,9 @@ for round in $(seq 1 "$ROUNDS"); do
     name=${target%%|*}
     args=${target#*|}
     [[ -n "${SKIPPED[$name]:-}" ]] && continue
-    if ! start_broker "$args"; then
+    binary=$BROKER
+    [[ $name == *-base ]] && binary=$BASELINE
+    if ! start_broker "$args" "$binary"; then
       echo "skipping $name: ringbroker $args did not start" >&2
       SKIPPED[$name]=1
       continue
@@ -126,3 +141,7 @@ ratio() {  # ratio NAME OTHER: NAME's req/s over OTHER's, when both ran
 ratio worker inline
 ratio lua inline
 ratio lua worker
+if [[ -n "$BASELINE" ]]; then
+  ratio worker worker-base
+  ratio lua lua-base
+fi
