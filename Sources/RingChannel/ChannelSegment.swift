@@ -37,10 +37,11 @@ public final class ChannelSegment {
   }
 
   /// Maps an existing segment and checks that it is one this code understands. A read-only
-  /// attach (ringstat) maps with PROT_READ and never writes.
-  public static func attach(fd: Int32, writable: Bool = true) throws(ChannelError)
-    -> ChannelSegment
-  {
+  /// attach (ringstat) maps with PROT_READ and never writes. `attacher` names this side in the
+  /// one-line refusal of a segment of another ABI version.
+  public static func attach(
+    fd: Int32, writable: Bool = true, attacher: String = "worker library"
+  ) throws(ChannelError) -> ChannelSegment {
     var info = stat()
     guard fstat(fd, &info) == 0 else { throw .system("fstat", errno: errno) }
     let fileSize = Int(info.st_size)
@@ -53,9 +54,11 @@ public final class ChannelSegment {
         "bad magic 0x\(String(header.magic, radix: 16)) (expected 0x\(String(RB_MAGIC, radix: 16)))"
       )
     }
+    // Both versions in one line: the operator sees which side to rebuild. The broker wrote
+    // the segment's version; a mismatch either way (older or newer worker) ends here.
     guard header.abi_version == RB_ABI_VERSION else {
       throw .incompatible(
-        "segment has ABI version \(header.abi_version), this library speaks version \(RB_ABI_VERSION)"
+        "the broker speaks ABI version \(header.abi_version), this \(attacher) version \(RB_ABI_VERSION)"
       )
     }
     guard Int(header.header_size) == ChannelLayout.headerSize,

@@ -1,7 +1,7 @@
 import CRingABI
 
-/// Lays out one request in a slot: `rb_request_head`, the header table, the raw head bytes,
-/// the body, then reply room. This copy into shared memory is the only copy of the request the
+/// Lays out one request in a slot: `rb_request_head` (with the request's id and origin), the
+/// header table, the raw head bytes, the body, then reply room. This copy into shared memory is the only copy of the request the
 /// front makes.
 public enum RequestSlotWriter {
   public struct Written {
@@ -47,11 +47,14 @@ public enum RequestSlotWriter {
 
   /// Writes the request; nil when it leaves no reply room in the slot. With `checksum`, also
   /// computes the image's checksum from the front's own copies of what it writes, never by
-  /// reading the slot back (the worker can write the slot at any time).
+  /// reading the slot back (the worker can write the slot at any time). The head, metadata
+  /// included, is hashed as written, so a worker that rewrites an address or the id of a
+  /// request it never took makes that request fail its re-dispatch check.
   @inlinable
   public static func write<Headers: Collection>(
     into slot: UnsafeMutableRawBufferPointer, rawHead: UnsafeRawBufferPointer, parts: Parts,
-    headers: Headers, body: UnsafeRawBufferPointer, checksum: SlotImageChecksum? = nil
+    headers: Headers, body: UnsafeRawBufferPointer, requestID: UInt64, origin: RequestOrigin,
+    checksum: SlotImageChecksum? = nil
   ) -> Written? where Headers.Element == (name: Range<Int>, value: Range<Int>) {
     let tableOffset = MemoryLayout<rb_request_head>.size
     let rawOffset = tableOffset + headers.count * MemoryLayout<rb_header>.size
@@ -69,7 +72,9 @@ public enum RequestSlotWriter {
       method: span(parts.method), target: span(parts.target), path: span(parts.path),
       query: span(parts.query),
       body: rb_span(offset: UInt32(bodyOffset), length: UInt32(body.count)),
-      http_version: UInt32(parts.httpVersion), flags: parts.flags)
+      http_version: UInt32(parts.httpVersion), flags: parts.flags, request_id: requestID,
+      received_unix_ns: origin.receivedUnixNanoseconds, remote: origin.remote,
+      local: origin.local, scheme: origin.scheme, reserved: 0)
     base.storeBytes(of: head, as: rb_request_head.self)
     if hasher != nil { withUnsafeBytes(of: head) { hasher!.combine(bytes: $0) } }
     var entry = base + tableOffset

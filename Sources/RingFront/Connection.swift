@@ -1,4 +1,6 @@
+import CRingABI
 import HTTP1
+import RingChannel
 
 /// Where a connection is in its life. Only `open` reads requests.
 enum ConnectionLifecycle {
@@ -49,6 +51,12 @@ final class Connection {
   var sendOperation: UInt32?
   /// Zero-copy sends whose notification is outstanding, oldest first.
   @exclusivity(unchecked) var zeroCopyOperations: [UInt32] = []
+  /// The client's end and ours, read once at accept: every request of the connection carries
+  /// them, and no request costs a syscall for them.
+  var remote = rb_endpoint()
+  var local = rb_endpoint()
+  /// CLOCK_REALTIME ns when the loop found the current request's head complete; 0 before.
+  var headCompletedAt: UInt64 = 0
   /// Large replies may go out with SENDMSG_ZC (false for clients on this host).
   var mayZeroCopy = false
   /// The client closed its side; no linger needed after the last reply.
@@ -99,6 +107,9 @@ final class Connection {
     sendOperation = nil
     zeroCopyOperations.removeAll(keepingCapacity: true)
     mayZeroCopy = false
+    remote = rb_endpoint()
+    local = rb_endpoint()
+    headCompletedAt = 0
     peerClosed = false
     handlerToldGone = false
     requestStartedAt = 0

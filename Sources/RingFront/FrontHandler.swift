@@ -1,4 +1,5 @@
 import HTTP1
+import RingChannel
 
 /// One complete request as the loop hands it to its handler.
 ///
@@ -13,11 +14,18 @@ public struct IncomingRequest {
   public var parsed: RequestHead
   /// The decoded body (chunked framing removed); empty when the request has none.
   public var body: UnsafeRawBufferPointer
+  /// The connection's endpoints and scheme, and when the head was complete: what the request
+  /// head in a worker slot carries (ABI version 2).
+  public var origin: RequestOrigin
 
-  public init(head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer) {
+  public init(
+    head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer,
+    origin: RequestOrigin
+  ) {
     self.head = head
     self.parsed = parsed
     self.body = body
+    self.origin = origin
   }
 }
 

@@ -1,5 +1,7 @@
+import CRingABI
 import CURing
 import Glibc
+import RingChannel
 
 extension FrontLoop {
   /// One multishot accept serves every new connection until it is cancelled or fails.
@@ -29,18 +31,29 @@ extension FrontLoop {
       stats.connectionsRejected += 1
       return
     }
+    // Both ends of the connection, once: every request of it carries them (RequestOrigin), and
+    // nothing on the request path needs a syscall for them. A client that already reset the
+    // connection has no peer address left: there is nobody to serve.
+    guard let remote = rb_endpoint(socket: fd, peer: true),
+      let local = listenerEndpoint ?? rb_endpoint(socket: fd, peer: false)
+    else {
+      close(fd)
+      return
+    }
     stats.connectionsAccepted += 1
     // Replies go out in one sendmsg each; Nagle would only delay the rare split ones.
     ListenSocket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
     let connection = allocateConnection()
     connection.fd = fd
+    connection.remote = remote
+    connection.local = local
     connection.lifecycle = .open
     connection.requestStartedAt = now
     connection.lastActivity = now
-    // Zero-copy only pays for remote clients. The check costs two syscalls, and none when the
-    // listener is on loopback (zeroCopyEnabled is false then).
+    // Zero-copy only pays for remote clients (zeroCopyEnabled is false on a loopback listener).
     connection.mayZeroCopy =
-      zeroCopyEnabled && (config.zeroCopyForLocalClients || !PeerLocality.isLocal(fd))
+      zeroCopyEnabled
+      && (config.zeroCopyForLocalClients || !PeerLocality.isLocal(remote: remote, local: local))
     armReceive(connection)
     rearmTimer(connection)
   }

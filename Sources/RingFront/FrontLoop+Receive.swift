@@ -1,6 +1,8 @@
+import CRingABI
 import CURing
 import Glibc
 import HTTP1
+import RingChannel
 
 extension FrontLoop {
   /// Queues a recv into the free end of the connection's buffer, growing it if the request being
@@ -88,7 +90,11 @@ extension FrontLoop {
         connection.heldBackByReplies = true
         return
       }
-      switch connection.reader.advance(&connection.buffer) {
+      let step = connection.reader.advance(&connection.buffer)
+      if connection.headCompletedAt == 0 && connection.reader.hasHead {
+        connection.headCompletedAt = wallClock
+      }
+      switch step {
       case .needMore(let bytes):
         connection.bytesWanted = bytes
         armReceive(connection)
@@ -112,7 +118,11 @@ extension FrontLoop {
     connection.replyOmitsBody = head.isHeadMethod
     connection.requestVersionMinor = head.versionMinor
     stats.requests &+= 1
-    let request = connection.reader.request(in: connection.buffer)
+    let origin = RequestOrigin(
+      remote: connection.remote, local: connection.local, scheme: UInt32(RB_SCHEME_HTTP),
+      receivedUnixNanoseconds: connection.headCompletedAt)
+    connection.headCompletedAt = 0
+    let request = connection.reader.request(in: connection.buffer, origin: origin)
     handler.handle(request, ticket: connection.ticket, loop: self)
     // The request's bytes were valid only during handle(); what follows is the next request.
     connection.reader.finish(&connection.buffer)

@@ -2,6 +2,7 @@ import CRingABI
 import CURing
 import Glibc
 import HTTP1
+import RingChannel
 
 /// One front thread's event loop: accepts, reads and parses requests, hands them to its handler
 /// and sends the replies, all through one io_uring. Everything here runs on the loop's thread
@@ -14,6 +15,8 @@ public final class FrontLoop {
   @exclusivity(unchecked) public internal(set) var stats = FrontStats()
   /// CLOCK_MONOTONIC ns, refreshed every iteration.
   public internal(set) var now: UInt64 = 0
+  /// CLOCK_REALTIME ns, refreshed with `now`: when a request head is complete (its origin).
+  public internal(set) var wallClock: UInt64 = 0
   /// A stop was requested: no new connections, replies close their connection.
   public internal(set) var isDraining = false
 
@@ -25,6 +28,9 @@ public final class FrontLoop {
   var listenFd: Int32
   var acceptArmed = false
   var acceptRetryAt: UInt64 = 0
+  /// The listener's own address when it is bound to one (not 0.0.0.0 or ::): then it is every
+  /// connection's local end, and accepting needs no getsockname.
+  let listenerEndpoint: rb_endpoint?
 
   // Properties marked @exclusivity(unchecked) are touched on every request; only this loop's
   // thread ever accesses them, so the runtime's dynamic exclusivity checks (~5% of the
@@ -71,6 +77,9 @@ public final class FrontLoop {
     self.zeroCopyEnabled =
       config.zeroCopyThreshold > 0
       && (config.zeroCopyForLocalClients || !PeerLocality.isLoopbackListener(listenFd))
+    self.listenerEndpoint = rb_endpoint(socket: listenFd, peer: false).flatMap {
+      $0.isUnspecified ? nil : $0
+    }
     self.receiveLimit = config.limits.maxHeadLength + config.limits.maxBodyLength + 16 * 1024
     // Reclaiming idle connections at the limit can hold a few slots more (reclaimIdleConnection).
     let slotLimit = max(config.maxConnections, 1) + Self.maxConnectionsClosing
@@ -153,7 +162,9 @@ public final class FrontLoop {
   @inline(__always)
   func refreshClock() {
     now = rb_monotonic_ns()
-    unixSeconds = time(nil)
+    // One clock read serves both the request times and the Date header (which time() fed).
+    wallClock = rb_realtime_ns()
+    unixSeconds = Int(wallClock / 1_000_000_000)
   }
 
   /// Routes one completion by the kind in its user_data.

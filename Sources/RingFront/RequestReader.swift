@@ -1,5 +1,6 @@
 import Glibc
 import HTTP1
+import RingChannel
 
 /// Assembles one request at a time from a connection's receive buffer: finds and parses the
 /// head, then collects the body (Content-Length bodies stay in place, chunked bodies are decoded
@@ -41,6 +42,12 @@ struct RequestReader {
 
   init(limits: HTTPLimits) { self.limits = limits }
 
+  /// True once the current request's head is parsed (its body may still be on its way).
+  var hasHead: Bool {
+    if case .head = phase { return false }
+    return true
+  }
+
   /// True while part of a request sits in the buffer or a body is being read.
   func hasPartialRequest(_ buffer: ReceiveBuffer) -> Bool {
     if case .head = phase { return !buffer.isEmpty }
@@ -57,7 +64,7 @@ struct RequestReader {
   }
 
   /// The complete request, pointing into `buffer` and the decode buffer.
-  func request(in buffer: ReceiveBuffer) -> IncomingRequest {
+  func request(in buffer: ReceiveBuffer, origin: RequestOrigin) -> IncomingRequest {
     let bytes = buffer.readable
     let headBytes = UnsafeRawBufferPointer(rebasing: bytes[0..<headLength])
     let body: UnsafeRawBufferPointer
@@ -69,7 +76,7 @@ struct RequestReader {
     default:
       body = UnsafeRawBufferPointer(start: nil, count: 0)
     }
-    return IncomingRequest(head: headBytes, parsed: head, body: body)
+    return IncomingRequest(head: headBytes, parsed: head, body: body, origin: origin)
   }
 
   /// Drops the complete request from the buffer and gets ready for the next one.

@@ -147,8 +147,10 @@ public final class Worker {
           Int(descriptor.reply_offset) <= records[slot].slotSize,
           Int(descriptor.reply_offset) >= Int(descriptor.length)
         else { return .exit("channel broken: request descriptor names slot \(descriptor.slot)") }
-        guard RequestHeadCheck.isValid(records[slot].memory!, length: Int(descriptor.length)) else {
-          return .exit("channel broken: the request in slot \(slot) has a span outside its bytes")
+        if let problem = RequestHeadCheck.problem(
+          records[slot].memory!, length: Int(descriptor.length))
+        {
+          return .exit("channel broken: the request in slot \(slot) \(problem.description)")
         }
         let record = records + slot
         record.pointee.requestID = descriptor.request_id

@@ -11,6 +11,10 @@ struct ChannelBench {
   private static let parts = RequestSlotWriter.Parts(
     method: 0..<3, target: 4..<10, path: 4..<10, query: 10..<10, httpVersion: 11, flags: 0)
   private static let headers = [(name: 21..<25, value: 27..<32)]
+  /// A loopback client, as the front would describe it: the head is as large as in production.
+  private static let origin = RequestOrigin(
+    remote: rb_endpoint(ipv4: (127, 0, 0, 1), port: 40000),
+    local: rb_endpoint(ipv4: (127, 0, 0, 1), port: 8080), receivedUnixNanoseconds: rb_realtime_ns())
 
   func run(_ options: BenchOptions) throws -> BenchResult {
     let segment = try ChannelSegment.create(name: "ringbench", parameters: .standard)
@@ -46,7 +50,7 @@ struct ChannelBench {
     let written = Self.rawHead.withUnsafeBytes { raw in
       RequestSlotWriter.write(
         into: memory, rawHead: raw, parts: Self.parts, headers: Self.headers,
-        body: UnsafeRawBufferPointer(start: nil, count: 0))!
+        body: UnsafeRawBufferPointer(start: nil, count: 0), requestID: id, origin: Self.origin)!
     }
     guard
       front.dispatch(

@@ -57,7 +57,7 @@ final class WorkerMode {
   /// Called on each front thread: its dispatcher, which starts its workers on first poll.
   func makeHandler(thread: Int) -> FrontHandler {
     let dispatcher = Dispatcher(
-      workers: workersByThread[thread], launcher: launcher, config: config)
+      workers: workersByThread[thread], launcher: launcher, config: config, frontThread: thread)
     pthread_mutex_lock(&lock)
     dispatchers.append(dispatcher)
     pthread_mutex_unlock(&lock)

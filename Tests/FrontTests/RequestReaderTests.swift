@@ -1,4 +1,6 @@
+import CRingABI
 import HTTP1
+import RingChannel
 import XCTest
 
 @testable import RingFront
@@ -7,6 +9,9 @@ import XCTest
 final class RequestReaderTests: XCTestCase {
   private var buffer = ReceiveBuffer()
   private var reader = RequestReader(limits: HTTPLimits())
+  private let origin = RequestOrigin(
+    remote: rb_endpoint(ipv4: (127, 0, 0, 1), port: 40000),
+    local: rb_endpoint(ipv4: (127, 0, 0, 1), port: 8080), receivedUnixNanoseconds: 1)
 
   override func tearDown() {
     buffer.releaseMemory()
@@ -29,7 +34,7 @@ final class RequestReaderTests: XCTestCase {
     XCTAssertEqual(reader.advance(&buffer), .needMore(bytes: 2))
     feed("loGET")
     XCTAssertEqual(reader.advance(&buffer), .complete)
-    let request = reader.request(in: buffer)
+    let request = reader.request(in: buffer, origin: origin)
     XCTAssertEqual(text(request.body), "hello")
     XCTAssertTrue(text(request.head).hasPrefix("POST /a HTTP/1.1\r\n"))
     XCTAssertTrue(text(request.head).hasSuffix("\r\n\r\n"))
@@ -42,7 +47,7 @@ final class RequestReaderTests: XCTestCase {
     XCTAssertEqual(reader.advance(&buffer), .needMore(bytes: 1))
     feed("7;ext=1\r\n, world\r\n0\r\nTrailer: x\r\n\r\nNEXT")
     XCTAssertEqual(reader.advance(&buffer), .complete)
-    let request = reader.request(in: buffer)
+    let request = reader.request(in: buffer, origin: origin)
     XCTAssertEqual(text(request.body), "hello, world")
     XCTAssertEqual(request.head.count, request.parsed.headLength)
     reader.finish(&buffer)
@@ -56,7 +61,7 @@ final class RequestReaderTests: XCTestCase {
       let step = reader.advance(&buffer)
       XCTAssertEqual(step, i == request.count - 1 ? .complete : .needMore(bytes: 1))
     }
-    let parsed = reader.request(in: buffer)
+    let parsed = reader.request(in: buffer, origin: origin)
     XCTAssertEqual(text(UnsafeRawBufferPointer(rebasing: parsed.head[parsed.parsed.path])), "/x")
     XCTAssertEqual(parsed.body.count, 0)
   }

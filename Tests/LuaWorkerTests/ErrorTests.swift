@@ -1,3 +1,4 @@
+import CRingABI
 import Foundation
 import XCTest
 
@@ -162,9 +163,10 @@ final class ErrorTests: XCTestCase {
     )
     let worker = try WorkerFixture(app: app)
     let target = "/?n=00000"
-    // Slot layout (RequestSlotWriter): 56-byte head, no header table, the raw head, then the reply
+    // Slot layout (RequestSlotWriter): the head, no header table, the raw head, then the reply
     // from the next 16-byte boundary.
-    let requestBytes = 56 + "GET \(target) HTTP/1.1\r\n\r\n".utf8.count
+    let requestBytes =
+      MemoryLayout<rb_request_head>.size + "GET \(target) HTTP/1.1\r\n\r\n".utf8.count
     let room = 64 * 1024 - ((requestBytes + 15) & ~15) - "X-A: b\r\n".utf8.count
     let fits = try worker.request("GET", "/?n=" + String(room))
     XCTAssertEqual(fits.status, 200)

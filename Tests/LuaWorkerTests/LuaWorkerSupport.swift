@@ -123,15 +123,18 @@ final class WorkerFixture {
     (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
   }
 
-  /// Sends one request and waits for its reply.
+  /// Sends one request and waits for its reply. `id`: the request id to use instead of the
+  /// next of the fixture's own.
   func request(
-    _ method: String = "GET", _ target: String, headers: [(String, String)] = [], body: [UInt8] = []
+    _ method: String = "GET", _ target: String, headers: [(String, String)] = [], body: [UInt8] = [],
+    id chosenID: UInt64? = nil, origin: RequestOrigin = WorkerFixture.defaultOrigin
   ) throws -> WorkerReply {
-    let id = nextID
-    nextID += 1
+    let id = chosenID ?? nextID
+    if chosenID == nil { nextID += 1 }
     _ = try XCTUnwrap(
-      dispatch(method, target, headers: headers, body: body, id: id), "no free slot for the request"
-    )
+      dispatch(
+        PreparedRequest(method, target, headers: headers), body: body, id: id, origin: origin),
+      "no free slot for the request")
     wake()
     switch awaitReply(front) {
     case .reply(let reply):
@@ -166,16 +169,26 @@ final class WorkerFixture {
     dispatch(PreparedRequest(method, target, headers: headers), body: body, id: id)
   }
 
+  /// What the front would write for a client at 192.0.2.7:40000 talking to 127.0.0.1:8080.
+  static let defaultOrigin = RequestOrigin(
+    remote: rb_endpoint(ipv4: (192, 0, 2, 7), port: 40000),
+    local: rb_endpoint(ipv4: (127, 0, 0, 1), port: 8080),
+    receivedUnixNanoseconds: 1_700_000_000_000_000_000)
+
   /// Dispatches a request laid out beforehand: what a benchmark loop repeats.
   @discardableResult
-  func dispatch(_ request: PreparedRequest, body: [UInt8] = [], id: UInt64) -> Int? {
+  func dispatch(
+    _ request: PreparedRequest, body: [UInt8] = [], id: UInt64,
+    origin: RequestOrigin = WorkerFixture.defaultOrigin
+  ) -> Int? {
     let needed = RequestSlotWriter.requiredBytes(
       headerCount: request.headers.count, rawHeadLength: request.raw.count, bodyLength: body.count)
     guard let (slot, memory) = front.acquireSlot(requestBytes: needed) else { return nil }
     let written = request.raw.withUnsafeBytes { rawHead in
       body.withUnsafeBytes {
         RequestSlotWriter.write(
-          into: memory, rawHead: rawHead, parts: request.parts, headers: request.headers, body: $0)!
+          into: memory, rawHead: rawHead, parts: request.parts, headers: request.headers, body: $0,
+          requestID: id, origin: origin)!
       }
     }
     XCTAssertTrue(

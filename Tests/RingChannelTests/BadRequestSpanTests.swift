@@ -3,9 +3,12 @@ import Glibc
 import RingChannel
 import XCTest
 
+@testable import RingWorker
+
 /// The worker library checks every span of a request head before using it: a request whose
-/// sizes or offsets point outside its bytes makes the worker report its channel broken and
-/// exit cleanly, never crash and never answer.
+/// sizes or offsets point outside its bytes, or whose metadata no front writes (an unknown
+/// address family or scheme), makes the worker report its channel broken and exit cleanly,
+/// never crash and never answer.
 final class BadRequestSpanTests: XCTestCase {
   /// One request dispatched to an echo worker child, with `damage` applied to its head in the
   /// slot before the worker sees it. Returns the child's wait status.
@@ -51,12 +54,48 @@ final class BadRequestSpanTests: XCTestCase {
           table[0].value.length = 1 << 16
         }
       ),
+      // The metadata (ABI version 2): an address family or scheme no front writes.
+      ("remote address family", { $0.pointee.remote.family = 5 }),
+      ("local address family", { $0.pointee.local.family = 0 }),
+      (
+        "IPv4 address not in its mapped form",
+        { head in withUnsafeMutableBytes(of: &head.pointee.remote.address) { $0[10] = 0 } }
+      ),
+      ("scheme", { $0.pointee.scheme = 9 }),
     ]
     for (name, damage) in cases {
       let status = try runEcho(damage: damage)
       XCTAssertEqual(status & 0x7F, 0, "\(name): the worker was killed by signal \(status & 0x7F)")
       XCTAssertEqual((status >> 8) & 0xFF, 0, "\(name): exit status")
     }
+  }
+
+  /// The check itself names what is wrong: metadata apart from spans.
+  func testTheCheckTellsBadMetadataFromBadSpans() {
+    let slot = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
+    defer { slot.deallocate() }
+    let raw = Array("GET / HTTP/1.1\r\n\r\n".utf8)
+    let parts = RequestSlotWriter.Parts(
+      method: 0..<3, target: 4..<5, path: 4..<5, query: 5..<5, httpVersion: 11, flags: 0)
+    let written = raw.withUnsafeBytes {
+      RequestSlotWriter.write(
+        into: slot, rawHead: $0, parts: parts, headers: [(name: Range<Int>, value: Range<Int>)](),
+        body: UnsafeRawBufferPointer(start: nil, count: 0), requestID: 1, origin: testOrigin())!
+    }
+    let head = slot.baseAddress!.assumingMemoryBound(to: rb_request_head.self)
+    XCTAssertNil(RequestHeadCheck.problem(slot.baseAddress!, length: written.length))
+    head.pointee.remote.family = UInt16(AF_INET)  // the platform's number, not RB_FAMILY_IPV4
+    XCTAssertEqual(
+      RequestHeadCheck.problem(slot.baseAddress!, length: written.length), .badMetadata)
+    head.pointee.remote.family = UInt16(RB_FAMILY_IPV6)
+    XCTAssertNil(RequestHeadCheck.problem(slot.baseAddress!, length: written.length))
+    head.pointee.scheme = 0
+    XCTAssertEqual(
+      RequestHeadCheck.problem(slot.baseAddress!, length: written.length), .badMetadata)
+    head.pointee.scheme = UInt32(RB_SCHEME_HTTP)
+    head.pointee.method.length = 4096
+    XCTAssertEqual(
+      RequestHeadCheck.problem(slot.baseAddress!, length: written.length), .spanOutside)
   }
 
   func testAnIntactRequestIsStillServed() throws {

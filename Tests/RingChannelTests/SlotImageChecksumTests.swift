@@ -14,7 +14,7 @@ final class SlotImageChecksumTests: XCTestCase {
       body.withUnsafeBytes {
         RequestSlotWriter.write(
           into: slot, rawHead: rawHead, parts: parts, headers: [(name: 22..<26, value: 28..<32)],
-          body: $0, checksum: checksum)!
+          body: $0, requestID: 7, origin: testOrigin(), checksum: checksum)!
       }
     }
   }

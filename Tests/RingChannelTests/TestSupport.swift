@@ -14,6 +14,13 @@ func productsDirectory() -> String {
 
 let childExecutable = productsDirectory() + "/ringchannel-child"
 
+/// What the front would write for a client at 192.0.2.7:40000 talking to 127.0.0.1:8080.
+func testOrigin() -> RequestOrigin {
+  RequestOrigin(
+    remote: rb_endpoint(ipv4: (192, 0, 2, 7), port: 40000),
+    local: rb_endpoint(ipv4: (127, 0, 0, 1), port: 8080), receivedUnixNanoseconds: rb_realtime_ns())
+}
+
 /// A request "POST /t HTTP/1.1" with one header and `body`, written into a free slot and
 /// dispatched. Returns the slot, or nil when no slot is free.
 @discardableResult
@@ -30,7 +37,8 @@ func dispatchRequest(
   let written = raw.withUnsafeBytes { rawHead in
     body.withUnsafeBytes {
       RequestSlotWriter.write(
-        into: memory, rawHead: rawHead, parts: parts, headers: headers, body: $0)!
+        into: memory, rawHead: rawHead, parts: parts, headers: headers, body: $0, requestID: id,
+        origin: testOrigin())!
     }
   }
   XCTAssertTrue(

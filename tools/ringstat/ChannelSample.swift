@@ -37,7 +37,7 @@ struct ChannelSample {
     }
     let segment: ChannelSegment
     do {
-      segment = try ChannelSegment.attach(fd: descriptor, writable: false)
+      segment = try ChannelSegment.attach(fd: descriptor, writable: false, attacher: "ringstat")
     } catch {
       close(descriptor)
       throw RingstatError("broker \(brokerPID) fd \(fd): \(error)")

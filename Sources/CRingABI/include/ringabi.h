@@ -19,7 +19,7 @@
 #include <stdint.h>
 
 #define RB_MAGIC 0x314B5242474E4952ULL /* "RINGBRK1" read as little-endian bytes */
-#define RB_ABI_VERSION 1u
+#define RB_ABI_VERSION 2u /* 2: request metadata (addresses, scheme, id, time) in rb_request_head */
 #define RB_LINE 128u /* false-sharing distance: two adjacent 64-byte lines prefetch together */
 #define RB_PAGE 4096u
 #define RB_MAX_SLOT_CLASSES 4u
@@ -46,6 +46,19 @@ enum {
 enum {
   RB_RESP_FINAL = 0u,          /* the reply is complete; the slot goes back to the front */
   RB_RESP_CHUNK = 1u << 0      /* streamed part of a reply; reserved for body streaming */
+};
+
+/* Address families (rb_endpoint.family): ABI values, not the platform's AF_* numbers. */
+enum {
+  RB_FAMILY_IPV4 = 4,
+  RB_FAMILY_IPV6 = 6
+};
+
+/* Schemes (rb_request_head.scheme). The front speaks plain HTTP today; HTTPS is defined so that
+   a TLS front needs no new ABI version. */
+enum {
+  RB_SCHEME_HTTP = 1,
+  RB_SCHEME_HTTPS = 2
 };
 
 /* A byte range inside one slot, relative to the slot start. */
@@ -153,8 +166,20 @@ typedef struct rb_channel_header {
   rb_worker_counters worker; /* own line: written only by the worker */
 } rb_channel_header;
 
+/* One end of a client connection. One form for both families, so that readers need no union:
+   the address is always 16 bytes in IPv6 form, an IPv4 address as IPv4-mapped (::ffff:a.b.c.d,
+   bytes 10 and 11 0xff, the four IPv4 bytes last). An IPv4 client of a dual-stack IPv6 socket
+   is reported as RB_FAMILY_IPV4. */
+typedef struct rb_endpoint {
+  uint8_t address[16]; /* network byte order */
+  uint16_t port;       /* host byte order */
+  uint16_t family;     /* RB_FAMILY_* */
+  uint32_t reserved;   /* 0 */
+} rb_endpoint;
+
 /* Laid out by the front at the start of a request slot; the raw request bytes follow. All spans
-   are relative to the slot start and lie inside the slot. */
+   are relative to the slot start and lie inside the slot. Everything here is covered by the
+   front's keyed checksum of the slot image (see RequestSlotWriter). */
 typedef struct rb_request_head {
   uint32_t request_size;   /* bytes used from the slot start, this struct included */
   uint32_t header_count;   /* rb_header entries following this struct */
@@ -165,6 +190,19 @@ typedef struct rb_request_head {
   rb_span body;            /* the decoded body (chunked bodies are de-chunked) */
   uint32_t http_version;   /* 10 or 11 */
   uint32_t flags;          /* RB_REQ_* */
+  /* Request metadata (ABI version 2). The front reads the addresses once per connection, at
+     accept; nothing here costs a syscall per request. */
+  uint64_t request_id;       /* unique among the requests of one broker process, never 0: the
+                                front thread's index in the top 8 bits, that thread's count of
+                                dispatched requests below. Equal to the request descriptor's
+                                request_id when first dispatched; a request moved to another
+                                worker after its worker died keeps it (its descriptor gets a new
+                                one) */
+  uint64_t received_unix_ns; /* CLOCK_REALTIME when the front found the request head complete */
+  rb_endpoint remote;        /* the client (the peer of the connection) */
+  rb_endpoint local;         /* the broker's end of the connection (its listen address and port) */
+  uint32_t scheme;           /* RB_SCHEME_* */
+  uint32_t reserved;         /* 0; keeps the head a multiple of 8 bytes */
 } rb_request_head;
 
 /* One request header; name and value spans point into the raw bytes. */
@@ -194,7 +232,12 @@ typedef struct rb_broker_info {
 /* Layout checks: a mismatch here is a compile error, not a silent ABI break. */
 _Static_assert(sizeof(rb_request_descriptor) == 32, "request descriptors are 32 bytes");
 _Static_assert(sizeof(rb_response_descriptor) == 32, "response descriptors are 32 bytes");
-_Static_assert(sizeof(rb_request_head) == 56, "rb_request_head is 56 bytes");
+_Static_assert(sizeof(rb_endpoint) == 24, "rb_endpoint is 24 bytes");
+_Static_assert(sizeof(rb_request_head) == 128, "rb_request_head is 128 bytes: two 64-byte lines");
+_Static_assert(__builtin_offsetof(rb_request_head, request_id) == 56, "metadata follows the v1 fields");
+_Static_assert(__builtin_offsetof(rb_request_head, remote) == 72, "endpoints are 8-aligned");
+_Static_assert(__builtin_offsetof(rb_request_head, local) == 96, "endpoints are 8-aligned");
+_Static_assert(sizeof(rb_request_head) % 8 == 0, "the header table after the head stays 8-aligned");
 _Static_assert(sizeof(rb_ring_control) == 3 * RB_LINE, "ring control is three lines");
 _Static_assert(sizeof(rb_span) == 8, "rb_span is 8 bytes");
 _Static_assert(sizeof(rb_front_counters) == 3 * RB_LINE, "front counters fill three lines");

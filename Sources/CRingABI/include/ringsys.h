@@ -50,6 +50,8 @@ int rb_pin_process(pid_t pid, const int *cpus, int count);
 int rb_allowed_cpu_count(void);
 
 uint64_t rb_monotonic_ns(void);
+/* CLOCK_REALTIME: nanoseconds since the Unix epoch (vDSO, no syscall). */
+uint64_t rb_realtime_ns(void);
 
 /* Control socket helpers (the cmsg macros are not callable from Swift). rb_send_fd sends `len`
    bytes with `fd` attached (SCM_RIGHTS); rb_recv_fd receives up to `len` bytes and the attached

@@ -213,8 +213,8 @@ extension Dispatcher {
         let (newSlot, memory) = destination.acquireSlot(requestBytes: replyOffset)
       else { continue }
       memory.baseAddress!.copyMemory(from: image.baseAddress!, byteCount: image.count)
-      let id = nextRequestID
-      nextRequestID &+= 1
+      // A new id for the hand-off; the head inside the image keeps the request's own id.
+      let id = requestIDs.take()
       guard
         destination.dispatch(
           slot: newSlot, length: image.count, requestID: id, replyOffset: replyOffset, flags: 0,

@@ -13,7 +13,8 @@ public final class Dispatcher: FrontHandler {
   let launcher: WorkerLauncher
   let config: DispatchConfig
   var queue: RequestQueue
-  var nextRequestID: UInt64 = 1
+  /// Ids for requests and their descriptors, unique across the broker's front threads.
+  var requestIDs: RequestIDSequence
   var started = false
   /// Workers whose channel has requests pushed but not yet published.
   var unpublished: [Int] = []
@@ -44,10 +45,13 @@ public final class Dispatcher: FrontHandler {
     return flag
   }()
 
+  /// `frontThread`: the index of the front thread this dispatcher serves (FrontLoop
+  /// .threadIndex); it makes request ids unique across threads.
   public init(
     workers placements: [(id: Int, placement: WorkerPlacement)], launcher: WorkerLauncher,
-    config: DispatchConfig
+    config: DispatchConfig, frontThread: Int
   ) {
+    requestIDs = RequestIDSequence(frontThread: frontThread)
     let firstGeneration = Self.testingFirstGeneration()
     self.firstGeneration = firstGeneration
     workers = placements.enumerated().map {
@@ -89,8 +93,8 @@ public final class Dispatcher: FrontHandler {
       bodyLength: request.body.count)
     if queue.isEmpty,
       dispatch(
-        head: request.head, parsed: request.parsed, body: request.body, needed: needed,
-        ticket: ticket, now: loop.now)
+        head: request.head, parsed: request.parsed, body: request.body, origin: request.origin,
+        needed: needed, ticket: ticket, now: loop.now)
     {
       return
     }
@@ -108,9 +112,8 @@ public final class Dispatcher: FrontHandler {
   /// Writes the request into a slot of the least busy worker that has one free for it; false
   /// when none has.
   func dispatch(
-    head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer, needed: Int,
-    ticket: ReplyTicket,
-    now: UInt64
+    head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer,
+    origin: RequestOrigin, needed: Int, ticket: ReplyTicket, now: UInt64
   ) -> Bool {
     var tried: CandidateKey?
     while let worker = nextCandidate(after: tried) {
@@ -120,7 +123,7 @@ public final class Dispatcher: FrontHandler {
       else { continue }
       return fillSlot(
         slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
-        body: body, ticket: ticket, now: now)
+        body: body, origin: origin, ticket: ticket, now: now)
     }
     return false
   }
@@ -160,7 +163,7 @@ public final class Dispatcher: FrontHandler {
   private func fillSlot(
     _ slot: Int, memory: UnsafeMutableRawBufferPointer, of worker: WorkerHandle,
     channel: FrontChannel, head: UnsafeRawBufferPointer, parsed: RequestHead,
-    body: UnsafeRawBufferPointer, ticket: ReplyTicket, now: UInt64
+    body: UnsafeRawBufferPointer, origin: RequestOrigin, ticket: ReplyTicket, now: UInt64
   ) -> Bool {
     var flags: UInt32 = parsed.keepAlive ? UInt32(RB_REQ_KEEP_ALIVE) : 0
     if parsed.isHeadMethod { flags |= UInt32(RB_REQ_HEAD) }
@@ -171,13 +174,13 @@ public final class Dispatcher: FrontHandler {
       let written = RequestSlotWriter.write(
         into: memory, rawHead: head, parts: parts,
         headers: parsed.headers.lazy.map { (name: $0.name, value: $0.value) },
-        body: body, checksum: checksum)
+        body: body, requestID: requestIDs.peek, origin: origin, checksum: checksum)
     else {
       channel.abandonSlot(slot)
       return false
     }
-    let id = nextRequestID
-    nextRequestID &+= 1
+    // The head carries the id the descriptor gets: taken only once the request is written.
+    let id = requestIDs.take()
     guard
       channel.dispatch(
         slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset,
@@ -206,15 +209,15 @@ public final class Dispatcher: FrontHandler {
       }
       let sent: Bool
       switch entry.payload {
-      case .parsed(let bytes, let headLength, let parsed):
+      case .parsed(let bytes, let headLength, let parsed, let origin):
         sent = bytes.withUnsafeBytes { bytes in
           let head = UnsafeRawBufferPointer(rebasing: bytes[0..<headLength])
           let body = UnsafeRawBufferPointer(rebasing: bytes[headLength...])
           let needed = RequestSlotWriter.requiredBytes(
             headerCount: parsed.headers.count, rawHeadLength: head.count, bodyLength: body.count)
           return dispatch(
-            head: head, parsed: parsed, body: body, needed: needed, ticket: entry.ticket,
-            now: loop.now)
+            head: head, parsed: parsed, body: body, origin: origin, needed: needed,
+            ticket: entry.ticket, now: loop.now)
         }
       case .slotImage(let bytes, let replyOffset, let checksum):
         sent = bytes.withUnsafeBytes {

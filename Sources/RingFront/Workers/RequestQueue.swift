@@ -1,4 +1,5 @@
 import HTTP1
+import RingChannel
 
 /// Requests that found every worker full wait here, copied out of the connection's buffer
 /// (the only case where the front keeps a second copy), until a worker has room or their
@@ -6,7 +7,7 @@ import HTTP1
 struct RequestQueue {
   enum Payload {
     /// A request as parsed from a connection: head then body in `bytes`.
-    case parsed(bytes: [UInt8], headLength: Int, head: RequestHead)
+    case parsed(bytes: [UInt8], headLength: Int, head: RequestHead, origin: RequestOrigin)
     /// A request already laid out in a slot (taken back from a worker that died before it
     /// took it), checked against its checksum: its offsets are slot-relative, so it is copied
     /// into the next slot as is.
@@ -14,7 +15,7 @@ struct RequestQueue {
 
     var size: Int {
       switch self {
-      case .parsed(let bytes, _, _), .slotImage(let bytes, _, _): return bytes.count
+      case .parsed(let bytes, _, _, _), .slotImage(let bytes, _, _): return bytes.count
       }
     }
   }
@@ -45,7 +46,9 @@ struct RequestQueue {
     return append(
       Entry(
         ticket: ticket,
-        payload: .parsed(bytes: copy, headLength: request.head.count, head: request.parsed),
+        payload: .parsed(
+          bytes: copy, headLength: request.head.count, head: request.parsed,
+          origin: request.origin),
         deadline: deadline))
   }
 
