@@ -121,6 +121,30 @@ public func exported_header(
   return 0
 }
 
+@_cdecl("rw_remote_addr") public func exported_remote_addr(_ r: UnsafeMutableRawPointer?) -> rw_str
+{
+  str(request(r)!.remoteAddressText)
+}
+@_cdecl("rw_remote_port") public func exported_remote_port(_ r: UnsafeMutableRawPointer?) -> Int32 {
+  Int32(request(r)!.remotePort)
+}
+@_cdecl("rw_local_addr") public func exported_local_addr(_ r: UnsafeMutableRawPointer?) -> rw_str {
+  str(request(r)!.localAddressText)
+}
+@_cdecl("rw_local_port") public func exported_local_port(_ r: UnsafeMutableRawPointer?) -> Int32 {
+  Int32(request(r)!.localPort)
+}
+@_cdecl("rw_request_id") public func exported_request_id(_ r: UnsafeMutableRawPointer?) -> UInt64 {
+  request(r)!.requestID
+}
+@_cdecl("rw_received_ns") public func exported_received_ns(_ r: UnsafeMutableRawPointer?) -> UInt64
+{
+  request(r)!.receivedAt
+}
+@_cdecl("rw_scheme") public func exported_scheme(_ r: UnsafeMutableRawPointer?) -> rw_str {
+  str(request(r)!.schemeText)
+}
+
 private func reporting(_ body: () throws(ReplyError) -> Void) -> Int32 {
   do {
     try body()

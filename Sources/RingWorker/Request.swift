@@ -1,4 +1,5 @@
 import CRingABI
+import RingChannel
 
 /// A request, read in place from shared memory. Its byte views stay valid until the reply is
 /// sent. Not thread-safe: one thread serves one request.
@@ -46,6 +47,44 @@ public struct Request {
     return name.withUTF8 { header(named: UnsafeRawBufferPointer($0)) }.map {
       String(decoding: $0, as: UTF8.self)
     }
+  }
+
+  // MARK: Metadata (ABI version 2; checked by RequestHeadCheck before the request is handed out)
+
+  /// Unique among the requests of one broker process; stays the same when the request is moved
+  /// to another worker after its worker died (see rb_request_head.request_id).
+  public var requestID: UInt64 { head.pointee.request_id }
+  /// CLOCK_REALTIME nanoseconds since the Unix epoch when the front had the complete head.
+  public var receivedAt: UInt64 { head.pointee.received_unix_ns }
+  /// The client's port.
+  public var remotePort: Int { Int(head.pointee.remote.port) }
+  /// The broker's port on this connection (its listen port).
+  public var localPort: Int { Int(head.pointee.local.port) }
+
+  /// The client's address as text ("127.0.0.1", "::1"), formatted into this request's slot
+  /// record: valid until the reply is sent, no allocation.
+  public var remoteAddressText: UnsafeRawBufferPointer {
+    addressText(head.pointee.remote, at: record.pointee.addressText!)
+  }
+  /// The broker's address on this connection as text, like `remoteAddressText`.
+  public var localAddressText: UnsafeRawBufferPointer {
+    addressText(
+      head.pointee.local, at: record.pointee.addressText! + rb_endpoint.maximumTextLength)
+  }
+  public var remoteAddress: String { String(decoding: remoteAddressText, as: UTF8.self) }
+  public var localAddress: String { String(decoding: localAddressText, as: UTF8.self) }
+
+  /// "http" or "https", from static memory.
+  public var schemeText: UnsafeRawBufferPointer {
+    let text: StaticString = head.pointee.scheme == UInt32(RB_SCHEME_HTTPS) ? "https" : "http"
+    return UnsafeRawBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount)
+  }
+  public var scheme: String { String(decoding: schemeText, as: UTF8.self) }
+
+  private func addressText(_ endpoint: rb_endpoint, at buffer: UnsafeMutablePointer<CChar>)
+    -> UnsafeRawBufferPointer
+  {
+    UnsafeRawBufferPointer(start: buffer, count: endpoint.formatAddress(into: buffer))
   }
 
   /// The reply, built in place in this request's slot.

@@ -17,6 +17,10 @@ struct RequestRecord {
   /// Where reply header lines start: from the request descriptor, so that replying needs no
   /// read of the slot's request head (one cache miss less per hop).
   var replyOffset = 0
+  /// This slot's room for the text forms of the request's addresses (remote, then local, each
+  /// rb_endpoint.maximumTextLength bytes): formatted on demand, so that reading an address as
+  /// text allocates nothing per request. Part of one allocation the Worker makes at attach.
+  var addressText: UnsafeMutablePointer<CChar>? = nil
 
   var head: UnsafePointer<rb_request_head> {
     UnsafePointer(memory!.assumingMemoryBound(to: rb_request_head.self))

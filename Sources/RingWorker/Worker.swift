@@ -36,6 +36,8 @@ public final class Worker {
     set { rings.pointee.unpublishedReplies = newValue }
   }
   private let records: UnsafeMutablePointer<RequestRecord>
+  /// Every slot's address text room (RequestRecord.addressText).
+  private let addressText: UnsafeMutablePointer<CChar>
   private let spin: SpinPolicy
   private let brokerPidfd: Int32
   private let counters: UnsafeMutablePointer<rb_worker_counters>
@@ -72,6 +74,8 @@ public final class Worker {
     let slotCount = segment.slotCount
     records = .allocate(capacity: slotCount)
     records.initialize(repeating: RequestRecord(), count: slotCount)
+    let textPerSlot = 2 * rb_endpoint.maximumTextLength
+    addressText = .allocate(capacity: slotCount * textPerSlot)
     brokerPidfd = rb_pidfd_open(pid_t(segment.header.pointee.broker_pid))
     counters = UnsafeMutableRawPointer(segment.header)
       .advanced(by: MemoryLayout<rb_channel_header>.offset(of: \.worker)!)
@@ -84,6 +88,7 @@ public final class Worker {
       records[slot].memory = memory.baseAddress
       records[slot].slotSize = memory.count
       records[slot].worker = opaqueSelf
+      records[slot].addressText = addressText + slot * textPerSlot
     }
   }
 
@@ -93,6 +98,7 @@ public final class Worker {
     rings.deallocate()
     records.deinitialize(count: segment.slotCount)
     records.deallocate()
+    addressText.deallocate()
     if brokerPidfd >= 0 { close(brokerPidfd) }
     if controlConnection >= 0 { close(controlConnection) }
   }

@@ -61,6 +61,25 @@ int rw_header_at(const rw_request *request, size_t i, rw_str *name, rw_str *valu
 /* The first header with this name (ASCII case-insensitive); returns 0, or -1 when absent. */
 int rw_header(const rw_request *request, const char *name, rw_str *value);
 
+/* Request metadata, from what the broker read once per connection (ABI version 2).
+   rw_remote_addr is the client's address, rw_local_addr the broker's end of the connection, as
+   text: "127.0.0.1", "::1" (an IPv4 client of a dual-stack socket shows as IPv4). The text is
+   formatted into a buffer of the request's own (no allocation) and, like every rw_str, stays
+   valid until the request is replied to; it is NUL-terminated, though length is what counts.
+   Ports are in host byte order. rw_request_id is unique among the requests of one broker
+   process and never 0 (a request moved to another worker after its worker died keeps it).
+   rw_received_ns is CLOCK_REALTIME, in nanoseconds since the Unix epoch, when the broker had
+   the complete request head. rw_scheme is "http" (or "https" behind a TLS front). The library
+   checks address families and the scheme before it hands a request out: an unknown one breaks
+   the channel (rw_next returns -1), it never reaches the caller. */
+rw_str rw_remote_addr(const rw_request *request);
+int rw_remote_port(const rw_request *request);
+rw_str rw_local_addr(const rw_request *request);
+int rw_local_port(const rw_request *request);
+uint64_t rw_request_id(const rw_request *request);
+uint64_t rw_received_ns(const rw_request *request);
+rw_str rw_scheme(const rw_request *request);
+
 /* Building a reply in place: start, add headers, take the body pointer, send.
    Every call returns 0 (rw_reply_body: a pointer), or -1 (NULL) with rw_last_error() set.
    A call that fails on a request not answered yet answers it: before returning, the library
