@@ -126,7 +126,8 @@ final class WorkerFixture {
   /// Sends one request and waits for its reply. `id`: the request id to use instead of the
   /// next of the fixture's own.
   func request(
-    _ method: String = "GET", _ target: String, headers: [(String, String)] = [], body: [UInt8] = [],
+    _ method: String = "GET", _ target: String, headers: [(String, String)] = [],
+    body: [UInt8] = [],
     id chosenID: UInt64? = nil, origin: RequestOrigin = WorkerFixture.defaultOrigin
   ) throws -> WorkerReply {
     let id = chosenID ?? nextID

@@ -1,4 +1,7 @@
+import CRingABI
 import Foundation
+import Glibc
+import RingChannel
 import XCTest
 
 /// What a handler sees of a request: `req.method`, `path`, `target`, `query`, `headers`, `body`,
@@ -21,6 +24,37 @@ final class RequestAPITests: XCTestCase {
       XCTAssertEqual(json["path"] as? String, "/a/b%20c/", "the path as sent, not decoded")
       XCTAssertEqual(json["target"] as? String, "/a/b%20c/?x=1")
     }
+    XCTAssertEqual(worker.stop(), 0)
+  }
+
+  /// req.remote_addr, remote_port, local_addr, local_port, id and scheme: what the front wrote
+  /// into the request head. The id is a string, exact over all 64 bits (a Lua number is not
+  /// beyond 2^53), and every field is read again for the next request.
+  func testRequestMetadataReachesTheHandler() throws {
+    let directory = TemporaryDirectory()
+    let app = try directory.write(
+      "meta.lua",
+      """
+      return function(req)
+        return 200, nil, table.concat({ req.remote_addr, req.remote_port, req.local_addr,
+          req.local_port, req.id, type(req.id), req.scheme, type(req.remote_port) }, "|")
+      end
+      """)
+    let worker = try WorkerFixture(app: app)
+    var v6 = sockaddr_in6()
+    v6.sin6_family = sa_family_t(AF_INET6)
+    v6.sin6_port = UInt16(40123).bigEndian
+    inet_pton(AF_INET6, "2001:db8::7", &v6.sin6_addr)
+    var storage = sockaddr_storage()
+    withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v6, as: sockaddr_in6.self) }
+    let ipv6 = RequestOrigin(
+      remote: try XCTUnwrap(rb_endpoint(socketAddress: storage)),
+      local: rb_endpoint(ipv4: (10, 0, 0, 1), port: 8443), receivedUnixNanoseconds: 1)
+    let first = try worker.request("GET", "/", id: (1 << 56) + 5, origin: ipv6)
+    XCTAssertEqual(
+      first.text, "2001:db8::7|40123|10.0.0.1|8443|72057594037927941|string|http|number")
+    let second = try worker.request("GET", "/", id: 42)
+    XCTAssertEqual(second.text, "192.0.2.7|40000|127.0.0.1|8080|42|string|http|number")
     XCTAssertEqual(worker.stop(), 0)
   }
 

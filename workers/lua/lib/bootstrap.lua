@@ -32,6 +32,12 @@ local loaders = {
   target = native.target,
   body = native.body,
   query = native.query,
+  remote_addr = native.remote_addr,
+  remote_port = native.remote_port,
+  local_addr = native.local_addr,
+  local_port = native.local_port,
+  id = native.id,
+  scheme = native.scheme,
   headers = function()
     local headers = native.headers()
     if headers then return setmetatable(headers, headers_meta) end

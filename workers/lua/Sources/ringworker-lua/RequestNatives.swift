@@ -21,6 +21,21 @@ func pushNatives(_ state: OpaquePointer) {
     ("path", { state in pushField(state) { $0.path } }),
     ("target", { state in pushField(state) { $0.target } }),
     ("body", { state in pushField(state) { $0.body } }),
+    ("remote_addr", { state in pushField(state) { $0.remoteAddressText } }),
+    ("local_addr", { state in pushField(state) { $0.localAddressText } }),
+    ("scheme", { state in pushField(state) { $0.schemeText } }),
+    ("remote_port", { state in pushInteger(state) { $0.remotePort } }),
+    ("local_port", { state in pushInteger(state) { $0.localPort } }),
+    (
+      "id",
+      { state in
+        // A decimal string: Lua numbers are doubles, exact only below 2^53, and the id uses all
+        // 64 bits (the front thread sits in the top 8).
+        guard let request = currentRequest.pointee else { return 0 }
+        pushDecimal(state, request.requestID)
+        return 1
+      }
+    ),
     (
       "query",
       { state in
@@ -73,6 +88,27 @@ private func pushField(_ state: OpaquePointer?, _ field: (Request) -> UnsafeRawB
   guard let request = currentRequest.pointee else { return 0 }
   pushBytes(state, field(request))
   return 1
+}
+
+@inline(__always)
+private func pushInteger(_ state: OpaquePointer?, _ field: (Request) -> Int) -> Int32 {
+  guard let request = currentRequest.pointee else { return 0 }
+  lua_pushinteger(state, lua_Integer(field(request)))
+  return 1
+}
+
+/// Pushes `value` in decimal, formatted on the stack (no Swift String per request).
+private func pushDecimal(_ state: OpaquePointer?, _ value: UInt64) {
+  withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
+    var start = 20
+    var rest = value
+    repeat {
+      start -= 1
+      digits[start] = UInt8(ascii: "0") + UInt8(rest % 10)
+      rest /= 10
+    } while rest > 0
+    pushBytes(state, UnsafeRawBufferPointer(UnsafeMutableBufferPointer(rebasing: digits[start...])))
+  }
 }
 
 @inline(__always)
