@@ -1,8 +1,21 @@
 // A RingBroker worker in plain C, built against libringworker (ringworker.h).
 //
-// It answers "hello world" and, on /echo, a plain-text account of the request: method, target,
-// each header, then the body. Run it under the broker:
+// It answers "hello world" and, on /echo, a plain-text account of the request: method and
+// target, where it came from (remote and local address and port, request id, scheme), each
+// header, then the body:
+//
+//   POST /echo?x=1
+//   remote 127.0.0.1 51234
+//   local 127.0.0.1 8080
+//   id 17
+//   scheme http
+//   Host: ...
+//
+//   <body>
+//
+// Run it under the broker:
 //   ringbroker --workers 2 --worker workers/c-hello/hello-worker
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -28,6 +41,14 @@ static int reply_echo(rw_request *request) {
   rw_str method = rw_method(request), target = rw_target(request), payload = rw_body(request);
   int failed = append(&cursor, end, method.data, method.length) || append(&cursor, end, " ", 1) ||
                append(&cursor, end, target.data, target.length) || append(&cursor, end, "\n", 1);
+  rw_str remote = rw_remote_addr(request), local = rw_local_addr(request), scheme = rw_scheme(request);
+  char origin[256];
+  int length = snprintf(origin, sizeof origin, "remote %.*s %d\nlocal %.*s %d\nid %" PRIu64 "\nscheme %.*s\n",
+                        (int)remote.length, remote.data, rw_remote_port(request), (int)local.length,
+                        local.data, rw_local_port(request), rw_request_id(request), (int)scheme.length,
+                        scheme.data);
+  failed = failed || length < 0 || (size_t)length >= sizeof origin ||
+           append(&cursor, end, origin, (size_t)length);
   for (size_t i = 0; !failed && i < rw_header_count(request); i++) {
     rw_str name, value;
     rw_header_at(request, i, &name, &value);

@@ -1,5 +1,6 @@
 // A RingBroker worker in Swift, on the RingWorker module: "hello world", and on /echo the
-// method, target, headers and body of the request.
+// method and target, where the request came from (remote and local address and port, request
+// id, scheme: the same lines as workers/c-hello), its headers and body.
 //
 //   ringbroker --workers 2 --worker .build/release/swift-hello-worker
 import Glibc
@@ -11,6 +12,9 @@ func echo(_ request: Request) throws(ReplyError) {
   var text =
     String(decoding: request.method, as: UTF8.self) + " "
     + String(decoding: request.target, as: UTF8.self) + "\n"
+    + "remote \(request.remoteAddress) \(request.remotePort)\n"
+    + "local \(request.localAddress) \(request.localPort)\n"
+    + "id \(request.requestID)\nscheme \(request.scheme)\n"
   for index in 0..<request.headerCount {
     let (name, value) = request.header(at: index)!
     text +=
