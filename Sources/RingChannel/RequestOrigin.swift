@@ -42,29 +42,32 @@ extension rb_endpoint {
   }
 
   /// The endpoint of an IPv4 or IPv6 socket address; nil for any other family. An IPv4-mapped
-  /// IPv6 address (an IPv4 client of a dual-stack socket) becomes an IPv4 endpoint.
+  /// IPv6 address (an IPv4 client of a dual-stack socket) becomes an IPv4 endpoint. No
+  /// allocation: the front calls it for every connection it accepts.
   public init?(socketAddress storage: sockaddr_storage) {
     self.init()
     var storage = storage
-    let family = Int32(storage.ss_family)
-    let found = withUnsafeBytes(of: &storage) { raw -> (bytes: [UInt8], port: UInt16)? in
-      if family == AF_INET {
-        let v4 = raw.load(as: sockaddr_in.self)
-        let bytes = withUnsafeBytes(of: v4.sin_addr) { Array($0) }
-        return (
-          [UInt8](repeating: 0, count: 10) + [0xFF, 0xFF] + bytes, UInt16(bigEndian: v4.sin_port)
-        )
+    switch Int32(storage.ss_family) {
+    case AF_INET:
+      let v4 = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in.self) }
+      withUnsafeMutableBytes(of: &address) { out in
+        out[10] = 0xFF
+        out[11] = 0xFF
+        withUnsafeBytes(of: v4.sin_addr) {
+          UnsafeMutableRawBufferPointer(rebasing: out[12..<16]).copyBytes(from: $0)
+        }
       }
-      if family == AF_INET6 {
-        let v6 = raw.load(as: sockaddr_in6.self)
-        return (withUnsafeBytes(of: v6.sin6_addr) { Array($0) }, UInt16(bigEndian: v6.sin6_port))
+      port = UInt16(bigEndian: v4.sin_port)
+    case AF_INET6:
+      let v6 = withUnsafeBytes(of: &storage) { $0.load(as: sockaddr_in6.self) }
+      withUnsafeMutableBytes(of: &address) { out in
+        withUnsafeBytes(of: v6.sin6_addr) { out.copyBytes(from: $0) }
       }
+      port = UInt16(bigEndian: v6.sin6_port)
+    default:
       return nil
     }
-    guard let found else { return nil }
-    withUnsafeMutableBytes(of: &address) { $0.copyBytes(from: found.bytes) }
-    port = found.port
-    self.family = UInt16(Self.isMapped(found.bytes) ? RB_FAMILY_IPV4 : RB_FAMILY_IPV6)
+    family = UInt16(isMapped ? RB_FAMILY_IPV4 : RB_FAMILY_IPV6)
   }
 
   /// The local (`peer` false) or remote end of a connected socket; nil when the call fails
@@ -82,22 +85,27 @@ extension rb_endpoint {
     self.init(socketAddress: storage)
   }
 
-  private static func isMapped(_ bytes: [UInt8]) -> Bool {
-    bytes[0..<10].allSatisfy { $0 == 0 } && bytes[10] == 0xFF && bytes[11] == 0xFF
+  /// The address is in IPv4-mapped form (::ffff:a.b.c.d).
+  private var isMapped: Bool {
+    withUnsafeBytes(of: address) { raw in
+      (0..<10).allSatisfy { raw[$0] == 0 } && raw[10] == 0xFF && raw[11] == 0xFF
+    }
   }
 
-  /// The 16 address bytes.
-  public var addressBytes: [UInt8] { withUnsafeBytes(of: address) { Array($0) } }
+  /// The same family and address (ports aside).
+  public func hasSameAddress(as other: rb_endpoint) -> Bool {
+    guard family == other.family else { return false }
+    return withUnsafeBytes(of: address) { a in
+      withUnsafeBytes(of: other.address) { b in (0..<16).allSatisfy { a[$0] == b[$0] } }
+    }
+  }
 
   /// A known family, and an IPv4 address in its IPv4-mapped form: what the front writes. The
   /// worker library checks it before handing a request out (RequestHeadCheck).
   public var isValid: Bool {
     switch Int(family) {
     case Int(RB_FAMILY_IPV6): return true
-    case Int(RB_FAMILY_IPV4):
-      return withUnsafeBytes(of: address) { raw in
-        (0..<10).allSatisfy { raw[$0] == 0 } && raw[10] == 0xFF && raw[11] == 0xFF
-      }
+    case Int(RB_FAMILY_IPV4): return isMapped
     default: return false
     }
   }

@@ -1,8 +1,8 @@
 import CRingABI
 
 /// Lays out one request in a slot: `rb_request_head` (with the request's id and origin), the
-/// header table, the raw head bytes, the body, then reply room. This copy into shared memory is the only copy of the request the
-/// front makes.
+/// header table, the raw head bytes, the body, then reply room. This copy into shared memory is
+/// the only copy of the request the front makes.
 public enum RequestSlotWriter {
   public struct Written {
     public var length: Int

@@ -17,7 +17,6 @@ enum PeerLocality {
   /// connecting to this host's public IP also goes through the loopback device). Decided from
   /// the endpoints read at accept: no syscall.
   static func isLocal(remote: rb_endpoint, local: rb_endpoint) -> Bool {
-    local.isLoopback || remote.isLoopback
-      || (local.family == remote.family && local.addressBytes == remote.addressBytes)
+    local.isLoopback || remote.isLoopback || local.hasSameAddress(as: remote)
   }
 }
