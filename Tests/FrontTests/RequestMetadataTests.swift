@@ -13,21 +13,30 @@ final class RequestMetadataTests: XCTestCase {
     var localPort: Int
     var id: UInt64
     var scheme: String
+    /// CLOCK_REALTIME ns when the broker had the head.
+    var received: UInt64
   }
 
   static func origin(in echo: String) throws -> Origin {
     var fields: [String: [String]] = [:]
-    for line in echo.split(separator: "\n").dropFirst().prefix(4) {
+    for line in echo.split(separator: "\n").dropFirst().prefix(5) {
       let words = line.split(separator: " ").map(String.init)
       fields[words[0]] = Array(words.dropFirst())
     }
     guard let remote = fields["remote"], remote.count == 2, let remotePort = Int(remote[1]),
       let local = fields["local"], local.count == 2, let localPort = Int(local[1]),
-      let id = fields["id"]?.first.flatMap({ UInt64($0) }), let scheme = fields["scheme"]?.first
+      let id = fields["id"]?.first.flatMap({ UInt64($0) }), let scheme = fields["scheme"]?.first,
+      let received = fields["received"]?.first.flatMap({ UInt64($0) })
     else { throw TestError("no origin lines in the echo:\n\(echo)") }
     return Origin(
       remote: remote[0], remotePort: remotePort, local: local[0], localPort: localPort, id: id,
-      scheme: scheme)
+      scheme: scheme, received: received)
+  }
+
+  static func realtimeNanoseconds() -> UInt64 {
+    var now = timespec()
+    clock_gettime(CLOCK_REALTIME, &now)
+    return UInt64(now.tv_sec) * 1_000_000_000 + UInt64(now.tv_nsec)
   }
 
   /// The client socket's own port, as the kernel chose it.
@@ -56,8 +65,10 @@ final class RequestMetadataTests: XCTestCase {
       let sourcePort = Self.sourcePort(of: client)
       var idsOfThisConnection: [UInt64] = []
       for request in 0..<2 {
+        let sentAt = Self.realtimeNanoseconds()
         try client.send(Requests.post("/echo", body: "c\(connection) r\(request)"))
         let echo = try client.readResponse()
+        let answeredAt = Self.realtimeNanoseconds()
         XCTAssertEqual(echo.status, 200)
         XCTAssertTrue(echo.bodyText.hasSuffix("\n\nc\(connection) r\(request)"), echo.bodyText)
         let origin = try Self.origin(in: echo.bodyText)
@@ -66,6 +77,9 @@ final class RequestMetadataTests: XCTestCase {
         XCTAssertEqual(origin.local, "127.0.0.1")
         XCTAssertEqual(origin.localPort, Int(broker.port), "the broker's listen port")
         XCTAssertEqual(origin.scheme, "http")
+        XCTAssertTrue(
+          (sentAt...answeredAt).contains(origin.received),
+          "head received at \(origin.received), sent at \(sentAt), answered at \(answeredAt)")
         XCTAssertNotEqual(origin.id, 0)
         XCTAssertTrue(ids.insert(origin.id).inserted, "id \(origin.id) seen twice")
         threads.insert(origin.id >> 56)
@@ -85,8 +99,10 @@ final class RequestMetadataTests: XCTestCase {
     ])
     defer { _ = broker.stop() }
     let client = try RawHTTPClient(port: broker.port)
+    let sentAt = Self.realtimeNanoseconds()
     try client.send(Requests.post("/echo", body: "x"))
     let origin = try Self.origin(in: try client.readResponse().bodyText)
+    XCTAssertTrue((sentAt...Self.realtimeNanoseconds()).contains(origin.received))
     XCTAssertEqual(origin.remote, "127.0.0.1")
     XCTAssertEqual(origin.remotePort, Self.sourcePort(of: client))
     XCTAssertEqual(origin.localPort, Int(broker.port))

@@ -1,14 +1,15 @@
 // A RingBroker worker in plain C, built against libringworker (ringworker.h).
 //
 // It answers "hello world" and, on /echo, a plain-text account of the request: method and
-// target, where it came from (remote and local address and port, request id, scheme), each
-// header, then the body:
+// target, where it came from (remote and local address and port, request id, scheme, when the
+// broker had its head in CLOCK_REALTIME ns), each header, then the body:
 //
 //   POST /echo?x=1
 //   remote 127.0.0.1 51234
 //   local 127.0.0.1 8080
 //   id 17
 //   scheme http
+//   received 1764633600123456789
 //   Host: ...
 //
 //   <body>
@@ -43,10 +44,10 @@ static int reply_echo(rw_request *request) {
                append(&cursor, end, target.data, target.length) || append(&cursor, end, "\n", 1);
   rw_str remote = rw_remote_addr(request), local = rw_local_addr(request), scheme = rw_scheme(request);
   char origin[256];
-  int length = snprintf(origin, sizeof origin, "remote %.*s %d\nlocal %.*s %d\nid %" PRIu64 "\nscheme %.*s\n",
+  int length = snprintf(origin, sizeof origin, "remote %.*s %d\nlocal %.*s %d\nid %" PRIu64 "\nscheme %.*s\nreceived %" PRIu64 "\n",
                         (int)remote.length, remote.data, rw_remote_port(request), (int)local.length,
                         local.data, rw_local_port(request), rw_request_id(request), (int)scheme.length,
-                        scheme.data);
+                        scheme.data, rw_received_ns(request));
   failed = failed || length < 0 || (size_t)length >= sizeof origin ||
            append(&cursor, end, origin, (size_t)length);
   for (size_t i = 0; !failed && i < rw_header_count(request); i++) {

@@ -1,6 +1,6 @@
 // A RingBroker worker in Swift, on the RingWorker module: "hello world", and on /echo the
 // method and target, where the request came from (remote and local address and port, request
-// id, scheme: the same lines as workers/c-hello), its headers and body.
+// id, scheme, receive time: the same lines as workers/c-hello), its headers and body.
 //
 //   ringbroker --workers 2 --worker .build/release/swift-hello-worker
 import Glibc
@@ -14,7 +14,7 @@ func echo(_ request: Request) throws(ReplyError) {
     + String(decoding: request.target, as: UTF8.self) + "\n"
     + "remote \(request.remoteAddress) \(request.remotePort)\n"
     + "local \(request.localAddress) \(request.localPort)\n"
-    + "id \(request.requestID)\nscheme \(request.scheme)\n"
+    + "id \(request.requestID)\nscheme \(request.scheme)\nreceived \(request.receivedAt)\n"
   for index in 0..<request.headerCount {
     let (name, value) = request.header(at: index)!
     text +=
