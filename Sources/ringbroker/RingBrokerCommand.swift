@@ -79,9 +79,15 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Seconds a client has to send a complete request head and body before it gets 408.",
+      "Seconds a client has to send a complete request head before it gets 408.",
       valueName: "seconds"))
   var headerTimeout = 10.0
+
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a request body may go without a byte arriving before the client gets 408 (a slow upload that keeps coming is never cut off).",
+      valueName: "seconds"))
+  var bodyTimeout = 10.0
 
   @Option(
     help: ArgumentHelp("Seconds an idle keep-alive connection stays open.", valueName: "seconds"))
@@ -153,7 +159,8 @@ struct RingBrokerCommand: ParsableCommand {
       throw ValidationError("--threads must be between 1 and 256")
     }
     for (name, value) in [
-      ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
+      ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
+      ("--idle-timeout", idleTimeout),
       ("--drain-timeout", drainTimeout),
     ] {
       guard value > 0, value <= 86_400 else {
@@ -183,6 +190,7 @@ struct RingBrokerCommand: ParsableCommand {
       threads: threads,
       inline: inline,
       headerTimeoutSeconds: headerTimeout,
+      bodyTimeoutSeconds: bodyTimeout,
       idleTimeoutSeconds: idleTimeout,
       drainTimeoutSeconds: drainTimeout,
       maxBodyBytes: maxBody,
