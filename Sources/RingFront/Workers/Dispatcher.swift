@@ -112,15 +112,27 @@ public final class Dispatcher: FrontHandler {
     ticket: ReplyTicket,
     now: UInt64
   ) -> Bool {
+    placeInFreeSlot(requestBytes: needed) { worker, channel, slot, memory in
+      fillSlot(
+        slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
+        body: body, ticket: ticket, now: now)
+    }
+  }
+
+  /// Offers a free slot for `requestBytes` on each candidate worker in turn (nextCandidate's
+  /// order) to `fill`, until one fill succeeds; false when none did. A fill that fails has
+  /// given its slot back (e.g. the push found the channel broken): the next worker is tried.
+  func placeInFreeSlot(
+    requestBytes: Int,
+    _ fill: (WorkerHandle, FrontChannel, Int, UnsafeMutableRawBufferPointer) -> Bool
+  ) -> Bool {
     var tried: CandidateKey?
     while let worker = nextCandidate(after: tried) {
       tried = CandidateKey(worker)
       guard let channel = worker.channel,
-        let (slot, memory) = channel.acquireSlot(requestBytes: needed)
+        let (slot, memory) = channel.acquireSlot(requestBytes: requestBytes)
       else { continue }
-      return fillSlot(
-        slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
-        body: body, ticket: ticket, now: now)
+      if fill(worker, channel, slot, memory) { return true }
     }
     return false
   }
