@@ -94,7 +94,10 @@ struct RingBrokerCommand: ParsableCommand {
   var idleTimeout = 60.0
 
   @Option(
-    help: ArgumentHelp("Largest request body in bytes; larger ones get 413.", valueName: "bytes"))
+    help: ArgumentHelp(
+      "Largest request body in bytes; larger ones get 413. A worker's slot holds 1 MiB + 64 KiB "
+        + "of request (head and body): more gets 413 too.",
+      valueName: "bytes"))
   var maxBody = 1 << 20
 
   @Option(
