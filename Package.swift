@@ -19,9 +19,12 @@ let package = Package(
     .systemLibrary(name: "CURing", pkgConfig: "liburing"),
     .systemLibrary(name: "CNuma", pkgConfig: "numa"),
     .target(name: "RingChannel", dependencies: ["CRingABI", "CNuma"]),
-    .target(name: "RingWorker", dependencies: ["RingChannel", "CRingABI"]),
+    // What a reply's header lines may hold: one module for the worker library, the Lua worker
+    // and the front, so that what a worker may write and what the front accepts cannot drift.
+    .target(name: "ReplyHeaderRules"),
+    .target(name: "RingWorker", dependencies: ["RingChannel", "CRingABI", "ReplyHeaderRules"]),
     .target(name: "HTTP1"),
-    .target(name: "RingFront", dependencies: ["CURing", "CRingABI", "RingChannel", "HTTP1"]),
+    .target(name: "RingFront", dependencies: ["CURing", "CRingABI", "RingChannel", "HTTP1", "ReplyHeaderRules"]),
     .executableTarget(
       name: "ringbroker",
       dependencies: ["RingFront", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -33,12 +36,14 @@ let package = Package(
     .testTarget(
       name: "RingChannelTests", dependencies: ["RingChannel", "RingWorker", "ringchannel-child"]),
     .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
+    .testTarget(name: "ReplyHeaderRulesTests", dependencies: ["ReplyHeaderRules"]),
     .testTarget(name: "FrontTests", dependencies: ["RingFront", "HTTP1"]),
     // The Lua script worker (workers/lua): LuaJIT embedded, apps written in Lua.
     .systemLibrary(name: "CLuaJIT", path: "workers/lua/Sources/CLuaJIT", pkgConfig: "luajit"),
     .target(name: "CLuaShim", dependencies: ["CLuaJIT"], path: "workers/lua/Sources/CLuaShim"),
     .executableTarget(
-      name: "ringworker-lua", dependencies: ["RingWorker", "RingChannel", "CRingABI", "CLuaJIT", "CLuaShim"],
+      name: "ringworker-lua",
+      dependencies: ["RingWorker", "RingChannel", "CRingABI", "ReplyHeaderRules", "CLuaJIT", "CLuaShim"],
       path: "workers/lua/Sources/ringworker-lua"),
     .testTarget(
       name: "LuaWorkerTests", dependencies: ["ringworker-lua", "RingChannel", "RingWorker", "ringchannel-child"]),

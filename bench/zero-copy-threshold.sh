@@ -5,6 +5,8 @@
 #
 #   bench/zero-copy-threshold.sh
 #   SIZES="16384 65536 1048576" ROUNDS=5 bench/zero-copy-threshold.sh
+#   REMOTE=1 bench/zero-copy-threshold.sh    # wrk in a network namespace of its own, over a veth
+#                                            # pair: a client that is not on loopback (needs root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,6 +17,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 SIZES=${SIZES:-65536 1048576}
 SCRATCH=${SCRATCH:-.build}
 BROKER=${BROKER:-}
+REMOTE=${REMOTE:-}
 
 command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 if [[ -z "$BROKER" ]]; then
@@ -24,18 +27,45 @@ fi
 
 WORK=$(mktemp -d)
 PID=""
-trap '[[ -n "$PID" ]] && kill -KILL "$PID" 2>/dev/null; rm -rf "$WORK"' EXIT
+NETNS=""
+cleanup() {
+  [[ -n "$PID" ]] && kill -KILL "$PID" 2>/dev/null
+  [[ -n "$NETNS" ]] && ip netns delete "$NETNS" 2>/dev/null
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Where the broker listens and how wrk reaches it: loopback, or with REMOTE the host end of a
+# veth pair whose other end is in a namespace made here (link-local addresses, 169.254/16:
+# nothing outside this machine is ever addressed).
+HOST=127.0.0.1
+CLIENT=()
+ZC_LOCAL=(--zero-copy-local-clients)  # loopback clients normally never get zero-copy
+if [[ -n "$REMOTE" ]]; then
+  NETNS="rbzc-$$"
+  ip netns add "$NETNS"
+  ip link add "rbzc$$h" type veth peer name "rbzc$$c"
+  ip link set "rbzc$$c" netns "$NETNS"
+  ip addr add 169.254.77.1/30 dev "rbzc$$h"
+  ip link set "rbzc$$h" up
+  ip -n "$NETNS" addr add 169.254.77.2/30 dev "rbzc$$c"
+  ip -n "$NETNS" link set "rbzc$$c" up
+  ip -n "$NETNS" link set lo up
+  HOST=169.254.77.1
+  CLIENT=(ip netns exec "$NETNS")
+  ZC_LOCAL=()  # the client is remote: the broker decides by itself
+fi
 
 run() {  # size threshold -> prints req/s
-  # Clients on this host normally never get zero-copy; --zero-copy-local-clients measures it anyway.
-  "$BROKER" --inline --inline-body-size "$1" --zero-copy-threshold "$2" --zero-copy-local-clients \
-    --listen 127.0.0.1:0 2>"$WORK/log" &
+  "$BROKER" --inline --inline-body-size "$1" --zero-copy-threshold "$2" "${ZC_LOCAL[@]}" \
+    --listen "$HOST:0" 2>"$WORK/log" &
   PID=$!
   for _ in $(seq 1 200); do grep -q "listening on" "$WORK/log" && break; sleep 0.05; done
   local port
   port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/log")
-  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$port/" >/dev/null 2>&1 || true
-  wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$port/" | awk '/^Requests\/sec:/ { print $2 }'
+  "${CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://$HOST:$port/" >/dev/null 2>&1 || true
+  "${CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" "http://$HOST:$port/" |
+    awk '/^Requests\/sec:/ { print $2 }'
   kill -TERM "$PID"
   wait "$PID" || true
   PID=""

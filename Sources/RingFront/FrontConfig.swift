@@ -4,8 +4,10 @@ import HTTP1
 public struct FrontConfig {
   public var listen: ListenAddress
   public var limits: HTTPLimits
-  /// A client that began a request (or connected) must finish head and body within this, else 408.
+  /// A client that began a request (or connected) must finish its head within this, else 408.
   public var headerTimeoutNs: UInt64
+  /// A request body must make progress (bytes arrive) at least this often, else 408.
+  public var bodyTimeoutNs: UInt64
   /// An idle keep-alive connection is closed silently after this. Also bounds a stalled send.
   public var idleTimeoutNs: UInt64
   /// After stop(): how long in-flight requests may take before the loop quits anyway.
@@ -41,6 +43,7 @@ public struct FrontConfig {
     listen: ListenAddress = ListenAddress(host: "127.0.0.1", port: 8080),
     limits: HTTPLimits = HTTPLimits(),
     headerTimeoutNs: UInt64 = 10 * 1_000_000_000,
+    bodyTimeoutNs: UInt64 = 10 * 1_000_000_000,
     idleTimeoutNs: UInt64 = 60 * 1_000_000_000,
     drainTimeoutNs: UInt64 = 10 * 1_000_000_000,
     lingerTimeoutNs: UInt64 = 2 * 1_000_000_000,
@@ -54,6 +57,7 @@ public struct FrontConfig {
     self.listen = listen
     self.limits = limits
     self.headerTimeoutNs = headerTimeoutNs
+    self.bodyTimeoutNs = bodyTimeoutNs
     self.idleTimeoutNs = idleTimeoutNs
     self.drainTimeoutNs = drainTimeoutNs
     self.lingerTimeoutNs = lingerTimeoutNs

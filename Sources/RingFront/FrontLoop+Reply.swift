@@ -1,13 +1,14 @@
 import CURing
 import Glibc
 import HTTP1
+import ReplyHeaderRules
 
 extension FrontLoop {
   // MARK: - The handler's side
 
   /// Queues the reply to `ticket`. The front writes the status line, Date, Content-Length and
   /// Connection, then copies `headerBlock` ("Name: value\r\n" lines, no framing headers) after
-  /// them into its own memory and checks the copy (ReplyHeaderBlock): the handler's memory may
+  /// them into its own memory and checks the copy (ReplyHeaderRules): the handler's memory may
   /// be shared with a process that can rewrite it at any time, and what the front checked must
   /// be what it sends. `body` is sent straight from the handler's memory, which must stay valid
   /// until `released(token:)`. HEAD requests, 204 and 304 get no body. A refused reply (invalid
@@ -39,7 +40,7 @@ extension FrontLoop {
       (chunk + length).copyMemory(from: source, byteCount: headerBlock.count)
     }
     guard
-      ReplyHeaderBlock.isValid(
+      ReplyHeaderRules.isValidBlock(
         UnsafeRawBufferPointer(start: chunk + length, count: headerBlock.count))
     else {
       if pooled { headChunks.give(chunk) } else { free(chunk) }

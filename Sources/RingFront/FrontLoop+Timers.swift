@@ -20,7 +20,7 @@ extension FrontLoop {
       }
       if connection.lifecycle == .open && !connection.handling && !connection.heldBackByReplies {
         if waitsForRequest(connection) {
-          consider(connection.requestStartedAt + config.headerTimeoutNs)
+          consider(requestDeadline(connection))
         } else if connection.replies.isEmpty && connection.sendOperation == nil {
           consider(connection.lastActivity + config.idleTimeoutNs)
         }
@@ -29,6 +29,16 @@ extension FrontLoop {
       break
     }
     deadlines[Int(connection.index)] = deadline
+  }
+
+  /// When a request being read gets 408: its head must be complete within the header timeout
+  /// from its start; its body may take as long as it keeps coming, each read within the body
+  /// timeout of the last (like nginx's client_body_timeout), so a slow upload that progresses
+  /// is never cut off.
+  private func requestDeadline(_ connection: Connection) -> UInt64 {
+    connection.reader.isReadingBody
+      ? connection.lastActivity + config.bodyTimeoutNs
+      : connection.requestStartedAt + config.headerTimeoutNs
   }
 
   /// A request was begun (or the client connected and owes its first one) and is incomplete.
@@ -61,7 +71,7 @@ extension FrontLoop {
         && !connection.heldBackByReplies
       {
         if waitsForRequest(connection) {
-          if now >= connection.requestStartedAt + config.headerTimeoutNs {
+          if now >= requestDeadline(connection) {
             stats.headerTimeouts &+= 1
             replyFramingError(connection, HTTPError(status: 408, reason: "request timeout"))
           }

@@ -7,6 +7,6 @@ public enum ReplyOutcome: Equatable {
   case clientGone
   /// The status is outside 200...599: the client got 502 instead.
   case invalidStatus
-  /// The header lines break ReplyHeaderBlock's rules: the client got 502 instead.
+  /// The header lines break ReplyHeaderRules: the client got 502 instead.
   case invalidHeaders
 }

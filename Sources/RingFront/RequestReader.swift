@@ -48,6 +48,14 @@ struct RequestReader {
     return true
   }
 
+  /// True once the head is complete and its body is still arriving.
+  var isReadingBody: Bool {
+    switch phase {
+    case .contentLength, .chunked: return true
+    case .head, .complete: return false
+    }
+  }
+
   /// True while part of a request sits in the buffer or a body is being read.
   func hasPartialRequest(_ buffer: ReceiveBuffer) -> Bool {
     if case .head = phase { return !buffer.isEmpty }

@@ -172,6 +172,11 @@ public func exported_reply_header(
   }
 }
 
+@_cdecl("rw_reply_capacity")
+public func exported_reply_capacity(_ r: UnsafeMutableRawPointer?) -> Int {
+  request(r)!.replyCapacity
+}
+
 @_cdecl("rw_reply_body")
 public func exported_reply_body(
   _ r: UnsafeMutableRawPointer?, _ capacity: UnsafeMutablePointer<Int>?

@@ -1,4 +1,5 @@
 import CRingABI
+import ReplyHeaderRules
 
 /// Why a reply could not be built. The library has then answered the request with a 502.
 public enum ReplyError: Error, Equatable, CustomStringConvertible {
@@ -88,14 +89,18 @@ public struct ReplyWriter {
     guard record.pointee.phase == .replying else {
       throw .wrongOrder("headers go after start and before the body")
     }
-    guard !name.isEmpty, name.allSatisfy(isTokenByte) else {
+    // The rules the front checks the copied block by: a header refused here would only turn
+    // into a 502 there.
+    guard ReplyHeaderRules.isName(name) else {
       throw .invalidHeader("name '\(String(decoding: name, as: UTF8.self))' is not a token")
     }
-    guard value.allSatisfy({ $0 == 0x09 || ($0 >= 0x20 && $0 != 0x7F) }) else {
+    guard ReplyHeaderRules.isValue(value) else {
       throw .invalidHeader(
         "value of '\(String(decoding: name, as: UTF8.self))' has control characters")
     }
-    if isFramingHeader(name) { throw .framingHeader(String(decoding: name, as: UTF8.self)) }
+    if ReplyHeaderRules.isFramingName(name) {
+      throw .framingHeader(String(decoding: name, as: UTF8.self))
+    }
     let needed = name.count + 2 + value.count + 2
     let cursor = record.pointee.headerCursor
     let available = record.pointee.slotSize - cursor
@@ -169,33 +174,5 @@ public struct ReplyWriter {
     }
     if !body.isEmpty { out.baseAddress!.copyMemory(from: body.baseAddress!, byteCount: body.count) }
     try send(bodyLength: body.count)
-  }
-}
-
-@inline(__always)
-func isTokenByte(_ byte: UInt8) -> Bool {
-  switch byte {
-  case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-    UInt8(ascii: "0")...UInt8(ascii: "9"):
-    return true
-  default:
-    return "!#$%&'*+-.^_`|~".utf8.contains(byte)
-  }
-}
-
-/// Whether `name` is a header the front writes itself. Called for every reply header: it
-/// compares bytes, by length first, without building strings.
-func isFramingHeader(_ name: UnsafeRawBufferPointer) -> Bool {
-  func matches(_ candidate: StaticString) -> Bool {
-    asciiCaseInsensitiveEqual(
-      name, UnsafeRawBufferPointer(start: candidate.utf8Start, count: candidate.utf8CodeUnitCount))
-  }
-  switch name.count {
-  case 4: return matches("date")
-  case 7: return matches("upgrade")
-  case 10: return matches("connection") || matches("keep-alive")
-  case 14: return matches("content-length")
-  case 17: return matches("transfer-encoding")
-  default: return false
   }
 }

@@ -49,6 +49,14 @@ public struct Request {
     }
   }
 
+  /// The bytes this request's reply may take in its slot: its header lines ("Name: value\r\n"
+  /// each) plus its body, from where the reply starts to the end of the slot (the request
+  /// descriptor's reply_capacity). The same before and after the reply has started: it counts
+  /// what the whole reply may take, so a worker can tell before starting whether a reply fits,
+  /// and answer otherwise while it still can. For the current part of the reply: today a reply
+  /// has one part, so this is the reply's whole size limit.
+  public var replyCapacity: Int { record.pointee.slotSize - record.pointee.replyOffset }
+
   // MARK: Metadata (ABI version 2; checked by RequestHeadCheck before the request is handed out)
 
   /// Unique among the requests of one broker process; stays the same when the request is moved

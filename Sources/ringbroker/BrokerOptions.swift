@@ -8,6 +8,7 @@ struct BrokerOptions {
   /// Answer every request in the front (no workers): the baseline for the worker hop.
   var inline = false
   var headerTimeoutSeconds = 10.0
+  var bodyTimeoutSeconds = 10.0
   var idleTimeoutSeconds = 60.0
   var drainTimeoutSeconds = 10.0
   var maxBodyBytes = 1 << 20
@@ -37,6 +38,7 @@ struct BrokerOptions {
     var config = FrontConfig(
       listen: listen,
       headerTimeoutNs: Self.nanoseconds(headerTimeoutSeconds),
+      bodyTimeoutNs: Self.nanoseconds(bodyTimeoutSeconds),
       idleTimeoutNs: Self.nanoseconds(idleTimeoutSeconds),
       drainTimeoutNs: Self.nanoseconds(drainTimeoutSeconds),
       maxConnections: maxConnections,

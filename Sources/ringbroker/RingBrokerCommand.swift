@@ -79,16 +79,25 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Seconds a client has to send a complete request head and body before it gets 408.",
+      "Seconds a client has to send a complete request head before it gets 408.",
       valueName: "seconds"))
   var headerTimeout = 10.0
+
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a request body may go without a byte arriving before the client gets 408 (a slow upload that keeps coming is never cut off).",
+      valueName: "seconds"))
+  var bodyTimeout = 10.0
 
   @Option(
     help: ArgumentHelp("Seconds an idle keep-alive connection stays open.", valueName: "seconds"))
   var idleTimeout = 60.0
 
   @Option(
-    help: ArgumentHelp("Largest request body in bytes; larger ones get 413.", valueName: "bytes"))
+    help: ArgumentHelp(
+      "Largest request body in bytes; larger ones get 413. A worker's slot holds 1 MiB + 64 KiB "
+        + "of request (head and body): more gets 413 too.",
+      valueName: "bytes"))
   var maxBody = 1 << 20
 
   @Option(
@@ -153,7 +162,8 @@ struct RingBrokerCommand: ParsableCommand {
       throw ValidationError("--threads must be between 1 and 256")
     }
     for (name, value) in [
-      ("--header-timeout", headerTimeout), ("--idle-timeout", idleTimeout),
+      ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
+      ("--idle-timeout", idleTimeout),
       ("--drain-timeout", drainTimeout),
     ] {
       guard value > 0, value <= 86_400 else {
@@ -183,6 +193,7 @@ struct RingBrokerCommand: ParsableCommand {
       threads: threads,
       inline: inline,
       headerTimeoutSeconds: headerTimeout,
+      bodyTimeoutSeconds: bodyTimeout,
       idleTimeoutSeconds: idleTimeout,
       drainTimeoutSeconds: drainTimeout,
       maxBodyBytes: maxBody,

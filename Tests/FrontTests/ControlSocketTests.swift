@@ -122,6 +122,21 @@ final class ControlSocketTests: XCTestCase {
     XCTAssertEqual(try get(broker.port, "/").status, 503, "no worker may have attached")
   }
 
+  /// An XDG_RUNTIME_DIR that does not exist (left over after su, say) is passed over for the
+  /// next default directory instead of stopping the broker.
+  func testMissingRuntimeDirectoryFallsBackToTheNextDefault() throws {
+    let name = "rbtest-fallback-\(getpid())"
+    let expected =
+      (getuid() == 0 ? "/run/ringbroker" : "/tmp/ringbroker-\(getuid())") + "/\(name).sock"
+    let broker = try BrokerProcess(
+      ["--workers", "0", "--name", name],
+      wrapper: ["/usr/bin/env", "XDG_RUNTIME_DIR=/nonexistent-\(getpid())/run"],
+      ownControlSocket: false)
+    XCTAssertTrue(FileManager.default.fileExists(atPath: expected), broker.stderr)
+    XCTAssertEqual(broker.stop(), 0)
+    XCTAssertFalse(FileManager.default.fileExists(atPath: expected))
+  }
+
   /// Without XDG_RUNTIME_DIR a user's broker uses /tmp/ringbroker-UID: one another user made
   /// (world-writable, theirs) is refused, one of its own with mode 0700 is used.
   func testDefaultDirectoryOfAnotherUserIsRefused() throws {

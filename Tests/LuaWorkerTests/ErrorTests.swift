@@ -154,7 +154,8 @@ final class ErrorTests: XCTestCase {
       worker.log.contains("replies larger than a slot are not supported yet"), worker.log)
   }
 
-  /// A reply that fills the room exactly is sent; one byte more is a 500.
+  /// A reply that fills the room (Request.replyCapacity) exactly is sent; one byte more is a 500,
+  /// whatever the request's own size.
   func testReplyRoomIsExact() throws {
     let directory = TemporaryDirectory()
     let app = try directory.write(
@@ -162,15 +163,18 @@ final class ErrorTests: XCTestCase {
       "return function(req) return 200, { ['X-A'] = 'b' }, string.rep('y', tonumber(req.query.n)) end"
     )
     let worker = try WorkerFixture(app: app)
-    let target = "/?n=00000"
-    // Slot layout (RequestSlotWriter): the head, no header table, the raw head, then the reply
-    // from the next 16-byte boundary.
-    let requestBytes =
-      MemoryLayout<rb_request_head>.size + "GET \(target) HTTP/1.1\r\n\r\n".utf8.count
-    let room = 64 * 1024 - ((requestBytes + 15) & ~15) - "X-A: b\r\n".utf8.count
-    let fits = try worker.request("GET", "/?n=" + String(room))
-    XCTAssertEqual(fits.status, 200)
-    XCTAssertEqual(fits.body.count, room)
-    XCTAssertEqual(try worker.request("GET", "/?n=" + String(room + 1)).status, 500)
+    for padding in [0, 5000] {
+      let headers = padding == 0 ? [] : [("X-Padding", String(repeating: "p", count: padding))]
+      // Every probe has a target of the same length, so leaves the same room in its slot.
+      _ = try worker.request("GET", "/?n=000000", headers: headers)
+      let room = 64 * 1024 - worker.lastReplyOffset - "X-A: b\r\n".utf8.count
+      let fits = try worker.request("GET", "/?n=" + String(format: "%06d", room), headers: headers)
+      XCTAssertEqual(fits.status, 200, worker.log)
+      XCTAssertEqual(fits.body.count, room)
+      let over = try worker.request(
+        "GET", "/?n=" + String(format: "%06d", room + 1), headers: headers)
+      XCTAssertEqual(over.status, 500)
+    }
+    XCTAssertEqual(worker.stop(), 0)
   }
 }

@@ -89,6 +89,8 @@ final class WorkerFixture {
   /// The worker's stderr.
   let logPath: String
   private var nextID: UInt64 = 1
+  /// Where the last request dispatched has its reply start in its slot (RequestSlotWriter).
+  private(set) var lastReplyOffset = 0
 
   init(
     executable: String = luaWorkerExecutable, arguments: [String], spinNanoseconds: Int = 0,
@@ -192,6 +194,7 @@ final class WorkerFixture {
           requestID: id, origin: origin)!
       }
     }
+    lastReplyOffset = written.replyOffset
     XCTAssertTrue(
       front.dispatch(
         slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset,

@@ -137,6 +137,43 @@ final class RouterAndJSONTests: XCTestCase {
     XCTAssertEqual(json["seen_by"] as? String, "lua")
   }
 
+  /// A handler may add to the headers rb.json (or the router's 404) gives it: that request's
+  /// reply carries them, no later reply does.
+  func testHeadersAddedToABuiltInReplyStayWithThatReply() throws {
+    let directory = TemporaryDirectory()
+    let app = try directory.write(
+      "app.lua",
+      """
+      local rb = require("ringbroker")
+      local app = rb.router()
+      app:post("/users", function(req)
+        local status, headers, body = rb.json(201, { id = 3 })
+        headers["Location"] = "/users/3"
+        return status, headers, body
+      end)
+      app:get("/users", function(req) return rb.json(200, { users = {} }) end)
+      app.not_found = function(req)
+        local status, headers, body = rb.json(404, { error = "no route" })
+        headers["X-Missing"] = req.path
+        return status, headers, body
+      end
+      return app
+      """)
+    let worker = try WorkerFixture(app: app)
+    let created = try worker.request("POST", "/users")
+    XCTAssertEqual(created.status, 201)
+    XCTAssertEqual(created.header("Location"), "/users/3")
+    let listed = try worker.request("GET", "/users")
+    XCTAssertEqual(listed.status, 200)
+    XCTAssertEqual(listed.header("Content-Type"), "application/json")
+    XCTAssertNil(listed.header("Location"), "\(listed.headers)")
+    let missing = try worker.request("GET", "/nope")
+    XCTAssertEqual(missing.header("X-Missing"), "/nope")
+    XCTAssertNil(missing.header("Location"), "\(missing.headers)")
+    XCTAssertNil(try worker.request("GET", "/users").header("X-Missing"))
+    XCTAssertEqual(worker.stop(), 0)
+  }
+
   /// examples/api.lua: router, params, query, JSON bodies, and require("store") from its folder.
   func testAPIExample() throws {
     let worker = try WorkerFixture(app: examplesDirectory + "/api.lua")

@@ -142,7 +142,7 @@ private func checkChunked(_ input: UnsafeRawBufferPointer, cut: Int) {
 }
 
 private func checkReplyHeaderBlock(_ input: UnsafeRawBufferPointer) {
-  guard ReplyHeaderBlock.isValid(input) else { return }
+  guard ReplyHeaderRules.isValidBlock(input) else { return }
   let bytes = Array(input)
   check(bytes.isEmpty || bytes.suffix(2) == [0x0D, 0x0A], "block not ended by CRLF")
   let reserved: Set<String> = [

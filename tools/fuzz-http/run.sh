@@ -13,9 +13,11 @@ out="$root/.build-fuzz"
 mkdir -p "$out/corpus"
 
 # One module: the fuzz file sees the parser's internals (isTokenByte) without an import,
-# and no SwiftPM target is needed for something that has no main of its own.
+# and no SwiftPM target is needed for something that has no main of its own. The reply
+# header rules (the front's check of a worker's header block) are fuzzed with it.
 swiftc -O -wmo -sanitize=fuzzer,address -parse-as-library -module-name HTTP1Fuzz \
-  "$root"/Sources/HTTP1/*.swift "$root/tools/fuzz-http/FuzzHTTP.swift" \
+  "$root"/Sources/HTTP1/*.swift "$root"/Sources/ReplyHeaderRules/*.swift \
+  "$root/tools/fuzz-http/FuzzHTTP.swift" \
   -o "$out/fuzz-http"
 
 cd "$out"

@@ -1,8 +1,9 @@
 // A RingBroker worker in plain C, built against libringworker (ringworker.h).
 //
-// It answers "hello world" and, on /echo, a plain-text account of the request: method and
-// target, where it came from (remote and local address and port, request id, scheme, when the
-// broker had its head in CLOCK_REALTIME ns), each header, then the body:
+// It answers "hello world"; on /capacity, a body that fills the reply's whole capacity
+// (rw_reply_capacity); on /echo, a plain-text account of the request: method and target, where
+// it came from (remote and local address and port, request id, scheme, when the broker had its
+// head in CLOCK_REALTIME ns), each header, then the body:
 //
 //   POST /echo?x=1
 //   remote 127.0.0.1 51234
@@ -22,7 +23,9 @@
 
 #include "ringworker.h"
 
-static int is_echo(rw_str path) { return path.length == 5 && memcmp(path.data, "/echo", 5) == 0; }
+static int is_path(rw_str path, const char *expected) {
+  return path.length == strlen(expected) && memcmp(path.data, expected, path.length) == 0;
+}
 
 /* Appends `length` bytes at *cursor when they fit before `end`; returns 0, or -1 when full. */
 static int append(char **cursor, char *end, const char *data, size_t length) {
@@ -61,6 +64,16 @@ static int reply_echo(rw_request *request) {
   return rw_reply_send(request, (size_t)(cursor - body));
 }
 
+/* Known before the reply starts: a worker can pick what to send while it can still choose. */
+static int reply_filling_capacity(rw_request *request) {
+  size_t wanted = rw_reply_capacity(request), capacity = 0;
+  if (rw_reply_start(request, 200) != 0) return -1;
+  char *body = rw_reply_body(request, &capacity);
+  if (!body) return -1;
+  memset(body, 'c', wanted <= capacity ? wanted : capacity);
+  return rw_reply_send(request, wanted); /* fails (502) if the capacity said more than there is */
+}
+
 int main(void) {
   rw_worker *worker = rw_open();
   if (!worker) {
@@ -71,9 +84,10 @@ int main(void) {
   int status;
   while ((status = rw_next(worker, -1, &request)) >= 0) {
     if (status == 0) continue; /* timeout */
-    int result = is_echo(rw_path(request))
-                     ? reply_echo(request)
-                     : rw_reply(request, 200, "text/plain", "hello world\n", 12);
+    rw_str path = rw_path(request);
+    int result = is_path(path, "/echo")       ? reply_echo(request)
+                 : is_path(path, "/capacity") ? reply_filling_capacity(request)
+                                              : rw_reply(request, 200, "text/plain", "hello world\n", 12);
     if (result != 0) fprintf(stderr, "hello-worker: %s\n", rw_last_error());
   }
   fprintf(stderr, "hello-worker: exiting: %s\n", rw_last_error());

@@ -94,6 +94,12 @@ rw_str rw_scheme(const rw_request *request);
 int rw_reply_start(rw_request *request, int status);
 int rw_reply_header(rw_request *request, const char *name, size_t name_length, const char *value,
                     size_t value_length);
+/* The bytes the reply to this request may take: its header lines ("Name: value\r\n" each, as
+   rw_reply_header writes them) plus its body; the front's status line and framing headers do
+   not count. Constant for the request, before and after rw_reply_start: check with it that a
+   reply fits before starting it (a started reply can only be sent or become a 502). It is the
+   room of the reply's current part: today a reply is a single part, so this is its limit. */
+size_t rw_reply_capacity(const rw_request *request);
 /* A writable pointer for the body, directly in shared memory; *capacity gets its size. */
 char *rw_reply_body(rw_request *request, size_t *capacity);
 int rw_reply_send(rw_request *request, size_t body_length);

@@ -28,21 +28,26 @@ public final class ControlServer {
   static let connectionDeadlineSeconds = 2
 
   /// The default path: $XDG_RUNTIME_DIR/ringbroker/NAME.sock, /run/ringbroker/NAME.sock for
-  /// root, else /tmp/ringbroker-UID/NAME.sock. The directory is created with mode 0700 and
-  /// refused (like ssh-agent and tmux do) unless it is this user's and writable by nobody
-  /// else: whoever can write there could replace the socket and receive workers' attaches.
+  /// root, else /tmp/ringbroker-UID/NAME.sock; where the first choice's parent does not exist
+  /// (a container without /run, a stale XDG_RUNTIME_DIR), the next one. The directory is
+  /// created with mode 0700 and refused (like ssh-agent and tmux do) unless it is this user's
+  /// and writable by nobody else: whoever can write there could replace the socket and
+  /// receive workers' attaches. A refused directory is an error, never a reason to fall back.
   public static func defaultPath(name: String) throws(FrontError) -> String {
-    let directory: String
+    var candidates: [String] = []
     if let runtime = getenv("XDG_RUNTIME_DIR").map({ String(cString: $0) }), !runtime.isEmpty {
-      directory = runtime + "/ringbroker"
-    } else if getuid() == 0 {
-      directory = "/run/ringbroker"
-    } else {
-      directory = "/tmp/ringbroker-\(getuid())"
+      candidates.append(runtime + "/ringbroker")
     }
-    mkdir(directory, 0o700)
-    try requirePrivateDirectory(directory)
-    return directory + "/" + name + ".sock"
+    if getuid() == 0 { candidates.append("/run/ringbroker") }
+    candidates.append("/tmp/ringbroker-\(getuid())")
+    for (index, directory) in candidates.enumerated() {
+      if mkdir(directory, 0o700) != 0 && errno == ENOENT && index + 1 < candidates.count {
+        continue
+      }
+      try requirePrivateDirectory(directory)
+      return directory + "/" + name + ".sock"
+    }
+    preconditionFailure("the last candidate never falls through")
   }
 
   private static func requirePrivateDirectory(_ directory: String) throws(FrontError) {

@@ -206,12 +206,7 @@ extension Dispatcher {
     _ image: UnsafeRawBufferPointer, replyOffset: Int, checksum: UInt64, ticket: ReplyTicket,
     now: UInt64
   ) -> Bool {
-    var tried: CandidateKey?
-    while let target = nextCandidate(after: tried) {
-      tried = CandidateKey(target)
-      guard let destination = target.channel,
-        let (newSlot, memory) = destination.acquireSlot(requestBytes: replyOffset)
-      else { continue }
+    placeInFreeSlot(requestBytes: replyOffset) { target, destination, newSlot, memory in
       memory.baseAddress!.copyMemory(from: image.baseAddress!, byteCount: image.count)
       // A new id for the hand-off; the head inside the image keeps the request's own id.
       let id = requestIDs.take()
@@ -219,14 +214,13 @@ extension Dispatcher {
         destination.dispatch(
           slot: newSlot, length: image.count, requestID: id, replyOffset: replyOffset, flags: 0,
           now: now)
-      else { continue }
+      else { return false }
       target.slots[newSlot] = WorkerHandle.SlotTicket(
         ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now,
         checksum: checksum)
       if !unpublished.contains(target.index) { unpublished.append(target.index) }
       return true
     }
-    return false
   }
 
   func scheduleRespawn(_ worker: WorkerHandle, now: UInt64, fast: Bool) {

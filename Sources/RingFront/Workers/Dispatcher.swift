@@ -25,6 +25,11 @@ public final class Dispatcher: FrontHandler {
   let checksum = SlotImageChecksum()
   /// The generation every worker position starts from (0, except in tests).
   let firstGeneration: UInt64
+  /// The largest slot of the workers' channels (spawned or attached, every channel has the
+  /// launcher's layout): a request needing this many bytes or more fits no slot ever.
+  let largestSlotSize: Int
+  /// The 413 body for those, made once: it names the limit.
+  let tooLargeBody: String
   /// Workers attached through the control socket, waiting for this thread to adopt them.
   private var attachInbox: [ControlServer.AttachedWorker] = []
   private var attachLock = pthread_mutex_t()
@@ -61,6 +66,9 @@ public final class Dispatcher: FrontHandler {
     }
     self.launcher = launcher
     self.config = config
+    largestSlotSize = launcher.parameters.slotClasses.map(\.slotSize).max() ?? 0
+    tooLargeBody =
+      "request too large for the workers: head and body must fit in \(largestSlotSize - 1) bytes\n"
     queue = RequestQueue(maxCount: config.maxQueuedRequests, maxBytes: config.maxQueuedBytes)
     pthread_mutex_init(&attachLock, nil)
   }
@@ -91,6 +99,12 @@ public final class Dispatcher: FrontHandler {
     let needed = RequestSlotWriter.requiredBytes(
       headerCount: request.parsed.headers.count, rawHeadLength: request.head.count,
       bodyLength: request.body.count)
+    // No slot will ever hold it (--max-body allows more than the largest slot): waiting would
+    // only end in a 503 at the queue's deadline, holding up every request queued behind it.
+    guard needed < largestSlotSize else {
+      loop.replyError(ticket, status: 413, body: tooLargeBody)
+      return
+    }
     if queue.isEmpty,
       dispatch(
         head: request.head, parsed: request.parsed, body: request.body, origin: request.origin,
@@ -115,15 +129,27 @@ public final class Dispatcher: FrontHandler {
     head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer,
     origin: RequestOrigin, needed: Int, ticket: ReplyTicket, now: UInt64
   ) -> Bool {
+    placeInFreeSlot(requestBytes: needed) { worker, channel, slot, memory in
+      fillSlot(
+        slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
+        body: body, origin: origin, ticket: ticket, now: now)
+    }
+  }
+
+  /// Offers a free slot for `requestBytes` on each candidate worker in turn (nextCandidate's
+  /// order) to `fill`, until one fill succeeds; false when none did. A fill that fails has
+  /// given its slot back (e.g. the push found the channel broken): the next worker is tried.
+  func placeInFreeSlot(
+    requestBytes: Int,
+    _ fill: (WorkerHandle, FrontChannel, Int, UnsafeMutableRawBufferPointer) -> Bool
+  ) -> Bool {
     var tried: CandidateKey?
     while let worker = nextCandidate(after: tried) {
       tried = CandidateKey(worker)
       guard let channel = worker.channel,
-        let (slot, memory) = channel.acquireSlot(requestBytes: needed)
+        let (slot, memory) = channel.acquireSlot(requestBytes: requestBytes)
       else { continue }
-      return fillSlot(
-        slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
-        body: body, origin: origin, ticket: ticket, now: now)
+      if fill(worker, channel, slot, memory) { return true }
     }
     return false
   }

@@ -29,14 +29,7 @@ final class BrokerProcess {
     }
     (arguments, controlPath) = Self.isolated(
       arguments, executable: executable, ownControlSocket: ownControlSocket)
-    let product = try Self.productURL(executable)
-    if let launcher = wrapper.first {
-      process.executableURL = URL(fileURLWithPath: launcher)
-      process.arguments = Array(wrapper.dropFirst()) + [product.path] + arguments
-    } else {
-      process.executableURL = product
-      process.arguments = arguments
-    }
+    try Self.prepare(process, executable: executable, arguments: arguments, wrapper: wrapper)
     output.attach(to: process)
     try process.run()
     output.startReading()
@@ -87,6 +80,21 @@ final class BrokerProcess {
       ? process.terminationStatus : 128 + process.terminationStatus
   }
 
+  /// Sets `process` up to run the product `executable` with `arguments`, through `wrapper`'s
+  /// program (which gets the product's path and the arguments after its own) when given.
+  private static func prepare(
+    _ process: Process, executable: String, arguments: [String], wrapper: [String]
+  ) throws {
+    let product = try productURL(executable)
+    guard let launcher = wrapper.first else {
+      process.executableURL = product
+      process.arguments = arguments
+      return
+    }
+    process.executableURL = URL(fileURLWithPath: launcher)
+    process.arguments = Array(wrapper.dropFirst()) + [product.path] + arguments
+  }
+
   /// `arguments` plus a `--name` and a `--control` path of this broker's own, where the test
   /// gave none (no `--control` without `ownControlSocket`: tests of the default path); and the
   /// control path made up, to remove afterwards.
@@ -116,14 +124,7 @@ final class BrokerProcess {
       arguments, executable: executable, ownControlSocket: ownControlSocket)
     defer { controlPath.map { _ = unlink($0) } }
     let process = Process()
-    let product = try productURL(executable)
-    if let launcher = wrapper.first {
-      process.executableURL = URL(fileURLWithPath: launcher)
-      process.arguments = Array(wrapper.dropFirst()) + [product.path] + arguments
-    } else {
-      process.executableURL = product
-      process.arguments = arguments
-    }
+    try prepare(process, executable: executable, arguments: arguments, wrapper: wrapper)
     let output = CapturedOutput()
     output.attach(to: process)
     try process.run()

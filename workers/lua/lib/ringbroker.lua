@@ -17,15 +17,14 @@ local unescape = native.unescape
 
 local ringbroker = { unescape = unescape }
 
--- Header tables shared by every reply that uses them: the worker only reads reply headers.
-local text_plain = { ["Content-Type"] = "text/plain" }
-local json_headers = { ["Content-Type"] = "application/json" }
-
 local cjson
 --- `return rb.json(status, value)`: a JSON reply, encoded in one pass by lua-cjson.
+-- Every call gets a headers table of its own: a handler may add to it (Location, Set-Cookie)
+-- before returning it, and a table shared between replies would carry that into every later
+-- one. A small constructor costs less than the encoding next to it.
 function ringbroker.json(status, value)
   cjson = cjson or require("cjson")
-  return status, json_headers, cjson.encode(value)
+  return status, { ["Content-Type"] = "application/json" }, cjson.encode(value)
 end
 
 -- Routes ---------------------------------------------------------------------------------------
@@ -165,7 +164,8 @@ function Router:__call(req)
   end
   if allowed ~= nil then return method_not_allowed(allowed) end
   if self.not_found ~= nil then return self.not_found(req) end
-  return 404, text_plain, "not found\n"
+  -- A fresh table, as in rb.json: a wrapper may add to the router's reply.
+  return 404, { ["Content-Type"] = "text/plain" }, "not found\n"
 end
 
 return ringbroker

@@ -1,5 +1,6 @@
 import CLuaJIT
 import CLuaShim
+import ReplyHeaderRules
 
 /// Why a handler's return values cannot be sent; the request gets a 500 and this is logged.
 struct ReplyProblem: Error {
@@ -19,8 +20,9 @@ struct HandlerReply {
 }
 
 /// Reads `status, headers, body` as a handler returned them: the headers table is iterated once,
-/// each field checked as the worker library would, and kept as pointers into Lua strings in a
-/// list reused for every request.
+/// each field checked by the rules the worker library applies (ReplyHeaderRules) before the
+/// reply starts, since a started reply cannot become a 500, and kept as pointers into Lua
+/// strings in a list reused for every request.
 final class HandlerReplyReader {
   typealias Field = (name: UnsafeRawBufferPointer, value: UnsafeRawBufferPointer)
 
@@ -143,18 +145,18 @@ final class HandlerReplyReader {
     guard reply.headerCount < Self.maximumHeaders else {
       throw ReplyProblem(message: "handler returned more than \(Self.maximumHeaders) header lines")
     }
-    guard isHeaderName(name) else {
+    guard ReplyHeaderRules.isName(name) else {
       throw ReplyProblem(
         message: "header name '\(text(name))' is not a token (letters, digits, !#$%&'*+-.^_`|~)")
     }
-    guard isHeaderValue(value) else {
+    guard ReplyHeaderRules.isValue(value) else {
       throw ReplyProblem(
         message: "header '\(text(name))' has a value with control characters (CR, LF, ...)")
     }
-    guard !isFramingHeader(name) else {
+    guard !ReplyHeaderRules.isFramingName(name) else {
       throw ReplyProblem(
         message: "header '\(text(name))' is written by the front; remove it (the front owns "
-          + framingHeaderNames.joined(separator: ", ") + ")")
+          + ReplyHeaderRules.framingNames.joined(separator: ", ") + ")")
     }
     fields[reply.headerCount] = (name, value)
     reply.headerCount += 1

@@ -7,13 +7,11 @@ import RingWorker
 final class Server {
   private let runtime: LuaRuntime
   private let worker: Worker
-  private let replyRoom: ReplyRoom
   private let reader = HandlerReplyReader()
 
   init(runtime: LuaRuntime, worker: Worker) {
     self.runtime = runtime
     self.worker = worker
-    replyRoom = ReplyRoom(segment: worker.segment)
   }
 
   /// Serves until the broker asks the worker to stop or goes away; returns the exit code.
@@ -36,7 +34,8 @@ final class Server {
       currentRequest.pointee = nil
       runtime.endRequest()
     }
-    let room = replyRoom.available(for: request)
+    // Known before the reply starts, so that a reply too large is still a clean 500.
+    let room = request.replyCapacity
     guard runtime.callHandler() == 0 else {
       log("\(requestLine(request)): handler failed: \(runtime.errorMessage())")
       return sendInternalError(request, room: room)

@@ -1,16 +1,16 @@
+import ReplyHeaderRules
 import XCTest
 
-@testable import HTTP1
-
+/// The block check the front applies to the header lines it copied from a worker.
 final class ReplyHeaderBlockTests: XCTestCase {
   private func valid(_ text: String) -> Bool { valid(Array(text.utf8)) }
   private func valid(_ bytes: [UInt8]) -> Bool {
-    bytes.withUnsafeBytes { ReplyHeaderBlock.isValid($0) }
+    bytes.withUnsafeBytes { ReplyHeaderRules.isValidBlock($0) }
   }
 
   func testWellFormed() {
     XCTAssertTrue(valid(""))
-    XCTAssertTrue(ReplyHeaderBlock.isValid(UnsafeRawBufferPointer(start: nil, count: 0)))
+    XCTAssertTrue(ReplyHeaderRules.isValidBlock(UnsafeRawBufferPointer(start: nil, count: 0)))
     XCTAssertTrue(valid("Content-Type: text/plain\r\n"))
     XCTAssertTrue(
       valid("Content-Type: text/html; charset=utf-8\r\nX-A:b\r\nX-Empty:\r\nX-Tab: a\tb\r\n"))

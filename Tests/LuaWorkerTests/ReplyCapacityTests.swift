@@ -1,0 +1,26 @@
+import Foundation
+import XCTest
+
+/// rw_reply_capacity: what a reply may take, known before it starts (Request.replyCapacity, which
+/// it returns, is what the Lua worker checks replies against: ErrorTests.testReplyRoomIsExact).
+final class ReplyCapacityTests: XCTestCase {
+  static let cWorker = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+    .appendingPathComponent("../../workers/c-hello/hello-worker").standardizedFileURL.path
+
+  /// The C worker sends a body of rw_reply_capacity bytes: all of it arrives (not a byte more
+  /// was claimed than the slot holds, nor less), and it follows each request's own size.
+  func testCWorkerFillsExactlyItsReplyCapacity() throws {
+    let worker = try WorkerFixture(executable: Self.cWorker, arguments: [])
+    let slotSize = 64 * 1024
+    let long = [("X-Padding", String(repeating: "p", count: 3000))]
+    for headers in [[], long] {
+      let reply = try worker.request("GET", "/capacity", headers: headers)
+      XCTAssertEqual(reply.status, 200, worker.log)
+      XCTAssertEqual(
+        reply.body.count, slotSize - worker.lastReplyOffset, "\(headers.count) headers")
+      XCTAssertEqual(reply.body.first, UInt8(ascii: "c"))
+    }
+    XCTAssertEqual(try worker.request("GET", "/").text, "hello world\n")
+    XCTAssertEqual(worker.stop(), 0)
+  }
+}
