@@ -43,7 +43,7 @@ let package = Package(
     .target(name: "CLuaShim", dependencies: ["CLuaJIT"], path: "workers/lua/Sources/CLuaShim"),
     .executableTarget(
       name: "ringworker-lua",
-      dependencies: ["RingWorker", "RingChannel", "CRingABI", "ReplyHeaderRules", "CLuaJIT", "CLuaShim"],
+      dependencies: ["RingWorker", "ReplyHeaderRules", "CLuaJIT", "CLuaShim"],
       path: "workers/lua/Sources/ringworker-lua"),
     .testTarget(
       name: "LuaWorkerTests", dependencies: ["ringworker-lua", "RingChannel", "RingWorker", "ringchannel-child"]),
