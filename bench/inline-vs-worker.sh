@@ -8,7 +8,9 @@
 #   DURATION=10s ROUNDS=5 CONNECTIONS=100 bench/inline-vs-worker.sh
 #   BROKER=/path/to/ringbroker bench/inline-vs-worker.sh      # skip the build
 #   BASELINE=/path/to/old/ringbroker bench/inline-vs-worker.sh  # also the C and Lua workers
-#                                   # through an older build, in the same rounds (what a change costs)
+#                                   # through an older build, in the same rounds (what a change costs);
+#                                   # BASELINE_WORKER: a C worker built against that build's
+#                                   # libringworker when its ABI version differs
 #
 # A target whose broker does not start (e.g. worker mode not built yet) is skipped with a message.
 set -euo pipefail
@@ -21,6 +23,7 @@ WRK_THREADS=${WRK_THREADS:-2}
 SCRATCH=${SCRATCH:-.build}
 BROKER=${BROKER:-}
 BASELINE=${BASELINE:-}
+BASELINE_WORKER=${BASELINE_WORKER:-workers/c-hello/hello-worker}
 EXTRA_ARGS=${EXTRA_ARGS:-}   # added to every broker command line, e.g. "--threads 2"
 
 TARGETS=(
@@ -30,7 +33,7 @@ TARGETS=(
 )
 if [[ -n "$BASELINE" ]]; then
   TARGETS+=(
-    "worker-base|--workers 1 --worker workers/c-hello/hello-worker"
+    "worker-base|--workers 1 --worker $BASELINE_WORKER"
     "lua-base|--workers 1 workers/lua/examples/hello.lua"
   )
 fi
