@@ -130,7 +130,9 @@ public final class FrontChannel {
     for classIndex in 0...last {
       let size = freeStacks[classIndex].slotSize
       guard
-        requestBytes + Self.minimumReplyRoom <= size || (classIndex == last && requestBytes < size)
+        requestBytes + Self.minimumReplyRoom <= size
+          || (classIndex == last
+            && RequestSlotWriter.fits(requestBytes: requestBytes, slotSize: size))
       else { continue }
       guard let index = freeStacks[classIndex].pop() else { continue }
       slots[index].state = .filling

@@ -38,6 +38,19 @@ public enum RequestSlotWriter {
     }
   }
 
+  /// Where the reply starts after a request of `requestBytes`: 16-aligned, as the ABI says.
+  @inline(__always)
+  public static func replyOffset(afterRequestBytes requestBytes: Int) -> Int {
+    (requestBytes + 15) & ~15
+  }
+
+  /// Whether a request of `requestBytes` fits a slot of `slotSize` with any reply room at all:
+  /// the one rule for the writer, slot selection and the front's 413.
+  @inline(__always)
+  public static func fits(requestBytes: Int, slotSize: Int) -> Bool {
+    replyOffset(afterRequestBytes: requestBytes) < slotSize
+  }
+
   /// Bytes a request needs in a slot, before reply room.
   @inline(__always)
   public static func requiredBytes(headerCount: Int, rawHeadLength: Int, bodyLength: Int) -> Int {
@@ -60,8 +73,8 @@ public enum RequestSlotWriter {
     let rawOffset = tableOffset + headers.count * MemoryLayout<rb_header>.size
     let bodyOffset = rawOffset + rawHead.count
     let length = bodyOffset + body.count
-    let replyOffset = (length + 15) & ~15
-    guard replyOffset < slot.count else { return nil }
+    guard fits(requestBytes: length, slotSize: slot.count) else { return nil }
+    let replyOffset = replyOffset(afterRequestBytes: length)
     let base = slot.baseAddress!
     func span(_ range: Range<Int>) -> rb_span {
       rb_span(offset: UInt32(rawOffset + range.lowerBound), length: UInt32(range.count))

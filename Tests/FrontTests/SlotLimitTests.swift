@@ -29,7 +29,7 @@ final class SlotLimitTests: XCTestCase {
     XCTAssertEqual(refused.status, 413)
     XCTAssertEqual(
       refused.bodyText,
-      "request too large for the workers: head and body must fit in 1114111 bytes\n")
+      "request too large for the workers: head and body must fit in 1114096 bytes\n")
     XCTAssertLessThan(Date().timeIntervalSince(start), 3, "the 413 waited for the queue timeout")
     // The body was read to its end, so the connection is still in step.
     try large.send(Requests.post("/echo", body: "after"))

@@ -68,7 +68,7 @@ public final class Dispatcher: FrontHandler {
     self.config = config
     largestSlotSize = launcher.parameters.slotClasses.map(\.slotSize).max() ?? 0
     tooLargeBody =
-      "request too large for the workers: head and body must fit in \(largestSlotSize - 1) bytes\n"
+      "request too large for the workers: head and body must fit in \(largestSlotSize - 16) bytes\n"
     queue = RequestQueue(maxCount: config.maxQueuedRequests, maxBytes: config.maxQueuedBytes)
     pthread_mutex_init(&attachLock, nil)
   }
@@ -101,7 +101,7 @@ public final class Dispatcher: FrontHandler {
       bodyLength: request.body.count)
     // No slot will ever hold it (--max-body allows more than the largest slot): waiting would
     // only end in a 503 at the queue's deadline, holding up every request queued behind it.
-    guard needed < largestSlotSize else {
+    guard RequestSlotWriter.fits(requestBytes: needed, slotSize: largestSlotSize) else {
       loop.replyError(ticket, status: 413, body: tooLargeBody)
       return
     }
@@ -219,40 +219,46 @@ public final class Dispatcher: FrontHandler {
     return true
   }
 
-  /// Moves queued requests to workers that have room, and answers expired ones with 503.
+  /// Moves queued requests to workers that have room, and answers expired ones with 503. A
+  /// request that cannot be placed keeps its place but does not hold up smaller ones behind
+  /// it: a large upload waiting for one of the few large slots must not make every small
+  /// request wait for its deadline. Whether a request fits is monotonic in its size (a larger
+  /// one can use only a subset of the slot classes a smaller one can), so once a size found no
+  /// slot, larger ones are not tried again in this pass.
   func drainQueue(loop: FrontLoop) {
-    while let entry = queue.first {
+    var smallestUnplaceable = Int.max
+    queue.removeAll { entry in
       if entry.deadline <= loop.now {
-        queue.removeFirst()
         loop.replyError(
           entry.ticket, status: 503, body: "no worker became free in time\n",
           extraHeaders: "Retry-After: 1\r\n")
-        continue
+        return true
       }
-      if !loop.isConnectionAlive(entry.ticket) {
-        queue.removeFirst()
-        continue
-      }
-      let sent: Bool
+      if !loop.isConnectionAlive(entry.ticket) { return true }
+      let placed: Bool
+      let needed: Int
       switch entry.payload {
       case .parsed(let bytes, let headLength, let parsed, let origin):
-        sent = bytes.withUnsafeBytes { bytes in
-          let head = UnsafeRawBufferPointer(rebasing: bytes[0..<headLength])
-          let body = UnsafeRawBufferPointer(rebasing: bytes[headLength...])
-          let needed = RequestSlotWriter.requiredBytes(
-            headerCount: parsed.headers.count, rawHeadLength: head.count, bodyLength: body.count)
-          return dispatch(
-            head: head, parsed: parsed, body: body, origin: origin, needed: needed,
-            ticket: entry.ticket, now: loop.now)
+        needed = RequestSlotWriter.requiredBytes(
+          headerCount: parsed.headers.count, rawHeadLength: headLength,
+          bodyLength: bytes.count - headLength)
+        guard needed < smallestUnplaceable else { return false }
+        placed = bytes.withUnsafeBytes { bytes in
+          dispatch(
+            head: UnsafeRawBufferPointer(rebasing: bytes[0..<headLength]), parsed: parsed,
+            body: UnsafeRawBufferPointer(rebasing: bytes[headLength...]), origin: origin,
+            needed: needed, ticket: entry.ticket, now: loop.now)
         }
       case .slotImage(let bytes, let replyOffset, let checksum):
-        sent = bytes.withUnsafeBytes {
+        needed = replyOffset
+        guard needed < smallestUnplaceable else { return false }
+        placed = bytes.withUnsafeBytes {
           dispatchSlotImage(
             $0, replyOffset: replyOffset, checksum: checksum, ticket: entry.ticket, now: loop.now)
         }
       }
-      guard sent else { return }
-      queue.removeFirst()
+      if !placed { smallestUnplaceable = needed }
+      return placed
     }
   }
 

@@ -63,6 +63,25 @@ struct RequestQueue {
 
   var first: Entry? { head < entries.count ? entries[head] : nil }
 
+  /// Removes, in order, every entry `shouldRemove` says is done with; the others keep their
+  /// places (a request that cannot be placed yet must not hold up those behind it).
+  mutating func removeAll(where shouldRemove: (Entry) -> Bool) {
+    var kept = head
+    for index in head..<entries.count {
+      if shouldRemove(entries[index]) {
+        bytes -= entries[index].payload.size
+      } else {
+        if kept != index { entries.swapAt(kept, index) }
+        kept += 1
+      }
+    }
+    entries.removeLast(entries.count - kept)
+    if head > 64 && head * 2 > entries.count {
+      entries.removeFirst(head)
+      head = 0
+    }
+  }
+
   mutating func removeFirst() {
     bytes -= entries[head].payload.size
     head += 1
