@@ -176,6 +176,9 @@ int rb_unix_listen(const char *path, unsigned int mode) {
       close(probe);
       return -EADDRINUSE;
     }
+    /* Only a refused connection proves nobody listens; a full backlog (EAGAIN) is a live one. */
+    if (probe == -EAGAIN) return -EADDRINUSE;
+    if (probe != -ECONNREFUSED) return probe;
     unlink(path);
   }
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

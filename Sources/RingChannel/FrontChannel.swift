@@ -46,6 +46,9 @@ public final class FrontChannel {
     var requests: RingProducer<rb_request_descriptor>
     var responses: RingConsumer<rb_response_descriptor>
     var inFlight = 0
+    /// Replies taken from this channel: the front's own count (the shared-memory counter is for
+    /// ringstat, and the worker can write it).
+    var repliesCompleted: UInt64 = 0
     var freeStacks: [FreeStack] = []
     var brokenReason: String? = nil
   }
@@ -118,6 +121,9 @@ public final class FrontChannel {
   }
 
   public var isBroken: Bool { brokenReason != nil }
+  /// Replies taken from this channel, counted in front memory (decisions such as recycling
+  /// rest on this, never on the counter in shared memory).
+  public var repliesCompleted: UInt64 { state.pointee.repliesCompleted }
   public var header: UnsafeMutablePointer<rb_channel_header> { segment.header }
 
   // MARK: Requests
@@ -244,6 +250,7 @@ public final class FrontChannel {
     }
     slots[index].state = .replied
     inFlight -= 1
+    state.pointee.repliesCompleted &+= 1
     bump(&counters.pointee.replies_completed)
     bump(&counters.pointee.bytes_out, by: UInt64(descriptor.body_length))
     rb_store_relaxed_u64(&counters.pointee.last_progress_ns, now)

@@ -66,9 +66,11 @@ extension FrontLoop {
   /// The closed connection's slot is free only once the kernel hands back its receive, so the
   /// new client gets another slot meanwhile. At most `maxConnectionsClosing` connections may
   /// be closing when one is reclaimed: slots stay within maxConnections + that many, which is
-  /// what `deadlines` holds. The linear scan runs only at the limit, where one pass costs
-  /// little next to refusing a client.
+  /// what `deadlines` holds. The linear scan runs only at the limit, and after a scan that
+  /// found nothing to close not again for `reclaimRetryInterval`: a connect flood at the limit
+  /// must not make the loop walk every connection for every accept.
   func reclaimIdleConnection() -> Bool {
+    guard now &- lastFruitlessReclaim >= Self.reclaimRetryInterval else { return false }
     var oldest: Connection?
     var closing = 0
     for connection in connections {
@@ -76,7 +78,10 @@ extension FrontLoop {
       guard connection.isIdle else { continue }
       if oldest == nil || connection.lastActivity < oldest!.lastActivity { oldest = connection }
     }
-    guard let oldest, closing < Self.maxConnectionsClosing else { return false }
+    guard let oldest, closing < Self.maxConnectionsClosing else {
+      lastFruitlessReclaim = now
+      return false
+    }
     stats.idleConnectionsReclaimed &+= 1
     abort(oldest)
     return true
@@ -85,7 +90,8 @@ extension FrontLoop {
   /// Closing connections allowed when an idle one is reclaimed (see reclaimIdleConnection).
   /// Their slots come back within a loop iteration; a burst of new clients beyond this many
   /// per iteration is refused, as without reclaiming.
-  static let maxConnectionsClosing = 16
+  public static let maxConnectionsClosing = 16
+  static let reclaimRetryInterval: UInt64 = 10_000_000
 
   func allocateConnection() -> Connection {
     liveConnections += 1

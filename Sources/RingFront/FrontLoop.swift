@@ -28,6 +28,8 @@ public final class FrontLoop {
   var listenFd: Int32
   var acceptArmed = false
   var acceptRetryAt: UInt64 = 0
+  /// When a reclaim scan at the connection limit last found no idle connection to close.
+  var lastFruitlessReclaim: UInt64 = 0
   /// The listener's own address when it is bound to one (not 0.0.0.0 or ::): then it is every
   /// connection's local end, and accepting needs no getsockname.
   let listenerEndpoint: rb_endpoint?

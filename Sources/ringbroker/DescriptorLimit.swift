@@ -1,4 +1,5 @@
 import Glibc
+import RingFront
 
 /// The open-file limit. Like nginx (`worker_rlimit_nofile`) and most servers, the broker raises
 /// its soft RLIMIT_NOFILE to the hard limit at start: the soft limit of a login shell and
@@ -9,8 +10,9 @@ enum DescriptorLimit {
   /// Descriptors the broker keeps besides client connections: standard streams, the control
   /// socket and its connections, the broker info memfd, start-up checks.
   static let fixedReserve = 32
-  /// Per front thread: its io_uring, listening socket and wake pipe (two ends).
-  static let perThread = 4
+  /// Per front thread: its io_uring, listening socket and wake pipe (two ends), and the
+  /// connections still closing when it reclaims an idle one at the limit (FrontLoop).
+  static let perThread = 4 + FrontLoop.maxConnectionsClosing
   /// Per worker: channel memfd, pidfd and the staged copy while it is spawned, twice over
   /// while a successor starts next to it (reload, recycling).
   static let perWorker = 6

@@ -34,7 +34,7 @@ extension Dispatcher {
     }
     for worker in workers where worker.role == .active && now >= worker.nextReplacementAttempt {
       guard let limit = worker.requestLimit, let channel = worker.channel,
-        channel.header.pointee.front.replies_completed >= limit, !hasSuccessor(worker)
+        channel.repliesCompleted >= limit, !hasSuccessor(worker)
       else { continue }
       log(
         "worker \(worker.id) (pid \(worker.process?.pid ?? 0)) served \(limit) requests: recycling it"

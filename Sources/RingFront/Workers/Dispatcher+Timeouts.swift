@@ -39,7 +39,10 @@ extension Dispatcher {
       let start = Int(span.offset)
       let end = start + min(Int(span.length), 200)
       guard end <= bytes.count else { return "?" }
-      return String(decoding: bytes[start..<end], as: UTF8.self)
+      // The worker may have rewritten these bytes: nothing but printable ASCII reaches the log.
+      return String(
+        decoding: bytes[start..<end].map { (0x21...0x7E).contains($0) ? $0 : UInt8(ascii: "?") },
+        as: UTF8.self)
     }
     return text(head.method) + " " + text(head.target)
   }
