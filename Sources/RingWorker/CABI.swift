@@ -199,6 +199,11 @@ public func exported_reply_send(_ r: UnsafeMutableRawPointer?, _ bodyLength: Int
   reporting { () throws(ReplyError) in try request(r)!.reply.send(bodyLength: bodyLength) }
 }
 
+@_cdecl("rw_reply_abort")
+public func exported_reply_abort(_ r: UnsafeMutableRawPointer?, _ status: Int32) -> Int32 {
+  reporting { () throws(ReplyError) in try request(r)!.reply.abort(status: Int(status)) }
+}
+
 @_cdecl("rw_reply")
 public func exported_reply(
   _ r: UnsafeMutableRawPointer?, _ status: Int32, _ contentType: UnsafePointer<CChar>?,

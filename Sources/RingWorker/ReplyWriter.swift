@@ -47,18 +47,39 @@ public struct ReplyWriter {
 
   /// Publishes a 502 over whatever was written, unless the request is already answered.
   private func answerWithBadGateway() {
+    answerAtOnce(status: 502, body: Self.failureBody)
+  }
+
+  /// Publishes `status` with `body` (dropped when it does not fit) and no header lines over
+  /// whatever was written, unless the request is already answered.
+  private func answerAtOnce(status: Int, body: StaticString) {
     guard record.pointee.phase != .idle else { return }
     let start = record.pointee.replyOffset
     let room = record.pointee.slotSize - start
-    let body = Self.failureBody
     let length = body.utf8CodeUnitCount <= room ? body.utf8CodeUnitCount : 0
     if length > 0 {
       (record.pointee.memory! + start).copyMemory(from: body.utf8Start, byteCount: length)
     }
-    record.pointee.status = 502
+    record.pointee.status = UInt32(status)
     record.pointee.headerCursor = start
     let worker = Unmanaged<Worker>.fromOpaque(record.pointee.worker!).takeUnretainedValue()
     worker.complete(record, headerLength: 0, bodyOffset: start, bodyLength: length)
+  }
+
+  static let abortBody: StaticString = "the worker could not complete this request\n"
+
+  /// Gives up on the reply, whatever was written: the request is answered at once with
+  /// `status` (500...599; anything else answers 502 and throws) and a short body. For a handler
+  /// that hits an error midway. Throws, without effect, for a request already answered.
+  public func abort(status: Int = 500) throws(ReplyError) {
+    guard record.pointee.phase != .idle else {
+      throw .wrongOrder("this request was already answered")
+    }
+    guard (500...599).contains(status) else {
+      answerWithBadGateway()
+      throw .invalidStatus(status)
+    }
+    answerAtOnce(status: status, body: Self.abortBody)
   }
 
   public func start(status: Int) throws(ReplyError) {

@@ -42,4 +42,25 @@ final class FailedReplyTests: XCTestCase {
     try client.send(Requests.get("/pid"))
     XCTAssertEqual(try client.readResponse().bodyText, pid, "the same worker serves on")
   }
+
+  /// rw_reply_abort / `abort(status:)`: the client gets that status at once, without what the
+  /// handler had written, and the worker serves on.
+  func testAbortAnswersAtOnceWithItsStatus() throws {
+    let worker = try BrokerProcess.productURL("ringchannel-child").path + " http"
+    let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
+    defer { _ = broker.stop() }
+    let client = try RawHTTPClient(port: broker.port, timeout: 10)
+    try client.send(Requests.get("/abort"))
+    let response = try client.readResponse()
+    XCTAssertEqual(response.status, 503)
+    XCTAssertNil(response.header("X-Half"))
+    XCTAssertEqual(response.bodyText, "the worker could not complete this request\n")
+    try client.send(Requests.get("/after"))
+    XCTAssertEqual(try client.readResponse().bodyText, "ok /after")
+    XCTAssertTrue(
+      waitUntil(timeout: 10) {
+        broker.stderr.contains("/abort: this request was already answered")
+      },
+      broker.stderr)
+  }
 }

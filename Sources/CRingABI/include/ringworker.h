@@ -103,6 +103,11 @@ size_t rw_reply_capacity(const rw_request *request);
 /* A writable pointer for the body, directly in shared memory; *capacity gets its size. */
 char *rw_reply_body(rw_request *request, size_t *capacity);
 int rw_reply_send(rw_request *request, size_t body_length);
+/* Gives up on the reply, whatever was written so far: the request is answered at once with
+   `status` (500..599) and a short text body, and must not be used again. For a handler that
+   hits an error midway. A status outside 500..599 answers 502 and returns -1; a request
+   already answered returns -1 and nothing happens. */
+int rw_reply_abort(rw_request *request, int status);
 /* Convenience: the whole reply at once (content_type may be NULL). */
 int rw_reply(rw_request *request, int status, const char *content_type, const void *body,
              size_t body_length);

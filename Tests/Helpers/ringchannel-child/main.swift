@@ -10,7 +10,9 @@
 //                                     /bytes/N answers N bytes of "x",
 //                                     /bad-header, /bad-status, /bad-body make a reply call
 //                                     fail (CR/LF in a header value, status 1000, a body larger
-//                                     than the slot), anything else "ok <path>"
+//                                     than the slot), /abort gives up on a started reply with
+//                                     503 (and tries again, which must fail), anything else
+//                                     "ok <path>"
 //   ringchannel-child rewrite-queued  worker 0's first process is a rogue: it never takes a
 //                                     request, waits until 4 sit in its ring, rewrites them in
 //                                     their slots (target -> /echo, impossible offsets), exits;
@@ -154,6 +156,12 @@ func failReply(_ request: Request, path: String) -> Bool {
     case "/bad-body":
       try request.reply.start(status: 200)
       try request.reply.send(bodyLength: request.reply.body().count + 1)
+    case "/abort":
+      // Gives up midway: the header written so far must not go out.
+      try request.reply.start(status: 200)
+      try request.reply.addHeader("X-Half", "done")
+      try request.reply.abort(status: 503)
+      try request.reply.abort(status: 503)  // answered already: throws, nothing happens
     default:
       return false
     }
