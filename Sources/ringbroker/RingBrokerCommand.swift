@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import RingChannel
 import RingFront
 
 /// The command line. Parsing and validation only; `runBroker` does the work.
@@ -28,8 +29,16 @@ struct RingBrokerCommand: ParsableCommand {
   var app: String?
 
   @Option(
-    help: ArgumentHelp("Worker processes to keep alive (default: one per CPU).", valueName: "n"))
+    help: ArgumentHelp(
+      "Worker processes to keep alive (default: one per CPU); each has a channel of \(RingBrokerCommand.channelMiB) MiB of shared memory, allocated once.",
+      valueName: "n"))
   var workers: Int?
+
+  /// Shared memory per worker, from the layout itself, so the help never goes stale.
+  private static let channelMiB: String = {
+    let bytes = (try? ChannelLayout(.standard).segmentSize) ?? 0
+    return String(Double(bytes * 100 / (1 << 20)) / 100)
+  }()
 
   @Option(
     help: ArgumentHelp(
