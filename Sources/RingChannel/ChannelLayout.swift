@@ -17,7 +17,7 @@ public struct ChannelParameters: Equatable {
   public var slotClasses: [SlotClassSpec]
 
   /// 64 slots of 64 KiB for ordinary requests and 4 of 1 MiB + 64 KiB for large bodies:
-  /// 8.25 MiB of shared memory per worker, allocated once.
+  /// 8.26 MiB of shared memory per worker with the header and rings, allocated once.
   public static let standard = ChannelParameters(slotClasses: [
     SlotClassSpec(slotSize: 64 * 1024, slotCount: 64),
     SlotClassSpec(slotSize: (1 << 20) + 64 * 1024, slotCount: 4),

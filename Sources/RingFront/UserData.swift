@@ -10,7 +10,7 @@ enum OpKind: UInt8 {
   case receive = 3
   /// A send(msg) of queued replies; payload = send operation index.
   case send = 4
-  /// The read on the loop's eventfd that another thread writes to stop the loop.
+  /// The read on the loop's wake pipe that another thread writes to stop the loop.
   case wakeup = 5
   /// Cancellations and other operations whose completion needs no action.
   case ignored = 6

@@ -76,6 +76,27 @@ final class ControlSocketTests: XCTestCase {
     XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "keep me")
   }
 
+  /// SIGHUP replaces the workers the broker started; a worker attached by hand is someone
+  /// else's to restart (with --workers 0 the broker's own command is `false`: replacing the
+  /// attached worker used to retry that every second, forever).
+  func testReloadLeavesAttachedWorkersAlone() throws {
+    let path = socketPath("reload")
+    let broker = try BrokerProcess(["--workers", "0", "--control", path])
+    defer { _ = broker.stop() }
+    let (worker, _) = try attachWorker(path)
+    defer { worker.terminate() }
+    XCTAssertTrue(waitUntil { (try? get(broker.port, "/"))?.bodyText == "hello world\n" })
+    kill(broker.pid, SIGHUP)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("reload: replacing 0 worker(s)") },
+      broker.stderr)
+    // Something must not happen: give a wrongly started successor time to fail.
+    usleep(1_500_000)
+    XCTAssertFalse(broker.stderr.contains("before it was ready"), broker.stderr)
+    XCTAssertTrue(worker.isRunning)
+    XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n")
+  }
+
   /// A connection that never says anything holds the control thread only until its deadline.
   func testSilentControlConnectionDoesNotBlockAttaches() throws {
     let path = socketPath("silent")

@@ -292,7 +292,11 @@ public final class Dispatcher: FrontHandler {
     replaceWorkersWithBrokenChannels()
     if rb_load_relaxed_u32(reloadRequested) != 0 {
       rb_store_relaxed_u32(reloadRequested, 0)
-      reloadQueue = workers.filter { $0.role == .active }.map(\.index)
+      // Workers attached through the control socket were started by someone else: the broker
+      // has no command to start their successors with (with --workers 0 it would run `false`
+      // and retry forever). They stay; whoever started them restarts them.
+      reloadQueue = workers.filter { $0.role == .active && $0.attachedConnection == nil }.map(
+        \.index)
       log("reload: replacing \(reloadQueue.count) worker(s), one at a time")
     }
     superviseWorkers(loop: loop, now: now)
