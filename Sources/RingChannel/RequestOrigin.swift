@@ -70,6 +70,30 @@ extension rb_endpoint {
     family = UInt16(isMapped ? RB_FAMILY_IPV4 : RB_FAMILY_IPV6)
   }
 
+  /// The endpoint of a textual IPv6 or IPv4 address ("2001:db8::1", "::ffff:10.0.0.1",
+  /// "127.0.0.1") and a port; nil when the text is neither. IPv4-mapped becomes IPv4.
+  public init?(parsing text: String, port: UInt16) {
+    var storage = sockaddr_storage()
+    let parsed = withUnsafeMutableBytes(of: &storage) { raw -> Bool in
+      var v6 = sockaddr_in6()
+      v6.sin6_family = sa_family_t(AF_INET6)
+      v6.sin6_port = port.bigEndian
+      var v4 = sockaddr_in()
+      v4.sin_family = sa_family_t(AF_INET)
+      v4.sin_port = port.bigEndian
+      if inet_pton(AF_INET6, text, &v6.sin6_addr) == 1 {
+        raw.storeBytes(of: v6, as: sockaddr_in6.self)
+      } else if inet_pton(AF_INET, text, &v4.sin_addr) == 1 {
+        raw.storeBytes(of: v4, as: sockaddr_in.self)
+      } else {
+        return false
+      }
+      return true
+    }
+    guard parsed else { return nil }
+    self.init(socketAddress: storage)
+  }
+
   /// The local (`peer` false) or remote end of a connected socket; nil when the call fails
   /// (e.g. the client reset the connection before it was looked at) or the socket is not IP.
   /// One syscall: the front calls it at accept, never per request.

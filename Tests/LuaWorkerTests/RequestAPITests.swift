@@ -41,14 +41,8 @@ final class RequestAPITests: XCTestCase {
       end
       """)
     let worker = try WorkerFixture(app: app)
-    var v6 = sockaddr_in6()
-    v6.sin6_family = sa_family_t(AF_INET6)
-    v6.sin6_port = UInt16(40123).bigEndian
-    inet_pton(AF_INET6, "2001:db8::7", &v6.sin6_addr)
-    var storage = sockaddr_storage()
-    withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v6, as: sockaddr_in6.self) }
     let ipv6 = RequestOrigin(
-      remote: try XCTUnwrap(rb_endpoint(socketAddress: storage)),
+      remote: try XCTUnwrap(rb_endpoint(parsing: "2001:db8::7", port: 40123)),
       local: rb_endpoint(ipv4: (10, 0, 0, 1), port: 8443), receivedUnixNanoseconds: 1)
     let first = try worker.request("GET", "/", id: (1 << 56) + 5, origin: ipv6)
     XCTAssertEqual(

@@ -44,13 +44,7 @@ final class LayoutTests: XCTestCase {
     let raw = Array("GET / HTTP/1.1\r\n\r\n".utf8)
     let parts = RequestSlotWriter.Parts(
       method: 0..<3, target: 4..<5, path: 4..<5, query: 5..<5, httpVersion: 11, flags: 0)
-    var v6 = sockaddr_in6()
-    v6.sin6_family = sa_family_t(AF_INET6)
-    v6.sin6_port = UInt16(443).bigEndian
-    inet_pton(AF_INET6, "2001:db8::42", &v6.sin6_addr)
-    var storage = sockaddr_storage()
-    withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v6, as: sockaddr_in6.self) }
-    let remote = rb_endpoint(socketAddress: storage)!
+    let remote = rb_endpoint(parsing: "2001:db8::42", port: 443)!
     let origin = RequestOrigin(
       remote: remote, local: rb_endpoint(ipv4: (10, 1, 2, 3), port: 8080),
       receivedUnixNanoseconds: 1_234_567_890_123_456_789)
@@ -78,15 +72,18 @@ final class LayoutTests: XCTestCase {
     XCTAssertNotEqual(checksum.of(UnsafeRawBufferPointer(image)), written.checksum)
   }
 
+  func testEndpointsParseFromText() {
+    let v4 = rb_endpoint(parsing: "192.0.2.7", port: 80)
+    XCTAssertEqual(v4?.family, UInt16(RB_FAMILY_IPV4))
+    XCTAssertEqual(v4?.addressText, "192.0.2.7")
+    XCTAssertEqual(v4?.port, 80)
+    XCTAssertEqual(rb_endpoint(parsing: "::1", port: 1)?.family, UInt16(RB_FAMILY_IPV6))
+    XCTAssertNil(rb_endpoint(parsing: "not an address", port: 1))
+  }
+
   /// An IPv4 client of a dual-stack socket arrives as ::ffff:a.b.c.d: it is reported as IPv4.
   func testMappedAddressIsIPv4() {
-    var v6 = sockaddr_in6()
-    v6.sin6_family = sa_family_t(AF_INET6)
-    v6.sin6_port = UInt16(5000).bigEndian
-    inet_pton(AF_INET6, "::ffff:127.0.0.1", &v6.sin6_addr)
-    var storage = sockaddr_storage()
-    withUnsafeMutableBytes(of: &storage) { $0.storeBytes(of: v6, as: sockaddr_in6.self) }
-    let endpoint = rb_endpoint(socketAddress: storage)!
+    let endpoint = rb_endpoint(parsing: "::ffff:127.0.0.1", port: 5000)!
     XCTAssertEqual(endpoint.family, UInt16(RB_FAMILY_IPV4))
     XCTAssertEqual(endpoint.addressText, "127.0.0.1")
     XCTAssertTrue(endpoint.isLoopback)
