@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian packages RingBroker builds and runs with, when any is missing.
 set -euo pipefail
-packages=(pkg-config gcc make liburing-dev libnuma-dev libluajit-5.1-dev lua-cjson tmux wrk)
+# util-linux: prlimit and setpriv, which tests run the broker and workers through.
+packages=(pkg-config gcc make liburing-dev libnuma-dev libluajit-5.1-dev lua-cjson tmux wrk util-linux)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
