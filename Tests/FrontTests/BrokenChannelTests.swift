@@ -34,7 +34,8 @@ final class BrokenChannelTests: XCTestCase {
     XCTAssertEqual(after.status, 200, broker.stderr)
     XCTAssertEqual(after.bodyText, "ok /after")
     XCTAssertLessThan(Date().timeIntervalSince(start), 5)
-    XCTAssertTrue(broker.stderr.contains("broke its channel"), broker.stderr)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("broke its channel") }, broker.stderr)
     XCTAssertTrue(
       waitUntil(timeout: 10) {
         let running = WorkerProcesses.running(of: broker.pid)

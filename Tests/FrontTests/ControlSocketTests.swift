@@ -139,7 +139,8 @@ final class ControlSocketTests: XCTestCase {
     XCTAssertTrue(
       waitUntil(timeout: 10) { broker.stderr.contains("control: refused an attach from pid") },
       broker.stderr)
-    XCTAssertTrue(broker.stderr.contains("uid 65534"), broker.stderr)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("uid 65534") }, broker.stderr)
     XCTAssertEqual(try get(broker.port, "/").status, 503, "no worker may have attached")
   }
 

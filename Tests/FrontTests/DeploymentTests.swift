@@ -22,7 +22,8 @@ final class DeploymentTests: XCTestCase {
     defer { _ = broker.stop() }
     for _ in 0..<10 { XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n") }
     XCTAssertTrue(
-      broker.stderr.contains("--max-connections lowered from 10000 to"), broker.stderr)
+      waitUntil(timeout: 10) { broker.stderr.contains("--max-connections lowered from 10000 to") },
+      broker.stderr)
     XCTAssertFalse(broker.stderr.contains("failed"), broker.stderr)
   }
 
@@ -34,7 +35,9 @@ final class DeploymentTests: XCTestCase {
       wrapper: [prlimit, "--nofile=1024:4096"])
     defer { _ = broker.stop() }
     XCTAssertEqual(try get(broker.port, "/").status, 200)
-    XCTAssertTrue(broker.stderr.contains("the open-file limit is 4096"), broker.stderr)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("the open-file limit is 4096") },
+      broker.stderr)
     let limits = try String(contentsOfFile: "/proc/\(broker.pid)/limits", encoding: .utf8)
     let line = limits.split(separator: "\n").first { $0.hasPrefix("Max open files") } ?? ""
     XCTAssertEqual(line.split(separator: " ").dropFirst(3).first, "4096", String(line))
@@ -80,6 +83,7 @@ final class DeploymentTests: XCTestCase {
     let status = broker.stop(signal: SIGQUIT)
     XCTAssertEqual(try client.readResponse().status, 200)
     XCTAssertEqual(status, 0, broker.stderr)
-    XCTAssertTrue(broker.stderr.contains("SIGQUIT: stopping"), broker.stderr)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("SIGQUIT: stopping") }, broker.stderr)
   }
 }

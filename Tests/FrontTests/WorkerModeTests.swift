@@ -122,7 +122,8 @@ final class WorkerModeTests: XCTestCase {
         return now.count == 2 && !now.contains(victim)
       })
     for _ in 0..<20 { XCTAssertEqual(try get(broker.port, "/").status, 200) }
-    XCTAssertTrue(broker.stderr.contains("was killed by signal 9"), broker.stderr)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("was killed by signal 9") }, broker.stderr)
   }
 
   func testRequestTakenByAWorkerThatDiesGets502AndOthersSucceed() throws {
@@ -284,8 +285,11 @@ final class WorkerModeTests: XCTestCase {
     ])
     defer { _ = broker.stop() }
     XCTAssertEqual(failuresUnderLoad(port: broker.port), 0)
-    XCTAssertTrue(broker.stderr.contains("recycling it"), broker.stderr)
-    XCTAssertTrue(broker.stderr.contains("retired: exited with status 0"), broker.stderr)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("recycling it") }, broker.stderr)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("retired: exited with status 0") },
+      broker.stderr)
     XCTAssertTrue(waitFor { self.workerPids(of: broker).count == 2 })
   }
 
@@ -354,8 +358,10 @@ final class WorkerModeTests: XCTestCase {
     XCTAssertEqual(try get(broker.port, "/").status, 503, "no worker yet")
     let worker = try startAttachedWorker(endpoint: socket)
     XCTAssertTrue(waitFor { (try? self.get(broker.port, "/"))?.bodyText == "hello world\n" })
+    // The log line is read from the broker's stderr by another thread: wait for it.
     XCTAssertTrue(
-      broker.stderr.contains("(pid \(worker.processIdentifier)) attached"), broker.stderr)
+      waitFor { broker.stderr.contains("(pid \(worker.processIdentifier)) attached") },
+      broker.stderr)
     worker.terminate()
     worker.waitUntilExit()
     XCTAssertTrue(
@@ -434,7 +440,9 @@ final class WorkerModeTests: XCTestCase {
     usleep(3_000_000)
     let used = cpuSeconds(broker.pid) - before
     XCTAssertLessThan(used, 1.0, "the broker spun \(used) s of CPU in a crash loop")
-    XCTAssertTrue(broker.stderr.contains("keeps exiting; next start in"), broker.stderr)
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("keeps exiting; next start in") },
+      broker.stderr)
     let starts = broker.stderr.components(separatedBy: "exited with status 1").count - 1
     XCTAssertLessThan(starts, 20, "backoff: \(starts) starts in ~3 s")
   }
