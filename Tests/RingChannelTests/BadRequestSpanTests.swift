@@ -74,14 +74,7 @@ final class BadRequestSpanTests: XCTestCase {
   func testTheCheckTellsBadMetadataFromBadSpans() {
     let slot = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
     defer { slot.deallocate() }
-    let raw = Array("GET / HTTP/1.1\r\n\r\n".utf8)
-    let parts = RequestSlotWriter.Parts(
-      method: 0..<3, target: 4..<5, path: 4..<5, query: 5..<5, httpVersion: 11, flags: 0)
-    let written = raw.withUnsafeBytes {
-      RequestSlotWriter.write(
-        into: slot, rawHead: $0, parts: parts, headers: [(name: Range<Int>, value: Range<Int>)](),
-        body: UnsafeRawBufferPointer(start: nil, count: 0), requestID: 1, origin: testOrigin())!
-    }
+    let written = writeMinimalGet(into: slot)
     let head = slot.baseAddress!.assumingMemoryBound(to: rb_request_head.self)
     XCTAssertNil(RequestHeadCheck.problem(slot.baseAddress!, length: written.length))
     head.pointee.remote.family = UInt16(AF_INET)  // the platform's number, not RB_FAMILY_IPV4

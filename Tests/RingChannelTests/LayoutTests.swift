@@ -41,20 +41,13 @@ final class LayoutTests: XCTestCase {
   func testWriterFillsTheMetadataAndHashesIt() {
     let slot = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
     defer { slot.deallocate() }
-    let raw = Array("GET / HTTP/1.1\r\n\r\n".utf8)
-    let parts = RequestSlotWriter.Parts(
-      method: 0..<3, target: 4..<5, path: 4..<5, query: 5..<5, httpVersion: 11, flags: 0)
     let remote = rb_endpoint(parsing: "2001:db8::42", port: 443)!
     let origin = RequestOrigin(
       remote: remote, local: rb_endpoint(ipv4: (10, 1, 2, 3), port: 8080),
       receivedUnixNanoseconds: 1_234_567_890_123_456_789)
     let checksum = SlotImageChecksum()
-    let written = raw.withUnsafeBytes {
-      RequestSlotWriter.write(
-        into: slot, rawHead: $0, parts: parts, headers: [(name: Range<Int>, value: Range<Int>)](),
-        body: UnsafeRawBufferPointer(start: nil, count: 0), requestID: 0x0100_0000_0000_0005,
-        origin: origin, checksum: checksum)!
-    }
+    let written = writeMinimalGet(
+      into: slot, requestID: 0x0100_0000_0000_0005, origin: origin, checksum: checksum)
     let head = slot.baseAddress!.load(as: rb_request_head.self)
     XCTAssertEqual(head.request_id, 0x0100_0000_0000_0005)
     XCTAssertEqual(head.received_unix_ns, 1_234_567_890_123_456_789)

@@ -21,6 +21,23 @@ func testOrigin() -> RequestOrigin {
     local: rb_endpoint(ipv4: (127, 0, 0, 1), port: 8080), receivedUnixNanoseconds: rb_realtime_ns())
 }
 
+/// "GET / HTTP/1.1" with no headers, written by RequestSlotWriter into `slot` (at least 4 KiB):
+/// the smallest real request image, for tests of what the writer produces or a reader checks.
+func writeMinimalGet(
+  into slot: UnsafeMutableRawBufferPointer, requestID: UInt64 = 1,
+  origin: RequestOrigin = testOrigin(), checksum: SlotImageChecksum? = nil
+) -> RequestSlotWriter.Written {
+  let raw = Array("GET / HTTP/1.1\r\n\r\n".utf8)
+  let parts = RequestSlotWriter.Parts(
+    method: 0..<3, target: 4..<5, path: 4..<5, query: 5..<5, httpVersion: 11, flags: 0)
+  return raw.withUnsafeBytes {
+    RequestSlotWriter.write(
+      into: slot, rawHead: $0, parts: parts, headers: [(name: Range<Int>, value: Range<Int>)](),
+      body: UnsafeRawBufferPointer(start: nil, count: 0), requestID: requestID, origin: origin,
+      checksum: checksum)!
+  }
+}
+
 /// A request "POST /t HTTP/1.1" with one header and `body`, written into a free slot and
 /// dispatched. Returns the slot, or nil when no slot is free.
 @discardableResult
