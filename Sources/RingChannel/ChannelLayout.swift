@@ -12,7 +12,8 @@ public struct SlotClassSpec: Equatable {
 }
 
 /// What a channel segment is made of. Ring capacities are derived from the slot count, so that a
-/// ring can never be full while a slot is free: every message in flight owns a slot.
+/// ring can never be full while the protocol holds: every message in flight belongs to a slot,
+/// and a slot has at most RB_RING_ENTRIES_PER_SLOT of them in each ring.
 public struct ChannelParameters: Equatable {
   public var slotClasses: [SlotClassSpec]
 
@@ -60,7 +61,9 @@ public struct ChannelLayout: Equatable {
         throw .invalidParameters("slot size \(spec.slotSize) must be a positive multiple of 4096")
       }
     }
-    ringCapacity = Self.nextPowerOfTwo(max(parameters.totalSlots, 2))
+    // Enough entries for everything the streaming protocol lets a slot have in flight, plus
+    // the shutdown message (ringabi.h, RB_RING_ENTRIES_PER_SLOT).
+    ringCapacity = Self.nextPowerOfTwo(Int(RB_RING_ENTRIES_PER_SLOT) * parameters.totalSlots + 1)
     var offset = Self.alignUp(Self.headerSize, Int(RB_PAGE))
     let ringBytes = Self.alignUp(
       Self.ringControlSize + ringCapacity * Self.descriptorSize, Int(RB_PAGE))

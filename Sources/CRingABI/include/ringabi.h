@@ -35,18 +35,92 @@ enum {
   RB_STATE_RESPAWNING = 5
 };
 
-/* Request descriptor flags. */
+/* Request descriptor flags. A descriptor is one of: a new request (none of RB_REQ_PART_SENT,
+   RB_REQ_BODY_PART, RB_REQ_SHUTDOWN), a reply credit (RB_REQ_PART_SENT), a body part
+   (RB_REQ_BODY_PART) or the shutdown message. Credits and body parts name the slot and the
+   request_id of the request they belong to; anything else breaks the channel. */
 enum {
   RB_REQ_HEAD = 1u << 0,       /* HEAD request: the front drops any body the worker writes */
   RB_REQ_KEEP_ALIVE = 1u << 1, /* informational: the client connection stays open */
+  /* New request: its body is larger than the slot and comes in RB_REQ_BODY_PART descriptors
+     as it arrives from the client (see "Streamed request bodies" below); rb_request_head.body
+     is empty. Also set in rb_request_head.flags. */
+  RB_REQ_BODY_STREAM = 1u << 2,
+  /* Credit: one reply part (RB_RESP_CHUNK without RB_RESP_END) of this slot has left; the
+     oldest part not yet credited is the worker's memory again. */
+  RB_REQ_PART_SENT = 1u << 3,
+  /* With RB_REQ_PART_SENT: the client is gone (or the request timed out): parts are dropped
+     unsent from now on; the worker should end the reply (RB_RESP_CHUNK | RB_RESP_END) now. */
+  RB_REQ_CLIENT_GONE = 1u << 4,
+  /* Body part of a RB_REQ_BODY_STREAM request: `reply_offset` is the part's offset in the slot
+     and `length` its byte count (both inside the slot's body window); reply_capacity is 0. */
+  RB_REQ_BODY_PART = 1u << 5,
+  /* With RB_REQ_BODY_PART: the last part (its length may be 0). */
+  RB_REQ_BODY_END = 1u << 6,
+  /* With RB_REQ_BODY_PART | RB_REQ_BODY_END: the body did not arrive whole (the client left
+     or sent bad chunked framing); readers get an error, not a short body. */
+  RB_REQ_BODY_ABORTED = 1u << 7,
   RB_REQ_SHUTDOWN = 1u << 15   /* not a request: the worker should exit after in-flight work */
 };
 
-/* Response descriptor flags. */
+/* Response descriptor flags. A descriptor is one of: a whole reply (RB_RESP_FINAL), a reply
+   part (RB_RESP_CHUNK, with RB_RESP_END on the last) or a body acknowledgement
+   (RB_RESP_BODY_TAKEN). */
 enum {
   RB_RESP_FINAL = 0u,          /* the reply is complete; the slot goes back to the front */
-  RB_RESP_CHUNK = 1u << 0      /* streamed part of a reply; reserved for body streaming */
+  RB_RESP_CHUNK = 1u << 0,     /* one part of a streamed reply (see "Streamed replies") */
+  RB_RESP_END = 1u << 1,       /* with RB_RESP_CHUNK: the last part; the slot goes back */
+  /* With the first RB_RESP_CHUNK part: the reply declares its body length, as a uint64_t in
+     the 8 bytes right after the header lines (at reply_offset + header_length, unaligned);
+     body_offset is at or after them. The parts' body bytes must add up to it exactly. */
+  RB_RESP_LENGTH = 1u << 2,
+  /* With RB_RESP_CHUNK | RB_RESP_END: the worker gave up midway (rw_reply_abort after the
+     first part): the front closes the client connection without completing the body. */
+  RB_RESP_ABORT = 1u << 3,
+  /* Not a reply: the worker read the oldest body part not yet acknowledged of this slot;
+     its window half is the front's again. status, header_length, body_* are 0. */
+  RB_RESP_BODY_TAKEN = 1u << 4
 };
+
+/* Streamed replies (ABI version 2).
+   A reply whose body does not fit the slot, or that is produced piece by piece, goes out in
+   parts. Each part is a response descriptor with RB_RESP_CHUNK: the first carries the status
+   and header lines exactly as a whole reply does (header lines at the request's reply_offset,
+   optionally the declared length after them, RB_RESP_LENGTH), later parts have status 0 and
+   header_length 0. A part's body range lies inside the slot at or after reply_offset (for the
+   first part, after its header lines). The front sends each part as it arrives: with
+   Content-Length when the length was declared, else chunked (HTTP/1.1) or close-delimited
+   (HTTP/1.0); HEAD, 204 and 304 send no body and their parts are credited unsent.
+   Backpressure: at most RB_REPLY_PARTS_IN_FLIGHT parts of a slot may be published and not yet
+   credited (RB_REQ_PART_SENT); the worker waits for a credit before it reuses a part's memory
+   or publishes another. The last part (RB_RESP_END, body may be empty) is never credited: once
+   it is published the worker must not touch the slot again; it goes back to the front when
+   the send is done. A part beyond the limit, a part for a slot not streaming, a status or
+   header length on a later part, a range outside the slot, bytes beyond the declared length
+   or an END short of it break the channel: the client gets a 502 when no header went out,
+   else its connection is closed. While no part arrives the request timeout applies (from
+   dispatch, then from the last part). */
+#define RB_REPLY_PARTS_IN_FLIGHT 2u
+#define RB_LENGTH_UNDECLARED UINT64_MAX
+
+/* Streamed request bodies (ABI version 2).
+   A request whose body does not fit its slot is dispatched as soon as its head is complete,
+   with RB_REQ_BODY_STREAM set and an empty rb_request_head.body. The slot then has a body
+   window between the request bytes and reply_offset: [align16(length), reply_offset). The
+   front reads the body from the client as the worker takes it and writes it into the window
+   in parts (RB_REQ_BODY_PART, de-chunked when the client sent chunked framing), each inside
+   the window; at most RB_BODY_PARTS_IN_FLIGHT parts are unacknowledged. The worker copies a
+   part out (or uses it in place) and acknowledges it (RB_RESP_BODY_TAKEN), parts in order; the
+   front then reuses that memory. The last part has RB_REQ_BODY_END. A worker may reply before
+   it read the whole body: the front stops reading it and closes the connection after the
+   reply. An acknowledgement with no part outstanding breaks the channel. */
+#define RB_BODY_PARTS_IN_FLIGHT 2u
+
+/* Ring entries per slot: a request, its body parts and reply credits in flight (1 + 2 + 2)
+   front to worker; reply parts, the last part and body acknowledgements (2 + 1 + 2) back. One
+   more entry carries the shutdown message. Ring capacities are the next power of two of
+   RB_RING_ENTRIES_PER_SLOT * slot_count + 1, so a ring is never full while the protocol holds. */
+#define RB_RING_ENTRIES_PER_SLOT 5u
 
 /* Address families (rb_endpoint.family): ABI values, not the platform's AF_* numbers. */
 enum {
@@ -76,15 +150,17 @@ typedef struct rb_request_descriptor {
   uint64_t request_id;     /* front-chosen; the response must echo it */
   uint32_t generation;     /* channel generation */
   uint32_t flags;          /* RB_REQ_* */
-  uint32_t reply_offset;   /* where the reply's header lines go; 16-aligned, after the request */
-  uint32_t reply_capacity; /* bytes from reply_offset to the slot end */
+  uint32_t reply_offset;   /* where the reply's header lines go; 16-aligned, after the request
+                              (and its body window); for RB_REQ_BODY_PART the part's offset */
+  uint32_t reply_capacity; /* bytes from reply_offset to the slot end; 0 for credits and parts */
 } rb_request_descriptor;
 
-/* Worker → front: a finished reply in the slot of the request it answers. Carrying status and
-   ranges here means the front reads them once, from its own copy, before checking them. */
+/* Worker → front: a finished reply (or one part of it, or a body acknowledgement) in the slot
+   of the request it answers. Carrying status and ranges here means the front reads them once,
+   from its own copy, before checking them. */
 typedef struct rb_response_descriptor {
   uint32_t slot;
-  uint32_t status;        /* 200..599 */
+  uint32_t status;        /* 200..599; 0 on later parts of a streamed reply */
   uint64_t request_id;
   uint32_t header_length; /* "Name: value\r\n" lines starting at the request's reply_offset */
   uint32_t flags;         /* RB_RESP_* */

@@ -53,7 +53,21 @@ rw_str rw_method(const rw_request *request);
 rw_str rw_target(const rw_request *request); /* path plus ?query, as sent */
 rw_str rw_path(const rw_request *request);
 rw_str rw_query(const rw_request *request); /* without '?'; empty when absent */
+/* The whole request body, when it is in the slot (the usual case: it fit). Empty for a body
+   too large for the slot, which streams in parts (rw_body_is_streamed): read those with
+   rw_body_read. */
 rw_str rw_body(const rw_request *request);
+/* 1 when the body does not fit the slot and arrives in parts (read it with rw_body_read), else
+   0. */
+int rw_body_is_streamed(const rw_request *request);
+/* Reads up to `capacity` body bytes into `buffer`: the bytes read, 0 at the end of the body,
+   -1 on error (the client left or sent a broken body; the broker is gone; rw_last_error()
+   says which). Works for every body: one in the slot is read from there, a streamed one as it
+   arrives from the client (this call then waits for it; the client's upload is paced by how
+   fast the worker reads). A reply may start before the body is read, and parts of it may be
+   written between reads (an echo streams both ways); a body left unread when the reply ends
+   is discarded by the broker, which then closes the connection. */
+long rw_body_read(rw_request *request, void *buffer, size_t capacity);
 int rw_http_version(const rw_request *request); /* 10 or 11 */
 size_t rw_header_count(const rw_request *request);
 /* The i-th header as sent; returns 0, or -1 when i is out of range. */
@@ -97,18 +111,42 @@ int rw_reply_header(rw_request *request, const char *name, size_t name_length, c
 /* The bytes the reply to this request may take: its header lines ("Name: value\r\n" each, as
    rw_reply_header writes them) plus its body; the front's status line and framing headers do
    not count. Constant for the request, before and after rw_reply_start: check with it that a
-   reply fits before starting it (a started reply can only be sent or become a 502). It is the
-   room of the reply's current part: today a reply is a single part, so this is its limit. */
+   reply fits rw_reply_body before starting it. It is also the most one part of a streamed
+   reply carries: rw_reply_write splits larger writes by it. */
 size_t rw_reply_capacity(const rw_request *request);
 /* A writable pointer for the body, directly in shared memory; *capacity gets its size. */
 char *rw_reply_body(rw_request *request, size_t *capacity);
 int rw_reply_send(rw_request *request, size_t body_length);
 /* Gives up on the reply, whatever was written so far: the request is answered at once with
    `status` (500..599) and a short text body, and must not be used again. For a handler that
-   hits an error midway. A status outside 500..599 answers 502 and returns -1; a request
-   already answered returns -1 and nothing happens. */
+   hits an error midway. Once a streamed reply's first part went out, the status cannot change:
+   the connection is closed instead, so the client sees the body is incomplete. A status
+   outside 500..599 answers 502 and returns -1; a request already answered returns -1 and
+   nothing happens. */
 int rw_reply_abort(rw_request *request, int status);
-/* Convenience: the whole reply at once (content_type may be NULL). */
+/* Streaming a reply (ABI version 2): after rw_reply_start and the headers, send the body in
+   parts with rw_reply_write and finish with rw_reply_end, instead of rw_reply_body and
+   rw_reply_send. Bodies of any size and bodies produced piece by piece (server-sent events,
+   generated downloads) go this way.
+   rw_reply_set_length (optional, before the first rw_reply_write) declares the body length:
+   the client gets Content-Length, else `Transfer-Encoding: chunked` (HTTP/1.1) or a body
+   ended by closing the connection (HTTP/1.0). The writes must then add up to it exactly:
+   writing more fails, and rw_reply_end short of it fails (either closes the connection, so
+   the client sees a truncated body, never a wrong one).
+   rw_reply_write copies `length` bytes into shared memory and hands them to the broker at
+   once, in parts of at most rw_reply_capacity bytes; the client gets them as they come. It
+   blocks while the client reads slower than the worker writes (at most
+   RB_REPLY_PARTS_IN_FLIGHT parts wait per request), so memory stays bounded whatever the
+   size. It returns 0 once every byte is handed over, -1 when the client is gone (closed, timed
+   out) or the call is out of order.
+   rw_reply_end sends what remains and ends the reply.
+   After a -1 from any rw_reply_* call the request is answered: a 502 when nothing went out
+   yet, else the connection is closed; `request` must not be used again. Never a hang. */
+int rw_reply_set_length(rw_request *request, uint64_t total_length);
+int rw_reply_write(rw_request *request, const void *data, size_t length);
+int rw_reply_end(rw_request *request);
+/* Convenience: the whole reply at once (content_type may be NULL). Any body size: a body
+   larger than the reply room is streamed with its length declared. */
 int rw_reply(rw_request *request, int status, const char *content_type, const void *body,
              size_t body_length);
 
