@@ -111,8 +111,8 @@ int rw_reply_header(rw_request *request, const char *name, size_t name_length, c
 /* The bytes the reply to this request may take: its header lines ("Name: value\r\n" each, as
    rw_reply_header writes them) plus its body; the front's status line and framing headers do
    not count. Constant for the request, before and after rw_reply_start: check with it that a
-   reply fits rw_reply_body before starting it. It is also the most one part of a streamed
-   reply carries: rw_reply_write splits larger writes by it. */
+   reply fits rw_reply_body before starting it. A streamed reply (rw_reply_write) has no such
+   limit: its parts reuse this room as the client takes them. */
 size_t rw_reply_capacity(const rw_request *request);
 /* A writable pointer for the body, directly in shared memory; *capacity gets its size. */
 char *rw_reply_body(rw_request *request, size_t *capacity);
