@@ -15,6 +15,7 @@
 # A target whose broker does not start (e.g. worker mode not built yet) is skipped with a message.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-3}
@@ -47,54 +48,12 @@ fi
 if [[ -f workers/c-hello/Makefile ]]; then make -s -C workers/c-hello >&2 || true; fi
 
 WORK=$(mktemp -d)
-BROKER_PID=""
+SERVER_PID=""
 cleanup() {
-  if [[ -n "$BROKER_PID" ]]; then kill -KILL "$BROKER_PID" 2>/dev/null || true; fi
+  stop_server
   rm -rf "$WORK"
 }
 trap cleanup EXIT
-
-# Starts the broker with the given arguments on a free port; sets PORT and BROKER_PID, or
-# returns 1 (with the broker's own message on stderr) when it does not become ready.
-# The second argument picks the binary (default $BROKER). Each broker gets its own name and
-# control socket, so that none meets a broker already running on this machine.
-start_broker() {
-  local log="$WORK/broker.log"
-  local binary=${2:-$BROKER}
-  # shellcheck disable=SC2086 # the argument strings are word lists on purpose
-  "$binary" $1 $EXTRA_ARGS --listen 127.0.0.1:0 --name "bench-$$" --control "$WORK/control.sock" \
-    2>"$log" &
-  BROKER_PID=$!
-  for _ in $(seq 1 200); do
-    if grep -q "listening on" "$log"; then
-      PORT=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$log" | head -1)
-      return 0
-    fi
-    if ! kill -0 "$BROKER_PID" 2>/dev/null; then break; fi
-    sleep 0.05
-  done
-  sed 's/^/    /' "$log" >&2
-  kill -KILL "$BROKER_PID" 2>/dev/null || true
-  wait "$BROKER_PID" 2>/dev/null || true
-  BROKER_PID=""
-  return 1
-}
-
-stop_broker() {
-  kill -TERM "$BROKER_PID" 2>/dev/null || true
-  wait "$BROKER_PID" 2>/dev/null || true
-  BROKER_PID=""
-}
-
-# wrk latency ("462.00us", "1.20ms", "2.00s") in microseconds.
-to_us() {
-  awk -v v="$1" 'BEGIN {
-    n = v + 0
-    if (v ~ /us$/) print n; else if (v ~ /ms$/) print n * 1000; else if (v ~ /s$/) print n * 1000000; else print n
-  }'
-}
-
-median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print a[int((NR + 1) / 2)] }'; }
 
 declare -A SKIPPED=()
 for round in $(seq 1 "$ROUNDS"); do
@@ -104,14 +63,15 @@ for round in $(seq 1 "$ROUNDS"); do
     [[ -n "${SKIPPED[$name]:-}" ]] && continue
     binary=$BROKER
     [[ $name == *-base ]] && binary=$BASELINE
-    if ! start_broker "$args" "$binary"; then
+    # shellcheck disable=SC2086 # EXTRA_ARGS is a word list on purpose
+    if ! start_broker "$binary" "$args $EXTRA_ARGS"; then
       echo "skipping $name: ringbroker $args did not start" >&2
       SKIPPED[$name]=1
       continue
     fi
     wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://127.0.0.1:$PORT/" >/dev/null 2>&1 || true  # warm-up
     out=$(wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" --latency "http://127.0.0.1:$PORT/")
-    stop_broker
+    stop_server
     rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
     p50=$(to_us "$(awk '$1 == "50%" { print $2 }' <<<"$out")")
     p99=$(to_us "$(awk '$1 == "99%" { print $2 }' <<<"$out")")

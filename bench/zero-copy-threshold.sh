@@ -9,6 +9,7 @@
 #                                            # pair: a client that is not on loopback (needs root)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source bench/lib.sh
 
 DURATION=${DURATION:-5s}
 ROUNDS=${ROUNDS:-3}
@@ -26,10 +27,10 @@ if [[ -z "$BROKER" ]]; then
 fi
 
 WORK=$(mktemp -d)
-PID=""
+SERVER_PID=""
 NETNS=""
 cleanup() {
-  [[ -n "$PID" ]] && kill -KILL "$PID" 2>/dev/null
+  stop_server
   [[ -n "$NETNS" ]] && ip netns delete "$NETNS" 2>/dev/null
   rm -rf "$WORK"
 }
@@ -57,18 +58,12 @@ if [[ -n "$REMOTE" ]]; then
 fi
 
 run() {  # size threshold -> prints req/s
-  "$BROKER" --inline --inline-body-size "$1" --zero-copy-threshold "$2" "${ZC_LOCAL[@]}" \
-    --listen "$HOST:0" 2>"$WORK/log" &
-  PID=$!
-  for _ in $(seq 1 200); do grep -q "listening on" "$WORK/log" && break; sleep 0.05; done
-  local port
-  port=$(sed -n 's/.*listening on [^ ]*:\([0-9]*\) .*/\1/p' "$WORK/log")
-  "${CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://$HOST:$port/" >/dev/null 2>&1 || true
-  "${CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" "http://$HOST:$port/" |
+  LISTEN_HOST=$HOST start_broker "$BROKER" \
+    "--inline --inline-body-size $1 --zero-copy-threshold $2 ${ZC_LOCAL[*]}" >&2 || return 1
+  "${CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d1s "http://$HOST:$PORT/" >/dev/null 2>&1 || true
+  "${CLIENT[@]}" wrk -t"$WRK_THREADS" -c"$CONNECTIONS" -d"$DURATION" "http://$HOST:$PORT/" |
     awk '/^Requests\/sec:/ { print $2 }'
-  kill -TERM "$PID"
-  wait "$PID" || true
-  PID=""
+  stop_server
 }
 
 printf "%-10s %-6s %s\n" body mode "req/s per round"
