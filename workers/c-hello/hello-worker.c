@@ -19,7 +19,8 @@
 //   /bytes?n=N       N bytes of a fixed pattern (byte i is i % 251), length declared;
 //                    &chunked=1 without a declared length (chunked, or close-delimited for
 //                    HTTP/1.0); &status=S answers with status S (e.g. 204, to see the body
-//                    dropped); &part=P writes in pieces of P bytes (default 65536).
+//                    dropped); &part=P writes in pieces of P bytes (default 65536). The
+//                    X-Worker-Pid header names the worker process.
 //   /events?n=5&ms=200  server-sent events, `ms` apart: "data: <i> <CLOCK_REALTIME ns>\n\n",
 //                    the time taken just before the event is written.
 //
@@ -30,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ringworker.h"
 
@@ -111,6 +113,9 @@ static int reply_bytes(rw_request *request) {
   int status = (int)query_number(query, "status", 200);
   if (rw_reply_start(request, status) != 0) return -1;
   if (rw_reply_header(request, "Content-Type", 12, "application/octet-stream", 24) != 0) return -1;
+  char pid[16];
+  int pid_length = snprintf(pid, sizeof pid, "%d", (int)getpid());
+  if (rw_reply_header(request, "X-Worker-Pid", 12, pid, (size_t)pid_length) != 0) return -1;
   if (!query_number(query, "chunked", 0) && rw_reply_set_length(request, total) != 0) return -1;
   /* 251 is prime: a piece that starts anywhere but at a multiple of 251 shows in the bytes. */
   size_t buffer_size = piece + 251;
