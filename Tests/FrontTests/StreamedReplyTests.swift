@@ -53,10 +53,56 @@ final class StreamedReplyTests: XCTestCase {
   func testCWorkerStreamsEveryByteWithAndWithoutLengthOverHTTP11AndHTTP10() throws {
     let broker = try broker()
     defer { _ = broker.stop() }
+    try checkAllModes(broker.port)
+  }
+
+  func testSwiftWorkerStreamsEveryByteWithAndWithoutLengthOverHTTP11AndHTTP10() throws {
+    let worker = try BrokerProcess.productURL("swift-hello-worker").path
+    let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
+    defer { _ = broker.stop() }
+    try checkAllModes(broker.port)
+  }
+
+  /// The Lua app's body: a string (declared length) or a function returning 65,511-byte
+  /// pieces, a multiple of the pattern's period (no length).
+  static let luaBytesApp = """
+    local period = {}
+    for i = 0, 250 do period[#period + 1] = string.char(i) end
+    period = table.concat(period)
+    local block = string.rep(period, 261)
+    return function(req)
+      local n = tonumber(req.query.n)
+      if not n then return 200, nil, "hello world\\n" end
+      if req.query.chunked then
+        local sent = 0
+        return 200, nil, function()
+          if sent >= n then return nil end
+          local k = math.min(#block, n - sent)
+          sent = sent + k
+          return block:sub(1, k)
+        end
+      end
+      return 200, nil, string.rep(period, math.ceil(n / 251)):sub(1, n)
+    end
+    """
+
+  func testLuaWorkerStreamsEveryByteWithAndWithoutLengthOverHTTP11AndHTTP10() throws {
+    let app = NSTemporaryDirectory() + "bytes-\(getpid()).lua"
+    try Self.luaBytesApp.write(toFile: app, atomically: true, encoding: .utf8)
+    defer { unlink(app) }
+    let broker = try BrokerProcess(["--workers", "1", app])
+    defer { _ = broker.stop() }
+    try checkAllModes(broker.port)
+  }
+
+  /// 64 KiB, 1 MiB and 64 MiB, with and without a declared length, over HTTP/1.1 and 1.0.
+  private func checkAllModes(_ port: UInt16, file: StaticString = #filePath, line: UInt = #line)
+    throws
+  {
     for size in [64 * 1024, 1 << 20, 64 << 20] {
       for chunked in [false, true] {
         for http10 in [false, true] {
-          try checkBytes(broker.port, size: size, chunked: chunked, http10: http10)
+          try checkBytes(port, size: size, chunked: chunked, http10: http10, file: file, line: line)
         }
       }
     }
@@ -108,6 +154,7 @@ final class StreamedReplyTests: XCTestCase {
   func testClientClosingMidStreamFreesTheWorker() throws {
     let broker = try broker()
     defer { _ = broker.stop() }
+    XCTAssertEqual(try get(broker.port, "/").status, 200)
     let workers = WorkerProcesses.running(of: broker.pid)
     for _ in 0..<3 {
       let client = try StreamingHTTPClient(port: broker.port, timeout: 10)
