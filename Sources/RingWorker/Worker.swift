@@ -49,6 +49,9 @@ public final class Worker {
   /// Why the worker must exit, noticed while it waited for a credit: `next()` says so once the
   /// requests taken before it are handed out.
   private var pendingExit: String?
+  /// Set with `pendingExit` when the channel itself is gone or broken (not a shutdown): later
+  /// credit waits fail at once.
+  private var brokenReason: String?
   private let spin: SpinPolicy
   private let brokerPidfd: Int32
   private let counters: UnsafeMutablePointer<rb_worker_counters>
@@ -158,7 +161,7 @@ public final class Worker {
       case .empty: return nil
       case .request(let request): return .request(request)
       case .credit: continue
-      case .exit(let reason):
+      case .shutdown(let reason), .exit(let reason):
         pendingExit = reason
         return .exit(reason)
       }
@@ -171,6 +174,9 @@ public final class Worker {
     case request(Request)
     /// A reply credit, applied to its request's record.
     case credit
+    /// RB_REQ_SHUTDOWN: exit once the work in hand is done.
+    case shutdown(String)
+    /// The channel cannot be trusted any more: exit now.
     case exit(String)
   }
 
@@ -189,7 +195,7 @@ public final class Worker {
       let flags = descriptor.flags
       if flags & Self.notNewRequest != 0 {
         if flags & UInt32(RB_REQ_SHUTDOWN) != 0 {
-          return .exit("the broker asked this worker to stop")
+          return .shutdown("the broker asked this worker to stop")
         }
         if flags & UInt32(RB_REQ_PART_SENT) != 0 { return applyCredit(descriptor) }
         // RB_REQ_BODY_PART: streamed request bodies route here.
@@ -259,7 +265,7 @@ public final class Worker {
   /// `next()`, and notices a broker that died. Returns why the worker must exit instead, if it
   /// must.
   func waitForCredit(_ record: UnsafeMutablePointer<RequestRecord>, below limit: Int) -> String? {
-    if let pendingExit { return pendingExit }
+    if let brokenReason { return brokenReason }
     var checkBroker = false
     while record.pointee.partsInFlight >= limit && !record.pointee.clientGone {
       switch route() {
@@ -268,14 +274,20 @@ public final class Worker {
         continue
       case .credit:
         continue
+      case .shutdown(let reason):
+        // The reply in hand is work in hand: it finishes first.
+        pendingExit = reason
+        continue
       case .exit(let reason):
         pendingExit = reason
+        brokenReason = reason
         return reason
       case .empty:
         break
       }
       if checkBroker, let reason = reasonToExit() {
         pendingExit = reason
+        brokenReason = reason
         return reason
       }
       // Our published parts and released entries must be visible before we sleep on them.

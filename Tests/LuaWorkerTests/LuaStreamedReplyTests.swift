@@ -1,3 +1,4 @@
+import CRingABI
 import Foundation
 import XCTest
 
@@ -70,5 +71,36 @@ final class LuaStreamedReplyTests: XCTestCase {
     XCTAssertEqual(worker.stop(), 0)
     XCTAssertTrue(worker.log.contains("body function failed"), worker.log)
     XCTAssertTrue(worker.log.contains("boom"), worker.log)
+  }
+
+  /// A shutdown that arrives while a streamed reply waits for credits lets the reply finish:
+  /// it is work in hand. The worker exits after it.
+  func testShutdownDuringAStreamedReplyLetsItFinish() throws {
+    let directory = TemporaryDirectory()
+    let app = try directory.write(
+      "app.lua", "return function(req) return 200, nil, string.rep('s', 300000) end")
+    let worker = try WorkerFixture(app: app)
+    let slot = try XCTUnwrap(worker.dispatch("GET", "/", id: 7))
+    worker.wake()
+    var received = 0
+    var parts = 0
+    var last = false
+    while !last {
+      guard case .reply(let part) = awaitReply(worker.front) else {
+        return XCTFail("no part; log:\n\(worker.log)")
+      }
+      XCTAssertEqual(part.slot, slot)
+      received += part.body.count
+      parts += 1
+      last = part.isLast
+      XCTAssertFalse(part.isAborted, worker.log)
+      worker.front.releaseResponses()
+      if parts == 1 { worker.front.sendControl(flags: UInt32(RB_REQ_SHUTDOWN)) }
+      if !last { worker.front.partSent(slot: part.slot, clientGone: false) }
+      worker.wake()
+    }
+    XCTAssertEqual(received, 300000)
+    worker.front.releaseSlot(slot)
+    XCTAssertEqual(worker.child.wait(), 0)
   }
 }
