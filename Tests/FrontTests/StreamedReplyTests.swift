@@ -10,6 +10,23 @@ final class StreamedReplyTests: XCTestCase {
     try BrokerProcess(["--workers", String(workers), "--worker", Self.cWorker] + extra)
   }
 
+  /// Waits until two workers serve at once (a worker starts serving once it attached): two
+  /// streams started together both get their heads at once.
+  private func waitForTwoServingWorkers(_ port: UInt16) throws {
+    for _ in 0..<40 {
+      let a = try StreamingHTTPClient(port: port, timeout: 10)
+      let b = try StreamingHTTPClient(port: port, timeout: 10)
+      let start = Date()
+      try a.send(Requests.get("/events?n=2&ms=400"))
+      try b.send(Requests.get("/events?n=2&ms=400"))
+      _ = try a.readHead()
+      _ = try b.readHead()
+      if Date().timeIntervalSince(start) < 0.3 { return }
+      usleep(200_000)
+    }
+    XCTFail("two workers never served at once")
+  }
+
   /// One streamed reply read and checked byte by byte, then (unless close-delimited) a
   /// keep-alive request on the same connection.
   private func checkBytes(
@@ -122,7 +139,7 @@ final class StreamedReplyTests: XCTestCase {
   func testStalledClientBlocksOnlyItsWorkerWithBoundedMemoryUntilTheIdleTimeout() throws {
     let broker = try broker(["--idle-timeout", "3", "--timeout", "1"], workers: 2)
     defer { _ = broker.stop() }
-    XCTAssertEqual(try get(broker.port, "/").status, 200)
+    try waitForTwoServingWorkers(broker.port)
     let workers = WorkerProcesses.running(of: broker.pid)
     let before = residentMemoryKiB(broker.pid)
     let stalled = try StreamingHTTPClient(port: broker.port, timeout: 10, receiveBufferSize: 4096)
@@ -201,11 +218,42 @@ final class StreamedReplyTests: XCTestCase {
     }
   }
 
+  /// --timeout counts from a streamed reply's last part: a worker that stops writing has its
+  /// client closed (the head is out: no 504), and once it writes again it hears the client is
+  /// gone and serves on; it is not replaced.
+  func testStreamThatStopsProducingIsClosedByTheRequestTimeout() throws {
+    let broker = try broker(["--timeout", "2"])
+    defer { _ = broker.stop() }
+    XCTAssertEqual(try get(broker.port, "/").status, 200)
+    let workers = WorkerProcesses.running(of: broker.pid)
+    let client = try StreamingHTTPClient(port: broker.port, timeout: 10)
+    let start = Date()
+    try client.send(Requests.get("/events?n=3&ms=2600"))
+    let head = try client.readHead()
+    XCTAssertEqual(head.status, 200)
+    var text = ""
+    XCTAssertThrowsError(
+      try client.readBody(of: head) { text += String(decoding: $0, as: UTF8.self) })
+    let closedAfter = Date().timeIntervalSince(start)
+    XCTAssertTrue(client.closed)
+    XCTAssertTrue(text.hasPrefix("data: 0 "), text)
+    XCTAssertFalse(text.contains("data: 1 "), text)
+    XCTAssertGreaterThan(closedAfter, 1.9)
+    XCTAssertLessThan(closedAfter, 2.55, "closed before the worker wrote again")
+    XCTAssertTrue(broker.stderr.contains("sent no reply part"), broker.stderr)
+    // The worker writes its next event at 2.6 s (its credit says the client is gone) and
+    // the one after at 5.2 s, which fails at once: it ends the reply and serves on.
+    usleep(UInt32(max(0, 5.6 - Date().timeIntervalSince(start)) * 1_000_000))
+    XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n")
+    XCTAssertEqual(WorkerProcesses.running(of: broker.pid), workers, "the worker was not replaced")
+  }
+
   /// The worker of a streamed reply is killed: its client's connection closes (its head was
   /// out: no 502), the log names the request, and a stream on the other worker completes.
   func testWorkerKilledMidStreamClosesOnlyItsClient() throws {
     let broker = try broker(workers: 2)
     defer { _ = broker.stop() }
+    try waitForTwoServingWorkers(broker.port)
     let victim = try StreamingHTTPClient(port: broker.port, timeout: 10, receiveBufferSize: 4096)
     try victim.send(Requests.get("/bytes?n=\(1 << 30)"))
     let head = try victim.readHead()

@@ -105,8 +105,8 @@ enum {
    else its connection is closed. While no part arrives the request timeout applies (from
    dispatch, then from the last part or credit); it does not run while the worker waits for a
    credit with RB_REPLY_PARTS_IN_FLIGHT parts out (the client's send timeout does). Once the
-   head went out, the first expiry closes the client connection (the worker's next part is
-   credited with RB_REQ_CLIENT_GONE); a second one with still no part replaces the worker. */
+   head went out, an expiry closes the client connection (the worker's next part is
+   credited with RB_REQ_CLIENT_GONE); a second one with no part in between replaces the worker. */
 #define RB_REPLY_PARTS_IN_FLIGHT 2u
 /* "No length declared": never a valid declared length (one at or above 2^63 breaks the
    channel). Spelled out rather than UINT64_MAX so that Swift imports it. */

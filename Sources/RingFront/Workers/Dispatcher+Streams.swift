@@ -28,6 +28,8 @@ extension Dispatcher {
     } else {
       entry.streaming = true
       entry.dispatchedAt = loop.now
+      // A part shows the worker alive: only a timeout without one since counts as stuck.
+      entry.timedOut = false
       worker.slots[reply.slot] = entry
     }
     if reply.isAborted {

@@ -7,8 +7,8 @@ extension Dispatcher {
   /// that worker: a worker stuck in a handler would otherwise hold its slots forever (NGINX Unit
   /// leaves such workers hung). The log names the request, so the operator knows which one.
   /// A streamed reply's timeout counts from its last part or credit (like nginx's
-  /// proxy_read_timeout): the first expiry closes the client (its head is out), a second one,
-  /// with still no part, takes the worker for stuck.
+  /// proxy_read_timeout): an expiry closes the client (its head is out), and a second one with
+  /// no part in between takes the worker for stuck.
   func expireRequests(loop: FrontLoop, now: UInt64) {
     guard let timeout = config.requestTimeoutNs else { return }
     for worker in workers {
@@ -28,8 +28,9 @@ extension Dispatcher {
             entry.timedOut = true
             entry.dispatchedAt = now
             worker.slots[slot] = entry
+            // Closed already by an earlier expiry: the worker wrote since, it is not stuck.
+            guard loop.closeReply(entry.ticket) else { continue }
             channel.countError()
-            loop.closeReply(entry.ticket)
             log(
               "request \(Self.requestLine(in: channel, slot: slot, length: entry.length)) sent no "
                 + "reply part for \(timeout / 1_000_000) ms on worker \(worker.id) (pid \(process.pid)): "
