@@ -1,14 +1,34 @@
 import CRingABI
 import Glibc
 
-/// A reply the worker finished, after every field it wrote was checked against the slot.
+/// A reply the worker finished, or one part of a streamed reply, after every field it wrote was
+/// checked against the slot.
 public struct ValidatedReply {
+  /// Which piece of a reply this is (ringabi.h, "Streamed replies").
+  public enum Part: Equatable {
+    /// A whole reply (RB_RESP_FINAL).
+    case whole
+    /// The first part of a streamed reply: it carries the status and header lines.
+    case first
+    /// A later part: body bytes only.
+    case next
+  }
+
   public var slot: Int
   public var requestID: UInt64
+  /// 0 on later parts.
   public var status: Int
-  /// "Name: value\r\n" lines as the worker wrote them; the caller checks their syntax.
+  /// "Name: value\r\n" lines as the worker wrote them; the caller checks their syntax. Empty
+  /// on later parts.
   public var headerBlock: UnsafeRawBufferPointer
   public var body: UnsafeRawBufferPointer
+  public var part = Part.whole
+  /// The last part (RB_RESP_END; always true for a whole reply): the slot's release frees it.
+  public var isLast = true
+  /// With `isLast`: the worker gave up midway (RB_RESP_ABORT); the body is not to be completed.
+  public var isAborted = false
+  /// On the first part: the body length the worker declared (RB_RESP_LENGTH), as read once.
+  public var declaredLength: UInt64? = nil
 }
 
 /// A request the channel still held when its worker went away.
@@ -17,6 +37,9 @@ public struct OrphanedRequest {
   public var requestID: UInt64
   /// False when the worker never took it from the ring: it can safely run elsewhere.
   public var takenByWorker: Bool
+  /// Parts of its reply went out already (a streamed reply): the client has a status line, so
+  /// only closing its connection is left.
+  public var replyStarted: Bool
 }
 
 /// The front's side of one channel: it owns the slots, pushes requests, and takes replies,
@@ -28,7 +51,8 @@ public final class FrontChannel {
     case broken(String)
   }
 
-  @usableFromInline enum SlotState: UInt8 { case free, filling, withWorker, replied }
+  /// `streaming`: with the worker, and its reply's first part was taken.
+  @usableFromInline enum SlotState: UInt8 { case free, filling, withWorker, streaming, replied }
 
   /// Front-private bookkeeping of one slot (never in shared memory: the worker cannot forge it).
   @usableFromInline struct SlotRecord {
@@ -38,6 +62,14 @@ public final class FrontChannel {
     var requestID: UInt64 = 0
     var ringIndex: UInt64 = 0
     var dispatchedAt: UInt64 = 0
+    /// Streamed reply: parts taken and not yet credited (RB_REQ_PART_SENT). A slot whose last
+    /// part came while others were still out is freed by the last credit (`freeWhenCredited`),
+    /// never earlier: the kernel may still read those parts from it.
+    var partsInFlight: UInt8 = 0
+    var freeWhenCredited = false
+    /// The declared body length (RB_LENGTH_UNDECLARED: none) and the body bytes taken so far.
+    var declaredLength = UInt64(RB_LENGTH_UNDECLARED)
+    var bodyBytes: UInt64 = 0
   }
 
   /// Mutable hot-path state lives behind a pointer: stored properties of a class pay a dynamic
@@ -54,8 +86,8 @@ public final class FrontChannel {
   }
 
   public let segment: ChannelSegment
-  private let state: UnsafeMutablePointer<State>
-  private var requests: RingProducer<rb_request_descriptor> {
+  let state: UnsafeMutablePointer<State>
+  var requests: RingProducer<rb_request_descriptor> {
     _read { yield state.pointee.requests }
     _modify { yield &state.pointee.requests }
   }
@@ -71,11 +103,11 @@ public final class FrontChannel {
     get { state.pointee.inFlight }
     set { state.pointee.inFlight = newValue }
   }
-  private let slotCount: Int
-  private let slots: UnsafeMutablePointer<SlotRecord>
-  private let slotBases: UnsafeMutablePointer<UnsafeMutableRawPointer>
-  private let slotSizes: UnsafeMutablePointer<Int>
-  private let counters: UnsafeMutablePointer<rb_front_counters>
+  let slotCount: Int
+  let slots: UnsafeMutablePointer<SlotRecord>
+  let slotBases: UnsafeMutablePointer<UnsafeMutableRawPointer>
+  let slotSizes: UnsafeMutablePointer<Int>
+  let counters: UnsafeMutablePointer<rb_front_counters>
   public private(set) var brokenReason: String? {
     get { state.pointee.brokenReason }
     set { state.pointee.brokenReason = newValue }
@@ -182,6 +214,10 @@ public final class FrontChannel {
     slots[index].replyOffset = UInt32(replyOffset)
     slots[index].ringIndex = requests.head &- 1
     slots[index].dispatchedAt = now
+    slots[index].partsInFlight = 0
+    slots[index].freeWhenCredited = false
+    slots[index].declaredLength = UInt64(RB_LENGTH_UNDECLARED)
+    slots[index].bodyBytes = 0
     inFlight += 1
     bump(&counters.pointee.requests_dispatched)
     bump(&counters.pointee.bytes_in, by: UInt64(length))
@@ -228,14 +264,25 @@ public final class FrontChannel {
     case .entry(let entry): descriptor = entry
     }
     let index = Int(descriptor.slot)
-    guard index < slotCount, slots[index].state == .withWorker else {
+    guard index < slotCount,
+      slots[index].state == .withWorker || slots[index].state == .streaming
+    else {
       return markBroken("reply names slot \(descriptor.slot), which is not with the worker")
     }
     guard slots[index].requestID == descriptor.request_id else {
       return markBroken("reply for slot \(index) carries request id \(descriptor.request_id)")
     }
+    if descriptor.flags & UInt32(RB_RESP_BODY_TAKEN) != 0 {
+      return takeBodyAcknowledgement(descriptor, slot: index)
+    }
+    if descriptor.flags & UInt32(RB_RESP_CHUNK) != 0 {
+      return takePart(descriptor, slot: index, now: now)
+    }
     guard descriptor.flags == RB_RESP_FINAL else {
       return markBroken("reply flags 0x\(String(descriptor.flags, radix: 16)) are not supported")
+    }
+    guard slots[index].state == .withWorker else {
+      return markBroken("whole reply for slot \(index), whose reply is streaming")
     }
     guard (200...599).contains(descriptor.status) else {
       return markBroken("reply status \(descriptor.status) is not 200..599")
@@ -270,9 +317,14 @@ public final class FrontChannel {
   /// Hands consumed response-ring entries back to the worker (once per batch).
   public func releaseResponses() { responses.release() }
 
-  /// Returns a replied slot to the free pool once its reply has left (send complete).
+  /// Returns a replied slot to the free pool once its reply has left (send complete). A slot
+  /// whose streamed parts are not all credited yet is freed by the last credit instead.
   public func releaseSlot(_ index: Int) {
     precondition(slots[index].state == .replied)
+    if slots[index].partsInFlight > 0 {
+      slots[index].freeWhenCredited = true
+      return
+    }
     free(index)
   }
 
@@ -304,11 +356,14 @@ public final class FrontChannel {
   public func orphanedRequests() -> [OrphanedRequest] {
     let workerTail = rb_load_acquire_u64(&segment.requestRing.control.pointee.tail)
     var orphans: [OrphanedRequest] = []
-    for index in 0..<slotCount where slots[index].state == .withWorker {
+    for index in 0..<slotCount
+    where slots[index].state == .withWorker || slots[index].state == .streaming {
+      let streaming = slots[index].state == .streaming
       orphans.append(
         OrphanedRequest(
           slot: index, requestID: slots[index].requestID,
-          takenByWorker: slots[index].ringIndex < workerTail))
+          takenByWorker: streaming || slots[index].ringIndex < workerTail,
+          replyStarted: streaming))
       slots[index].state = .replied
       inFlight -= 1
     }
@@ -324,18 +379,18 @@ public final class FrontChannel {
 
   // MARK: Private
 
-  private func free(_ index: Int) {
+  func free(_ index: Int) {
     slots[index].state = .free
     freeStacks[Int(slots[index].classIndex)].push(index)
     bump(&counters.pointee.slots_in_use, by: UInt64.max)  // wraps: minus one
   }
 
-  private func markBroken(_ reason: String) -> ReplyPoll {
+  func markBroken(_ reason: String) -> ReplyPoll {
     noteBroken(reason)
     return .broken(reason)
   }
 
-  private func noteBroken(_ reason: String) {
+  func noteBroken(_ reason: String) {
     guard brokenReason == nil else { return }
     brokenReason = reason
     bump(&counters.pointee.errors)
@@ -344,11 +399,11 @@ public final class FrontChannel {
 
   /// Counters have one writer (this thread): a relaxed load and store, no locked instruction.
   @inline(__always)
-  private func bump(_ counter: UnsafeMutablePointer<UInt64>, by amount: UInt64 = 1) {
+  func bump(_ counter: UnsafeMutablePointer<UInt64>, by amount: UInt64 = 1) {
     rb_store_relaxed_u64(counter, rb_load_relaxed_u64(counter) &+ amount)
   }
 
-  private func recordLatency(_ nanoseconds: UInt64) {
+  func recordLatency(_ nanoseconds: UInt64) {
     let bucket = min(63 - max(nanoseconds, 1).leadingZeroBitCount, Int(RB_LATENCY_BUCKETS) - 1)
     let buckets =
       (UnsafeMutableRawPointer(counters)

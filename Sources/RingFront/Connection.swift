@@ -45,6 +45,9 @@ final class Connection {
   var requestVersionMinor = 1
   var requestsServed = 0
 
+  /// The reply being streamed to this connection (its parts still coming from the handler).
+  var stream = ReplyStream()
+
   /// Replies queued or partly sent, in request order.
   @exclusivity(unchecked) var replies: [PendingReply] = []
   /// The sendmsg in flight, if any; one at a time keeps replies in order.
@@ -61,6 +64,9 @@ final class Connection {
   var mayZeroCopy = false
   /// The client closed its side; no linger needed after the last reply.
   var peerClosed = false
+  /// The handler gave up the reply being streamed (FrontLoop.closeReply): the deferred work
+  /// closes the connection, outside the handler's call.
+  var closeRequested = false
   /// isConnectionAlive told the handler this client is gone: it may drop the request unanswered.
   var handlerToldGone = false
 
@@ -103,6 +109,7 @@ final class Connection {
     replyOmitsBody = false
     requestVersionMinor = 1
     requestsServed = 0
+    stream = ReplyStream()
     replies.removeAll(keepingCapacity: true)
     sendOperation = nil
     zeroCopyOperations.removeAll(keepingCapacity: true)
@@ -112,6 +119,7 @@ final class Connection {
     headCompletedAt = 0
     peerClosed = false
     handlerToldGone = false
+    closeRequested = false
     requestStartedAt = 0
     lastActivity = 0
     lastSendProgress = 0

@@ -29,27 +29,15 @@ extension FrontLoop {
     }
     let bodyForbidden = status == 204 || status == 304
     let sendsBody = !bodyForbidden && !connection.replyOmitsBody
-    let capacity = ReplyHeadWriter.maxLength + headerBlock.count + 2
-    let pooled = capacity <= HeadChunkPool.chunkSize
-    // Only unusually large header blocks miss the pool: a rare path, so malloc is fine there.
-    let chunk = pooled ? headChunks.take() : malloc(capacity)!
-    var length = headWriter.write(
-      into: chunk, status: status, contentLength: bodyForbidden ? nil : body.count,
-      connection: connectionDirective(connection), unixSeconds: unixSeconds)
-    if let source = headerBlock.baseAddress, headerBlock.count > 0 {
-      (chunk + length).copyMemory(from: source, byteCount: headerBlock.count)
-    }
     guard
-      ReplyHeaderRules.isValidBlock(
-        UnsafeRawBufferPointer(start: chunk + length, count: headerBlock.count))
+      let (chunk, length, pooled) = writeCheckedHead(
+        connection, status: status, headerBlock: headerBlock,
+        contentLength: bodyForbidden ? nil : body.count, spare: 0)
     else {
-      if pooled { headChunks.give(chunk) } else { free(chunk) }
       refuse(
         connection, releaseToken: releaseToken, body: "the handler wrote invalid reply headers\n")
       return .invalidHeaders
     }
-    length += headerBlock.count
-    length += ReplyHeadWriter.copy("\r\n", to: chunk + length)
     connection.replies.append(
       PendingReply(
         front: UnsafeRawPointer(chunk), frontLength: length,
@@ -59,8 +47,40 @@ extension FrontLoop {
     return .queued
   }
 
+  /// Writes the reply head into front memory: status line and framing headers, then the
+  /// handler's header lines copied after them and checked on the copy (ReplyHeaderRules), then
+  /// the blank line; `spare` more bytes of room stay free after it (a streamed reply's first
+  /// chunk-size line and end). A pooled chunk unless the block is unusually large. Nil, with
+  /// nothing kept, when the copied lines break the rules.
+  @inline(__always)
+  func writeCheckedHead(
+    _ connection: Connection, status: Int, headerBlock: UnsafeRawBufferPointer,
+    contentLength: Int?, chunked: Bool = false, spare: Int
+  ) -> (chunk: UnsafeMutableRawPointer, length: Int, pooled: Bool)? {
+    let capacity = ReplyHeadWriter.maxLength + headerBlock.count + 2 + spare
+    let pooled = capacity <= HeadChunkPool.chunkSize
+    // Only unusually large header blocks miss the pool: a rare path, so malloc is fine there.
+    let chunk = pooled ? headChunks.take() : malloc(capacity)!
+    var length = headWriter.write(
+      into: chunk, status: status, contentLength: contentLength,
+      connection: connectionDirective(connection), unixSeconds: unixSeconds, chunked: chunked)
+    if let source = headerBlock.baseAddress, headerBlock.count > 0 {
+      (chunk + length).copyMemory(from: source, byteCount: headerBlock.count)
+    }
+    guard
+      ReplyHeaderRules.isValidBlock(
+        UnsafeRawBufferPointer(start: chunk + length, count: headerBlock.count))
+    else {
+      if pooled { headChunks.give(chunk) } else { free(chunk) }
+      return nil
+    }
+    length += headerBlock.count
+    length += ReplyHeadWriter.copy("\r\n", to: chunk + length)
+    return (chunk, length, pooled)
+  }
+
   /// Answers 502 in place of a reply the front will not send, and releases the reply's memory.
-  private func refuse(_ connection: Connection, releaseToken: UInt64, body: String) {
+  func refuse(_ connection: Connection, releaseToken: UInt64, body: String) {
     pendingReleases.append(releaseToken)
     queueErrorReply(connection, status: 502, body: body, extraHeaders: "")
     finishHandling(connection)

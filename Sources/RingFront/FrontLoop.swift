@@ -191,6 +191,10 @@ public final class FrontLoop {
       for index in readyInProgress {
         let connection = connections[Int(index)]
         connection.inReadyList = false
+        if connection.closeRequested {
+          connection.closeRequested = false
+          abort(connection)
+        }
         pump(connection)
         flush(connection)
         finishClosingIfPossible(connection)

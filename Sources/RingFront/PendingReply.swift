@@ -21,12 +21,15 @@ struct PendingReply {
   /// The handler's body, sent from its memory: body bytes cannot change the framing.
   var body: UnsafeRawPointer? = nil
   var bodyLength = 0
+  /// Front bytes sent after the body, stored right after `frontLength` in `front`: the end of
+  /// a streamed reply's chunked framing ("\r\n0\r\n\r\n").
+  var trailerLength = 0
   /// Bytes already accepted by the kernel.
   var sent = 0
   var release: ReleaseItem
 
-  var total: Int { frontLength + bodyLength }
-  var unsentBodyBytes: Int { min(bodyLength, total - sent) }
+  var total: Int { frontLength + bodyLength + trailerLength }
+  var unsentBodyBytes: Int { max(0, min(bodyLength, total - trailerLength - sent)) }
 
   /// Writes iovecs for the bytes not sent yet into `iov` (at most `room`); returns how many.
   func writeUnsent(to iov: UnsafeMutablePointer<iovec>, room: Int) -> Int {
@@ -45,6 +48,7 @@ struct PendingReply {
     }
     add(front, frontLength)
     add(body, bodyLength)
+    add(front + frontLength, trailerLength)
     return used
   }
 }

@@ -25,10 +25,12 @@ struct ReplyHeadWriter {
   private var dateLength = 0
 
   /// Writes the head into `destination` (at least `maxLength` bytes) and returns its length.
-  /// `contentLength` nil omits the header (1xx, 204, 304).
+  /// `contentLength` nil omits the header (1xx, 204, 304, and streamed replies of unknown
+  /// length); `chunked` adds `Transfer-Encoding: chunked` (a streamed reply of unknown length
+  /// to an HTTP/1.1 client).
   mutating func write(
     into destination: UnsafeMutableRawPointer, status: Int, contentLength: Int?,
-    connection: ConnectionDirective, unixSeconds: Int
+    connection: ConnectionDirective, unixSeconds: Int, chunked: Bool = false
   ) -> Int {
     var p = destination
     p += statusLines.write(status, to: p)
@@ -37,6 +39,8 @@ struct ReplyHeadWriter {
       p += Self.copy("Content-Length: ", to: p)
       p += Self.writeDecimal(length, to: p)
       p += Self.copy("\r\n", to: p)
+    } else if chunked {
+      p += Self.copy("Transfer-Encoding: chunked\r\n", to: p)
     }
     switch connection {
     case .implicit: break
@@ -62,6 +66,18 @@ struct ReplyHeadWriter {
   static func copy(_ text: StaticString, to destination: UnsafeMutableRawPointer) -> Int {
     destination.copyMemory(from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
     return text.utf8CodeUnitCount
+  }
+
+  /// A chunk-size line's number: lowercase hex without leading zeros; returns the digit count.
+  static func writeHex(_ value: Int, to destination: UnsafeMutableRawPointer) -> Int {
+    let digits: StaticString = "0123456789abcdef"
+    var count = 1
+    while count < 16 && value >> (4 * count) != 0 { count += 1 }
+    for i in 0..<count {
+      let nibble = (value >> (4 * (count - 1 - i))) & 0xF
+      destination.storeBytes(of: digits.utf8Start[nibble], toByteOffset: i, as: UInt8.self)
+    }
+    return count
   }
 
   /// Non-negative decimal without allocating; returns the digit count.

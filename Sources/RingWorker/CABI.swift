@@ -215,3 +215,23 @@ public func exported_reply(
       body: UnsafeRawBufferPointer(start: body, count: bodyLength))
   }
 }
+
+@_cdecl("rw_reply_set_length")
+public func exported_reply_set_length(_ r: UnsafeMutableRawPointer?, _ total: UInt64) -> Int32 {
+  reporting { () throws(ReplyError) in try request(r)!.reply.setLength(total) }
+}
+
+@_cdecl("rw_reply_write")
+public func exported_reply_write(
+  _ r: UnsafeMutableRawPointer?, _ data: UnsafeRawPointer?, _ length: Int
+) -> Int32 {
+  reporting { () throws(ReplyError) in
+    try request(r)!.reply.write(
+      UnsafeRawBufferPointer(start: length > 0 ? data : nil, count: length))
+  }
+}
+
+@_cdecl("rw_reply_end")
+public func exported_reply_end(_ r: UnsafeMutableRawPointer?) -> Int32 {
+  reporting { () throws(ReplyError) in try request(r)!.reply.end() }
+}

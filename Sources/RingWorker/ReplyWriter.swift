@@ -8,6 +8,13 @@ public enum ReplyError: Error, Equatable, CustomStringConvertible {
   case invalidHeader(String)
   case framingHeader(String)
   case noRoom(needed: Int, available: Int)
+  /// A streamed reply's client is gone (closed, timed out): the reply was ended.
+  case clientGone
+  /// A streamed reply's writes do not add up to its declared length.
+  case lengthMismatch(String)
+  /// The channel closed while a streamed reply waited for the client (broker gone, channel
+  /// broken or shut down).
+  case channelClosed(String)
 
   public var description: String {
     switch self {
@@ -18,6 +25,9 @@ public enum ReplyError: Error, Equatable, CustomStringConvertible {
       return "header '\(name)' is written by the front (framing); do not set it"
     case .noRoom(let needed, let available):
       return "reply needs \(needed) bytes, the slot has \(available) left"
+    case .clientGone: return "the client is gone"
+    case .lengthMismatch(let why): return why
+    case .channelClosed(let why): return "the channel closed: \(why)"
     }
   }
 }
@@ -36,7 +46,7 @@ public struct ReplyWriter {
 
   /// Runs one reply step; if it throws, answers the request with a 502 first.
   @inline(__always)
-  private func answeringOnFailure<T>(_ step: () throws(ReplyError) -> T) throws(ReplyError) -> T {
+  func answeringOnFailure<T>(_ step: () throws(ReplyError) -> T) throws(ReplyError) -> T {
     do {
       return try step()
     } catch {
@@ -51,9 +61,14 @@ public struct ReplyWriter {
   }
 
   /// Publishes `status` with `body` (dropped when it does not fit) and no header lines over
-  /// whatever was written, unless the request is already answered.
+  /// whatever was written, unless the request is already answered. A streamed reply whose
+  /// first part went out is ended with RB_RESP_ABORT instead: the front closes the connection.
   private func answerAtOnce(status: Int, body: StaticString) {
     guard record.pointee.phase != .idle else { return }
+    if record.pointee.phase == .streaming && !record.pointee.headPending {
+      publishPart(flags: UInt32(RB_RESP_END | RB_RESP_ABORT), bodyLength: 0)
+      return
+    }
     let start = record.pointee.replyOffset
     let room = record.pointee.slotSize - start
     let length = body.utf8CodeUnitCount <= room ? body.utf8CodeUnitCount : 0
@@ -87,7 +102,8 @@ public struct ReplyWriter {
       switch record.pointee.phase {
       case .received: break
       case .idle: throw .wrongOrder("this request was already answered")
-      case .replying, .bodyTaken: throw .wrongOrder("reply already started for this request")
+      case .replying, .bodyTaken, .streaming:
+        throw .wrongOrder("reply already started for this request")
       }
       guard (200...599).contains(status) else { throw .invalidStatus(status) }
       record.pointee.status = UInt32(status)
@@ -181,18 +197,20 @@ public struct ReplyWriter {
     }
   }
 
-  /// The whole reply at once: status, optional Content-Type, body copied into the slot.
+  /// The whole reply at once: status, optional Content-Type, body copied into the slot. A body
+  /// larger than the reply room is streamed, its length declared.
   public func send(status: Int, contentType: String?, body: UnsafeRawBufferPointer)
     throws(ReplyError)
   {
     try start(status: status)
     if let contentType { try addHeader("Content-Type", contentType) }
-    let out = try self.body()
-    try answeringOnFailure { () throws(ReplyError) in
-      guard body.count <= out.count else {
-        throw .noRoom(needed: body.count, available: out.count)
-      }
+    if body.count > record.pointee.slotSize - record.pointee.headerCursor {
+      try setLength(UInt64(body.count))
+      try write(body)
+      try end()
+      return
     }
+    let out = try self.body()
     if !body.isEmpty { out.baseAddress!.copyMemory(from: body.baseAddress!, byteCount: body.count) }
     try send(bodyLength: body.count)
   }

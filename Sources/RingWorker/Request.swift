@@ -53,8 +53,9 @@ public struct Request {
   /// each) plus its body, from where the reply starts to the end of the slot (the request
   /// descriptor's reply_capacity). The same before and after the reply has started: it counts
   /// what the whole reply may take, so a worker can tell before starting whether a reply fits,
-  /// and answer otherwise while it still can. For the current part of the reply: today a reply
-  /// has one part, so this is the reply's whole size limit.
+  /// and answer otherwise while it still can. It limits a reply sent whole (`body()`, `send`);
+  /// a streamed reply (`write`, `end`) reuses the room as the client takes its parts, so its
+  /// body has no limit.
   public var replyCapacity: Int { record.pointee.slotSize - record.pointee.replyOffset }
 
   // MARK: Metadata (ABI version 2; checked by RequestHeadCheck before the request is handed out)

@@ -19,6 +19,10 @@ public final class Worker {
     var responses: RingProducer<rb_response_descriptor>
     /// Replies written but not yet published: publishing once per batch saves cache-line trips.
     var unpublishedReplies = 0
+    /// New requests taken from the ring while the worker waited for a reply credit, in order:
+    /// the next `next()` hands them out first.
+    var queuedFirst = 0
+    var queuedCount = 0
   }
 
   public let segment: ChannelSegment
@@ -38,6 +42,16 @@ public final class Worker {
   private let records: UnsafeMutablePointer<RequestRecord>
   /// Every slot's address text room (RequestRecord.addressText).
   private let addressText: UnsafeMutablePointer<CChar>
+  /// Slots of the requests in `Rings.queued*`: as many entries as the request ring has, so it
+  /// holds whatever the ring could.
+  private let queued: UnsafeMutablePointer<UInt32>
+  private let queueCapacity: Int
+  /// Why the worker must exit, noticed while it waited for a credit: `next()` says so once the
+  /// requests taken before it are handed out.
+  private var pendingExit: String?
+  /// Set with `pendingExit` when the channel itself is gone or broken (not a shutdown): later
+  /// credit waits fail at once.
+  private var brokenReason: String?
   private let spin: SpinPolicy
   private let brokerPidfd: Int32
   private let counters: UnsafeMutablePointer<rb_worker_counters>
@@ -71,6 +85,8 @@ public final class Worker {
       to: Rings(
         requests: RingConsumer(segment.requestRing), responses: RingProducer(segment.responseRing)))
     self.spin = spin
+    queueCapacity = segment.requestRing.capacity
+    queued = .allocate(capacity: queueCapacity)
     let slotCount = segment.slotCount
     records = .allocate(capacity: slotCount)
     records.initialize(repeating: RequestRecord(), count: slotCount)
@@ -99,6 +115,7 @@ public final class Worker {
     records.deinitialize(count: segment.slotCount)
     records.deallocate()
     addressText.deallocate()
+    queued.deallocate()
     if brokerPidfd >= 0 { close(brokerPidfd) }
     if controlConnection >= 0 { close(controlConnection) }
   }
@@ -134,38 +151,179 @@ public final class Worker {
     }
   }
 
+  /// The next request: one taken earlier (while a reply waited for a credit) first, then the
+  /// ring's. Credits on the way are applied; nil when nothing is waiting.
   private func take() -> Next? {
+    if rings.pointee.queuedCount > 0 { return .request(dequeue()) }
+    if let pendingExit { return .exit(pendingExit) }
     while true {
-      switch requests.pop() {
+      switch route() {
       case .empty: return nil
-      case .corruptHead: return .exit("channel broken: impossible request-ring head")
-      case .entry(let descriptor):
-        // Publish the take at once (a store to a line only this side writes): if the worker
-        // dies in the handler, the front must know the request was taken and may have had
-        // effects, and must not run it again elsewhere.
-        requests.release()
-        if descriptor.flags & UInt32(RB_REQ_SHUTDOWN) != 0 {
-          return .exit("the broker asked this worker to stop")
-        }
-        let slot = Int(descriptor.slot)
-        guard slot < segment.slotCount, records[slot].phase == .idle,
-          Int(descriptor.length) <= records[slot].slotSize,
-          Int(descriptor.reply_offset) <= records[slot].slotSize,
-          Int(descriptor.reply_offset) >= Int(descriptor.length)
-        else { return .exit("channel broken: request descriptor names slot \(descriptor.slot)") }
-        if let problem = RequestHeadCheck.problem(
-          records[slot].memory!, length: Int(descriptor.length))
-        {
-          return .exit("channel broken: the request in slot \(slot) \(problem.description)")
-        }
-        let record = records + slot
-        record.pointee.requestID = descriptor.request_id
-        record.pointee.replyOffset = Int(descriptor.reply_offset)
-        record.pointee.phase = .received
-        rb_store_relaxed_u64(&counters.pointee.requests_taken, counters.pointee.requests_taken + 1)
-        return .request(Request(record: record))
+      case .request(let request): return .request(request)
+      case .credit: continue
+      case .shutdown(let reason), .exit(let reason):
+        pendingExit = reason
+        return .exit(reason)
       }
     }
+  }
+
+  /// What one descriptor from the request ring was.
+  enum Routed {
+    case empty
+    case request(Request)
+    /// A reply credit, applied to its request's record.
+    case credit
+    /// RB_REQ_SHUTDOWN: exit once the work in hand is done.
+    case shutdown(String)
+    /// The channel cannot be trusted any more: exit now.
+    case exit(String)
+  }
+
+  /// Takes one descriptor from the request ring and routes it by kind (ringabi.h, request
+  /// descriptor flags): the one place that knows them all. Everything is checked before use;
+  /// a descriptor that does not fit what this side knows breaks the channel (`.exit`).
+  func route() -> Routed {
+    switch requests.pop() {
+    case .empty: return .empty
+    case .corruptHead: return .exit("channel broken: impossible request-ring head")
+    case .entry(let descriptor):
+      // Publish the take at once (a store to a line only this side writes): if the worker
+      // dies in the handler, the front must know the request was taken and may have had
+      // effects, and must not run it again elsewhere.
+      requests.release()
+      let flags = descriptor.flags
+      if flags & Self.notNewRequest != 0 {
+        if flags & UInt32(RB_REQ_SHUTDOWN) != 0 {
+          return .shutdown("the broker asked this worker to stop")
+        }
+        if flags & UInt32(RB_REQ_PART_SENT) != 0 { return applyCredit(descriptor) }
+        // RB_REQ_BODY_PART: streamed request bodies route here.
+        return .exit(
+          "channel broken: descriptor flags 0x\(String(flags, radix: 16)) are not supported")
+      }
+      return admit(descriptor)
+    }
+  }
+
+  private static let notNewRequest = UInt32(RB_REQ_SHUTDOWN | RB_REQ_PART_SENT | RB_REQ_BODY_PART)
+
+  /// A new request, checked against its slot before anyone reads it.
+  private func admit(_ descriptor: rb_request_descriptor) -> Routed {
+    let slot = Int(descriptor.slot)
+    guard slot < segment.slotCount, records[slot].phase == .idle,
+      Int(descriptor.length) <= records[slot].slotSize,
+      Int(descriptor.reply_offset) <= records[slot].slotSize,
+      Int(descriptor.reply_offset) >= Int(descriptor.length)
+    else { return .exit("channel broken: request descriptor names slot \(descriptor.slot)") }
+    if let problem = RequestHeadCheck.problem(
+      records[slot].memory!, length: Int(descriptor.length))
+    {
+      return .exit("channel broken: the request in slot \(slot) \(problem.description)")
+    }
+    let record = records + slot
+    record.pointee.requestID = descriptor.request_id
+    record.pointee.replyOffset = Int(descriptor.reply_offset)
+    record.pointee.phase = .received
+    record.pointee.declaredLength = RB_LENGTH_UNDECLARED
+    rb_store_relaxed_u64(&counters.pointee.requests_taken, counters.pointee.requests_taken + 1)
+    return .request(Request(record: record))
+  }
+
+  /// RB_REQ_PART_SENT: one part of a streamed reply left (the oldest uncredited one).
+  private func applyCredit(_ descriptor: rb_request_descriptor) -> Routed {
+    let slot = Int(descriptor.slot)
+    // A credit may also come just after the worker published the last part: the front pushed
+    // it before it took that part. It names the same request, and there are never more
+    // credits than parts.
+    guard slot < segment.slotCount,
+      records[slot].phase == .streaming || records[slot].phase == .idle,
+      records[slot].requestID == descriptor.request_id, records[slot].partsInFlight > 0
+    else { return .exit("channel broken: reply credit names slot \(descriptor.slot)") }
+    records[slot].partsInFlight -= 1
+    if descriptor.flags & UInt32(RB_REQ_CLIENT_GONE) != 0 { records[slot].clientGone = true }
+    return .credit
+  }
+
+  private func enqueue(_ request: Request) {
+    // Cannot overflow: each queued request holds a slot, and the ring has more entries.
+    queued[(rings.pointee.queuedFirst + rings.pointee.queuedCount) % queueCapacity] =
+      request.record.pointee.slot
+    rings.pointee.queuedCount += 1
+  }
+
+  private func dequeue() -> Request {
+    let slot = Int(queued[rings.pointee.queuedFirst])
+    rings.pointee.queuedFirst = (rings.pointee.queuedFirst + 1) % queueCapacity
+    rings.pointee.queuedCount -= 1
+    return Request(record: records + slot)
+  }
+
+  /// Waits until `record` may publish another part (fewer than RB_REPLY_PARTS_IN_FLIGHT
+  /// uncredited, or the client is gone), taking every descriptor that arrives meanwhile: new
+  /// requests wait in the worker's queue for `next()`. Sleeps on the request ring's futex like
+  /// `next()`, and notices a broker that died. Returns why the worker must exit instead, if it
+  /// must.
+  func waitForCredit(_ record: UnsafeMutablePointer<RequestRecord>, below limit: Int) -> String? {
+    if let brokenReason { return brokenReason }
+    var checkBroker = false
+    while record.pointee.partsInFlight >= limit && !record.pointee.clientGone {
+      switch route() {
+      case .request(let request):
+        enqueue(request)
+        continue
+      case .credit:
+        continue
+      case .shutdown(let reason):
+        // The reply in hand is work in hand: it finishes first.
+        pendingExit = reason
+        continue
+      case .exit(let reason):
+        pendingExit = reason
+        brokenReason = reason
+        return reason
+      case .empty:
+        break
+      }
+      if checkBroker, let reason = reasonToExit() {
+        pendingExit = reason
+        brokenReason = reason
+        return reason
+      }
+      // Our published parts and released entries must be visible before we sleep on them.
+      flush()
+      checkBroker = true
+      if let word = requests.prepareToSleep() {
+        let timedOut = requests.sleep(expecting: word, timeoutNanoseconds: 500_000_000)
+        requests.markAwake()
+        checkBroker = timedOut
+        rb_store_relaxed_u64(&counters.pointee.wakeups, counters.pointee.wakeups + 1)
+      }
+    }
+    return nil
+  }
+
+  /// Publishes one part of a streamed reply at once (the client should get it now), waking
+  /// the front if it sleeps. The ring cannot be full: a slot has at most RB_REPLY_PARTS_IN_FLIGHT
+  /// parts and its last one out (RB_RING_ENTRIES_PER_SLOT).
+  func publishPart(
+    _ record: UnsafeMutablePointer<RequestRecord>, status: UInt32, headerLength: Int,
+    flags: UInt32, bodyOffset: Int, bodyLength: Int
+  ) {
+    let descriptor = rb_response_descriptor(
+      slot: record.pointee.slot, status: status, request_id: record.pointee.requestID,
+      header_length: UInt32(headerLength), flags: UInt32(RB_RESP_CHUNK) | flags,
+      body_offset: UInt32(bodyOffset), body_length: UInt32(bodyLength))
+    if flags & UInt32(RB_RESP_END) != 0 {
+      record.pointee.phase = .idle
+      rb_store_relaxed_u64(
+        &counters.pointee.replies_published, counters.pointee.replies_published + 1)
+    } else {
+      record.pointee.partsInFlight += 1
+    }
+    _ = responses.push(descriptor)
+    unpublishedReplies += 1
+    flush()
   }
 
   /// Called by ReplyWriter.send: queues the response descriptor and publishes the batch when

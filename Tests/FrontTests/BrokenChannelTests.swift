@@ -1,4 +1,5 @@
 import Foundation
+import RingChannel
 import XCTest
 
 /// A worker that breaks its channel while nothing is in flight (an impossible request-ring
@@ -18,10 +19,11 @@ final class BrokenChannelTests: XCTestCase {
         rogue = running.first ?? 0
         return running.count == 1
       })
-    // One ring's worth of requests (the ring holds 128), so the front's next push re-reads
-    // the tail the worker wrote.
+    // One ring's worth of requests (its capacity follows the slot count), so the front's next
+    // push re-reads the tail the worker wrote.
+    let capacity = try ChannelLayout(.standard).ringCapacity
     let client = try RawHTTPClient(port: broker.port, timeout: 10)
-    for index in 0..<128 {
+    for index in 0..<capacity {
       try client.send(Requests.get("/n/\(index)"))
       XCTAssertEqual(try client.readResponse().bodyText, "ok /n/\(index)")
     }

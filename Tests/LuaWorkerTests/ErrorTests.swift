@@ -83,9 +83,12 @@ final class ErrorTests: XCTestCase {
     ),
     (
       "return 200, nil, { a = 1 }",
-      "handler returned body a table, expected a string or nil (encode tables with cjson.encode)"
+      "handler returned body a table, expected a string, a function that returns the body piece by piece, or nil (encode tables with cjson.encode)"
     ),
-    ("return 200, nil, 42", "handler returned body 42 (number), expected a string or nil"),
+    (
+      "return 200, nil, 42",
+      "handler returned body 42 (number), expected a string, a function that returns the body"
+    ),
   ]
 
   func testWrongReturnValuesGive500AndSayWhatWasWrong() throws {
@@ -132,30 +135,28 @@ final class ErrorTests: XCTestCase {
     XCTAssertEqual(reply.body, [])
   }
 
-  func testReplyLargerThanTheSlotGives500() throws {
+  func testReplyLargerThanTheSlotIsStreamedWithItsLength() throws {
     let directory = TemporaryDirectory()
     let app = try directory.write(
       "app.lua", "return function(req) return 200, nil, string.rep('x', tonumber(req.query.n)) end")
     let worker = try WorkerFixture(app: app)
-    // A small request lands in a 64 KiB slot: a 60 KiB reply fits, 70 KiB does not.
+    // A small request lands in a 64 KiB slot: a 60 KiB reply fits, 70 KiB goes in parts.
     var reply = try worker.request("GET", "/?n=61440")
     XCTAssertEqual(reply.status, 200)
+    XCTAssertFalse(reply.streamed)
     XCTAssertEqual(reply.body.count, 61440)
     reply = try worker.request("GET", "/?n=71680")
-    XCTAssertEqual(reply.status, 500)
-    XCTAssertEqual(reply.text, "internal server error\n")
+    XCTAssertEqual(reply.status, 200)
+    XCTAssertTrue(reply.streamed)
+    XCTAssertEqual(reply.declaredLength, 71680)
+    XCTAssertEqual(reply.body, Array(repeating: UInt8(ascii: "x"), count: 71680))
     XCTAssertEqual(try worker.request("GET", "/?n=3").text, "xxx")
     XCTAssertEqual(worker.stop(), 0)
-    XCTAssertTrue(
-      worker.log.contains(
-        "GET /?n=71680 HTTP/1.1: reply of 71680 bytes (headers and body) does not fit"),
-      worker.log)
-    XCTAssertTrue(
-      worker.log.contains("replies larger than a slot are not supported yet"), worker.log)
+    XCTAssertFalse(worker.log.contains("does not fit"), worker.log)
   }
 
-  /// A reply that fills the room (Request.replyCapacity) exactly is sent; one byte more is a 500,
-  /// whatever the request's own size.
+  /// A reply that fills the room (Request.replyCapacity) exactly is sent whole; one byte more
+  /// is streamed, whatever the request's own size.
   func testReplyRoomIsExact() throws {
     let directory = TemporaryDirectory()
     let app = try directory.write(
@@ -171,9 +172,13 @@ final class ErrorTests: XCTestCase {
       let fits = try worker.request("GET", "/?n=" + String(format: "%06d", room), headers: headers)
       XCTAssertEqual(fits.status, 200, worker.log)
       XCTAssertEqual(fits.body.count, room)
+      XCTAssertFalse(fits.streamed)
       let over = try worker.request(
         "GET", "/?n=" + String(format: "%06d", room + 1), headers: headers)
-      XCTAssertEqual(over.status, 500)
+      XCTAssertEqual(over.status, 200)
+      XCTAssertTrue(over.streamed)
+      XCTAssertEqual(over.body.count, room + 1)
+      XCTAssertEqual(over.header("X-A"), "b")
     }
     XCTAssertEqual(worker.stop(), 0)
   }

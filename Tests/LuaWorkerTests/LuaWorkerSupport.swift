@@ -30,6 +30,11 @@ struct WorkerReply {
   var status: Int
   var headers: [(name: String, value: String)]
   var body: [UInt8]
+  /// Came in parts (a streamed reply), and the length the first part declared, if any.
+  var streamed = false
+  var declaredLength: UInt64? = nil
+  /// The worker gave up midway (RB_RESP_ABORT): the body is incomplete.
+  var aborted = false
 
   var text: String { String(decoding: body, as: UTF8.self) }
 
@@ -141,18 +146,43 @@ final class WorkerFixture {
     wake()
     switch awaitReply(front) {
     case .reply(let reply):
-      defer {
-        front.releaseResponses()
-        front.releaseSlot(reply.slot)
-      }
       XCTAssertEqual(reply.requestID, id)
-      return WorkerReply(
+      var result = WorkerReply(
         status: reply.status, headers: parseHeaderBlock(reply.headerBlock), body: Array(reply.body))
+      if reply.part != .whole {
+        result.streamed = true
+        result.declaredLength = reply.declaredLength
+        try collectParts(after: reply, into: &result)
+      }
+      front.releaseResponses()
+      front.releaseSlot(reply.slot)
+      return result
     case .broken(let reason):
       throw FixtureError("channel broken: \(reason)")
     case .none:
       throw FixtureError("no reply within the timeout; worker log:\n\(log)")
     }
+  }
+
+  /// The rest of a streamed reply, each part credited once its bytes are copied, as the front
+  /// does once they are sent.
+  private func collectParts(after first: ValidatedReply, into result: inout WorkerReply) throws {
+    var part = first
+    while !part.isLast {
+      front.releaseResponses()
+      front.partSent(slot: part.slot, clientGone: false)
+      wake()
+      switch awaitReply(front) {
+      case .reply(let next):
+        result.body += next.body
+        part = next
+      case .broken(let reason):
+        throw FixtureError("channel broken mid-stream: \(reason)")
+      case .none:
+        throw FixtureError("no reply part within the timeout; worker log:\n\(log)")
+      }
+    }
+    result.aborted = part.isAborted
   }
 
   func request(

@@ -88,11 +88,13 @@ final class LayoutTests: XCTestCase {
 
   func testRegionsArePageAlignedAndDoNotOverlap() throws {
     let layout = try ChannelLayout(.standard)
-    XCTAssertEqual(layout.ringCapacity, 128)  // 68 slots → next power of two
+    // 68 slots, RB_RING_ENTRIES_PER_SLOT (5) entries each, plus the shutdown message: 341 →
+    // the next power of two.
+    XCTAssertEqual(layout.ringCapacity, 512)
     XCTAssertEqual(layout.requestRingOffset % 4096, 0)
     XCTAssertEqual(layout.responseRingOffset % 4096, 0)
     XCTAssertGreaterThanOrEqual(
-      layout.responseRingOffset, layout.requestRingOffset + 384 + 128 * 32)
+      layout.responseRingOffset, layout.requestRingOffset + 384 + 512 * 32)
     var end = layout.responseRingOffset + 384 + 128 * 32
     for placed in layout.slotClasses {
       XCTAssertEqual(placed.arenaOffset % 4096, 0)

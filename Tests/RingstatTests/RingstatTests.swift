@@ -171,7 +171,7 @@ final class RingstatTests: XCTestCase {
         let cells = row.split(separator: " ")
         XCTAssertEqual(cells.count, 17, String(row))
         XCTAssertTrue(["running", "sleeping"].contains(String(cells[4])), String(row))
-        XCTAssertTrue(cells[5].hasSuffix("/128"), String(row))
+        XCTAssertTrue(cells[5].hasSuffix("/512"), String(row))
       }
       XCTAssertTrue(lines.contains { $0.hasPrefix("total ") }, screen)
       // Redrawn in place: the header appears once, not once per refresh.

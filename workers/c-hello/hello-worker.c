@@ -15,11 +15,23 @@
 //
 //   <body>
 //
+// Streamed replies (rw_reply_write / rw_reply_end), for tests and benchmarks:
+//   /bytes?n=N       N bytes of a fixed pattern (byte i is i % 251), length declared;
+//                    &chunked=1 without a declared length (chunked, or close-delimited for
+//                    HTTP/1.0); &status=S answers with status S (e.g. 204, to see the body
+//                    dropped); &part=P writes in pieces of P bytes (default 65536). The
+//                    X-Worker-Pid header names the worker process.
+//   /events?n=5&ms=200  server-sent events, `ms` apart: "data: <i> <CLOCK_REALTIME ns>\n\n",
+//                    the time taken just before the event is written.
+//
 // Run it under the broker:
 //   ringbroker --workers 2 --worker workers/c-hello/hello-worker
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "ringworker.h"
 
@@ -74,6 +86,79 @@ static int reply_filling_capacity(rw_request *request) {
   return rw_reply_send(request, wanted); /* fails (502) if the capacity said more than there is */
 }
 
+/* The value of `name` in the query (name=digits), or `fallback` when absent. */
+static uint64_t query_number(rw_str query, const char *name, uint64_t fallback) {
+  size_t name_length = strlen(name);
+  const char *p = query.data, *end = query.data + query.length;
+  while (p < end) {
+    const char *next = memchr(p, '&', (size_t)(end - p));
+    if (!next) next = end;
+    if ((size_t)(next - p) > name_length && memcmp(p, name, name_length) == 0 && p[name_length] == '=') {
+      uint64_t value = 0;
+      for (const char *d = p + name_length + 1; d < next && *d >= '0' && *d <= '9'; d++)
+        value = value * 10 + (uint64_t)(*d - '0');
+      return value;
+    }
+    p = next + 1;
+  }
+  return fallback;
+}
+
+/* N bytes of the pattern, written in pieces: the library streams them through the slot. */
+static int reply_bytes(rw_request *request) {
+  rw_str query = rw_query(request);
+  uint64_t total = query_number(query, "n", 0);
+  size_t piece = (size_t)query_number(query, "part", 65536);
+  if (piece == 0 || piece > (1u << 24)) piece = 65536;
+  int status = (int)query_number(query, "status", 200);
+  if (rw_reply_start(request, status) != 0) return -1;
+  if (rw_reply_header(request, "Content-Type", 12, "application/octet-stream", 24) != 0) return -1;
+  char pid[16];
+  int pid_length = snprintf(pid, sizeof pid, "%d", (int)getpid());
+  if (rw_reply_header(request, "X-Worker-Pid", 12, pid, (size_t)pid_length) != 0) return -1;
+  if (!query_number(query, "chunked", 0) && rw_reply_set_length(request, total) != 0) return -1;
+  /* 251 is prime: a piece that starts anywhere but at a multiple of 251 shows in the bytes. */
+  size_t buffer_size = piece + 251;
+  unsigned char *buffer = malloc(buffer_size);
+  if (!buffer) return rw_reply_abort(request, 500);
+  for (size_t i = 0; i < buffer_size; i++) buffer[i] = (unsigned char)(i % 251);
+  for (uint64_t sent = 0; sent < total;) {
+    size_t length = total - sent < piece ? (size_t)(total - sent) : piece;
+    if (rw_reply_write(request, buffer + sent % 251, length) != 0) {
+      free(buffer);
+      return -1; /* the client left (or timed out): the library ended the reply */
+    }
+    sent += length;
+  }
+  free(buffer);
+  return rw_reply_end(request);
+}
+
+static uint64_t realtime_ns(void) {
+  struct timespec now;
+  clock_gettime(CLOCK_REALTIME, &now);
+  return (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec;
+}
+
+/* Server-sent events: each written (and sent) at once, `ms` apart. */
+static int reply_events(rw_request *request) {
+  rw_str query = rw_query(request);
+  uint64_t count = query_number(query, "n", 5), ms = query_number(query, "ms", 200);
+  if (rw_reply_start(request, 200) != 0) return -1;
+  if (rw_reply_header(request, "Content-Type", 12, "text/event-stream", 17) != 0) return -1;
+  if (rw_reply_header(request, "Cache-Control", 13, "no-cache", 8) != 0) return -1;
+  for (uint64_t i = 0; i < count; i++) {
+    if (i > 0) {
+      struct timespec pause = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+      nanosleep(&pause, NULL);
+    }
+    char event[64];
+    int length = snprintf(event, sizeof event, "data: %" PRIu64 " %" PRIu64 "\n\n", i, realtime_ns());
+    if (rw_reply_write(request, event, (size_t)length) != 0) return -1;
+  }
+  return rw_reply_end(request);
+}
+
 int main(void) {
   rw_worker *worker = rw_open();
   if (!worker) {
@@ -87,6 +172,8 @@ int main(void) {
     rw_str path = rw_path(request);
     int result = is_path(path, "/echo")       ? reply_echo(request)
                  : is_path(path, "/capacity") ? reply_filling_capacity(request)
+                 : is_path(path, "/bytes")    ? reply_bytes(request)
+                 : is_path(path, "/events")   ? reply_events(request)
                                               : rw_reply(request, 200, "text/plain", "hello world\n", 12);
     if (result != 0) fprintf(stderr, "hello-worker: %s\n", rw_last_error());
   }

@@ -95,13 +95,22 @@ enum {
    credited (RB_REQ_PART_SENT); the worker waits for a credit before it reuses a part's memory
    or publishes another. The last part (RB_RESP_END, body may be empty) is never credited: once
    it is published the worker must not touch the slot again; it goes back to the front when
-   the send is done. A part beyond the limit, a part for a slot not streaming, a status or
+   the send is done (and every part before it was credited). A credit for an earlier part may
+   still arrive after the worker published the last one (the front pushed it before it took
+   that part): it names the same slot and request id, never more credits than parts, and the
+   worker drops it. A part with RB_RESP_ABORT is not sent; its bytes do not count. A part
+   beyond the limit, a part for a slot not streaming, a status or
    header length on a later part, a range outside the slot, bytes beyond the declared length
    or an END short of it break the channel: the client gets a 502 when no header went out,
    else its connection is closed. While no part arrives the request timeout applies (from
-   dispatch, then from the last part). */
+   dispatch, then from the last part or credit); it does not run while the worker waits for a
+   credit with RB_REPLY_PARTS_IN_FLIGHT parts out (the client's send timeout does). Once the
+   head went out, an expiry closes the client connection (the worker's next part is
+   credited with RB_REQ_CLIENT_GONE); a second one with no part in between replaces the worker. */
 #define RB_REPLY_PARTS_IN_FLIGHT 2u
-#define RB_LENGTH_UNDECLARED UINT64_MAX
+/* "No length declared": never a valid declared length (one at or above 2^63 breaks the
+   channel). Spelled out rather than UINT64_MAX so that Swift imports it. */
+#define RB_LENGTH_UNDECLARED 0xFFFFFFFFFFFFFFFFULL
 
 /* Streamed request bodies (ABI version 2).
    A request whose body does not fit its slot is dispatched as soon as its head is complete,

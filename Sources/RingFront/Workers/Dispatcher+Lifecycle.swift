@@ -101,6 +101,17 @@ extension Dispatcher {
         continue
       }
       worker.slots[orphan.slot] = nil
+      if orphan.replyStarted {
+        // Its head went out: the client can only see the body is incomplete.
+        failed += 1
+        loop.closeReply(entry.ticket)
+        log(
+          "request \(Self.requestLine(in: channel, slot: orphan.slot, length: entry.length)) on "
+            + "worker \(worker.id) (pid \(process.pid)): the worker exited mid-reply; closed the "
+            + "client's connection")
+        channel.releaseSlot(orphan.slot)
+        continue
+      }
       let outcome: Redispatch =
         orphan.takenByWorker
         ? .failed : redispatch(entry, from: channel, slot: orphan.slot, now: loop.now)

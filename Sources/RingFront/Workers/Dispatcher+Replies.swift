@@ -34,6 +34,10 @@ extension Dispatcher {
   private func deliver(
     _ reply: ValidatedReply, from worker: WorkerHandle, channel: FrontChannel, loop: FrontLoop
   ) {
+    if reply.part != .whole {
+      deliverPart(reply, from: worker, channel: channel, loop: loop)
+      return
+    }
     guard let entry = worker.slots[reply.slot] else {
       channel.releaseSlot(reply.slot)
       return
@@ -45,8 +49,15 @@ extension Dispatcher {
       entry.ticket, status: reply.status, headerBlock: reply.headerBlock, body: reply.body,
       releaseToken: operations.insert(
         .replyRelease, worker: worker.index, generation: worker.generation, slot: reply.slot))
-    // The front checks the header lines on its own copy (the worker may rewrite the slot at any
-    // time), so this is where a bad block shows.
+    noteOutcome(outcome, of: reply, from: worker, channel: channel)
+  }
+
+  /// The front checks the header lines on its own copy (the worker may rewrite the slot at any
+  /// time), so the outcome of queuing a reply is where a bad block shows.
+  func noteOutcome(
+    _ outcome: ReplyOutcome, of reply: ValidatedReply, from worker: WorkerHandle,
+    channel: FrontChannel
+  ) {
     switch outcome {
     case .invalidHeaders:
       channel.countError()

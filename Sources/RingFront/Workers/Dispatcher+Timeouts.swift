@@ -6,6 +6,9 @@ extension Dispatcher {
   /// Answers 504 for requests their worker has held longer than the request timeout, and kills
   /// that worker: a worker stuck in a handler would otherwise hold its slots forever (NGINX Unit
   /// leaves such workers hung). The log names the request, so the operator knows which one.
+  /// A streamed reply's timeout counts from its last part or credit (like nginx's
+  /// proxy_read_timeout): an expiry closes the client (its head is out), and a second one with
+  /// no part in between takes the worker for stuck.
   func expireRequests(loop: FrontLoop, now: UInt64) {
     guard let timeout = config.requestTimeoutNs else { return }
     for worker in workers {
@@ -14,7 +17,27 @@ extension Dispatcher {
       }
       var expired = 0
       for slot in worker.slots.indices {
-        guard let entry = worker.slots[slot], now &- entry.dispatchedAt > timeout else { continue }
+        guard var entry = worker.slots[slot], now &- entry.dispatchedAt > timeout else { continue }
+        if entry.streaming {
+          // A streamed reply's worker waiting for credits waits for the client, whose stall
+          // the send timeout (--idle-timeout) deals with.
+          if channel.partsInFlight(slot: slot) >= Int(RB_REPLY_PARTS_IN_FLIGHT) { continue }
+          if !entry.timedOut {
+            // Its head went out: no 504 any more. The client's connection closes; the
+            // worker hears so with its next part's credit and may serve on.
+            entry.timedOut = true
+            entry.dispatchedAt = now
+            worker.slots[slot] = entry
+            // Closed already by an earlier expiry: the worker wrote since, it is not stuck.
+            guard loop.closeReply(entry.ticket) else { continue }
+            channel.countError()
+            log(
+              "request \(Self.requestLine(in: channel, slot: slot, length: entry.length)) sent no "
+                + "reply part for \(timeout / 1_000_000) ms on worker \(worker.id) (pid \(process.pid)): "
+                + "closed its connection")
+            continue
+          }
+        }
         // The slot stays with the dead worker's channel; its exit releases it without a reply.
         worker.slots[slot] = nil
         expired += 1

@@ -30,6 +30,9 @@ public final class Dispatcher: FrontHandler {
   let largestSlotSize: Int
   /// The 413 body for those, made once: it names the limit.
   let tooLargeBody: String
+  /// The loop this dispatcher serves, once it polled: `released(token:)` comes without it and
+  /// asks it whether a streamed reply's client is still there.
+  weak var servingLoop: FrontLoop?
   /// Workers attached through the control socket, waiting for this thread to adopt them.
   private var attachInbox: [ControlServer.AttachedWorker] = []
   private var attachLock = pthread_mutex_t()
@@ -281,6 +284,7 @@ public final class Dispatcher: FrontHandler {
   public func poll(loop: FrontLoop, now: UInt64) {
     if !started {
       started = true
+      servingLoop = loop
       for worker in workers {
         worker.requestLimit = config.recycleLimit()
         launch(worker, loop: loop)
@@ -312,6 +316,11 @@ public final class Dispatcher: FrontHandler {
 
   public func released(token: UInt64) {
     guard let operation = operations.remove(token, arrivingAs: .release) else { return }
+    if operation.kind == .partRelease {
+      partReleased(
+        of: workers[operation.worker], generation: operation.generation, slot: operation.slot)
+      return
+    }
     releaseSlot(
       of: workers[operation.worker], generation: operation.generation, slot: operation.slot)
   }
@@ -327,7 +336,7 @@ public final class Dispatcher: FrontHandler {
       }
     case .workerExit:
       if operation.generation == worker.generation { workerExited(worker, loop: loop) }
-    case .futexWake, .cancel, .replyRelease:
+    case .futexWake, .cancel, .replyRelease, .partRelease:
       break
     }
   }

@@ -10,7 +10,10 @@
 /// once (bounded by slots and workers), then allocates nothing more.
 struct OperationTable {
   enum Kind: UInt8 {
+    /// A whole reply, or the last part of a streamed one: its release frees the slot.
     case replyRelease
+    /// A streamed reply's part before the last: its release credits the worker.
+    case partRelease
     case futexWait
     case futexWake
     case workerExit
@@ -60,7 +63,8 @@ struct OperationTable {
     guard token >= 1, token <= UInt64(entries.count) else { return nil }
     let index = Int(token - 1)
     guard let operation = entries[index],
-      (operation.kind == .replyRelease) == (arrival == .release)
+      (operation.kind == .replyRelease || operation.kind == .partRelease)
+        == (arrival == .release)
     else { return nil }
     entries[index] = nil
     freeIndices.append(index)

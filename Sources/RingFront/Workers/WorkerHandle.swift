@@ -13,6 +13,11 @@ final class WorkerHandle {
     /// SlotImageChecksum of the request as the front wrote it: a request taken back from a
     /// dead worker is re-dispatched only if its slot still holds exactly these bytes.
     var checksum: UInt64
+    /// Parts of its reply went out (a streamed reply): `dispatchedAt` is then when the last
+    /// part came or the last credit went, which the request timeout counts from.
+    var streaming = false
+    /// The request timeout closed its client mid-stream; a second one means a stuck worker.
+    var timedOut = false
   }
 
   /// A channel whose worker is gone but whose slots are still being sent from.

@@ -29,6 +29,11 @@
 //                                     later rewrites that header line in the slot into one that
 //                                     ends the head and smuggles a "299 Evil" response
 //                                     (on /invalid: rewritten before the reply is published)
+//   ringchannel-child rogue-parts KIND  worker 0's first process takes one request and answers
+//                                     it with streamed reply parts that break the protocol
+//                                     as KIND says (too-many, outside, before-reply,
+//                                     beyond-length, short-end, later-status), then sleeps;
+//                                     every other process serves like `http`
 import CRingABI
 import Glibc
 import RingChannel
@@ -119,6 +124,80 @@ func writeGarbage(kind: String) -> Int32 {
   if responses.claimWake() { responses.wakeConsumer() }
   pause()
   return 0
+}
+
+/// Streamed reply parts that break the protocol (ringabi.h, "Streamed replies"), written
+/// straight into the rings the way a buggy or hostile worker could.
+func rogueParts(kind: String) -> Int32 {
+  guard let worker = openWorker() else { return 1 }
+  let segment = worker.segment
+  guard segment.header.pointee.worker_id == 0, segment.header.pointee.front.restarts == 0 else {
+    return serveHTTP(worker)
+  }
+  var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
+  var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
+  var request: rb_request_descriptor
+  while true {
+    if case .entry(let entry) = requests.pop() {
+      request = entry
+      requests.release()
+      break
+    }
+    usleep(100)
+  }
+  let slot = segment.slot(Int(request.slot))!
+  let start = Int(request.reply_offset)
+  let header: StaticString = "X-Rogue: 1\r\n"
+  (slot.baseAddress! + start).copyMemory(
+    from: header.utf8Start, byteCount: header.utf8CodeUnitCount)
+  let headerLength = header.utf8CodeUnitCount
+  let bodyStart = start + headerLength + 8
+  func part(
+    status: UInt32 = 0, headers: Int = 0, flags: Int, offset: Int = bodyStart, length: Int = 10,
+    publish: Bool = true
+  ) {
+    _ = responses.push(
+      rb_response_descriptor(
+        slot: request.slot, status: status, request_id: request.request_id,
+        header_length: UInt32(headers), flags: UInt32(RB_RESP_CHUNK | flags),
+        body_offset: UInt32(offset), body_length: UInt32(length)))
+    guard publish else { return }
+    responses.publish()
+    if responses.claimWake() { responses.wakeConsumer() }
+    usleep(50_000)
+  }
+  func first(flags: Int = 0, offset: Int = bodyStart, length: Int = 10, publish: Bool = true) {
+    part(
+      status: 200, headers: headerLength, flags: flags, offset: offset, length: length,
+      publish: publish)
+  }
+  func declare(_ length: UInt64) {
+    (slot.baseAddress! + start + headerLength).storeBytes(of: length, as: UInt64.self)
+  }
+  switch kind {
+  case "too-many":  // a third part while two wait for credits: all published at once
+    first(publish: false)
+    part(flags: 0, publish: false)
+    part(flags: 0)
+  case "outside":
+    first()
+    part(flags: 0, offset: slot.count - 5, length: 100)
+  case "before-reply":
+    first(offset: 0)
+  case "beyond-length":
+    declare(5)
+    first(flags: RB_RESP_LENGTH, length: 10)
+  case "short-end":
+    declare(1000)
+    first(flags: RB_RESP_LENGTH, length: 10)
+    part(flags: RB_RESP_END, length: 0)
+  case "later-status":
+    first()
+    part(status: 200, flags: 0)
+  default: return 2
+  }
+  // The worker stays (unused): its deinit would publish its own view of the rings.
+  while true { withExtendedLifetime(worker) { _ = pause() } }
 }
 
 /// A minimal front: creates a channel, spawns an echo worker on it, and keeps both alive.
@@ -351,6 +430,7 @@ func rewriteHeaders() -> Int32 {
 
 switch arguments.first {
 case "http": exit(serveHTTP())
+case "rogue-parts": exit(rogueParts(kind: arguments.count > 1 ? arguments[1] : ""))
 case "rewrite-headers": exit(rewriteHeaders())
 case "rewrite-queued": exit(rewriteQueued())
 case "break-tail": exit(breakTail())

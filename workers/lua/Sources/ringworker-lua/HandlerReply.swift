@@ -15,6 +15,9 @@ struct HandlerReply {
   /// Bytes the header lines take in the slot: "Name: value\r\n" each.
   var headerBytes: Int
   var body: UnsafeRawBufferPointer
+  /// The body is a function (at the body's stack index): called until it returns nil, each
+  /// string it returns written as one part of a streamed reply.
+  var bodyIsFunction = false
   /// Bytes of the reader's number-text buffer in use (for header values given as numbers).
   var numberTextUsed = 0
 }
@@ -52,10 +55,13 @@ final class HandlerReplyReader {
       var length = 0
       reply.body = UnsafeRawBufferPointer(
         start: lua_tolstring(state, index + 2, &length), count: length)
+    case LUA_TFUNCTION:
+      reply.bodyIsFunction = true
     default:
       throw ReplyProblem(
-        message: "handler returned body \(describe(state, index + 2)), expected a string or nil"
-          + " (encode tables with cjson.encode)")
+        message: "handler returned body \(describe(state, index + 2)), expected a string, a "
+          + "function that returns the body piece by piece, or nil (encode tables with "
+          + "cjson.encode)")
     }
     return reply
   }

@@ -1,4 +1,5 @@
 import CLuaJIT
+import CLuaShim
 import RingWorker
 
 /// The serving loop: each request goes to the app's handler, and its reply is written straight
@@ -47,14 +48,74 @@ final class Server {
       log("\(requestLine(request)): \(error.message)")
       return sendInternalError(request, room: room)
     }
-    guard reply.headerBytes + reply.body.count <= room else {
+    guard reply.headerBytes + Self.streamingRoom <= room else {
       log(
-        "\(requestLine(request)): reply of \(reply.headerBytes + reply.body.count) bytes (headers "
-          + "and body) does not fit the \(room) bytes of reply room in the request's slot; "
-          + "replies larger than a slot are not supported yet")
+        "\(requestLine(request)): reply header lines of \(reply.headerBytes) bytes leave too "
+          + "little of the \(room) bytes of reply room in the request's slot")
       return sendInternalError(request, room: room)
     }
+    if reply.bodyIsFunction || reply.headerBytes + reply.body.count > room {
+      return stream(reply, for: request)
+    }
     send(reply, for: request)
+  }
+
+  /// Reply room a streamed reply needs besides its header lines: its declared length and two
+  /// halves to send from (ReplyWriter.minimumHalf each, with alignment).
+  static let streamingRoom = 8 + 16 + 2 * 256
+
+  /// A body function's pieces, or a string larger than the reply room, as a streamed reply:
+  /// each piece goes out as it comes, the string's length is declared. A body function that
+  /// fails or returns something else than a string or nil ends the reply with 500 if nothing
+  /// went out yet, else its connection is closed.
+  private func stream(_ reply: HandlerReply, for request: Request) {
+    let writer = request.reply
+    let state = runtime.state
+    do throws(ReplyError) {
+      try writer.start(status: reply.status)
+      for index in 0..<reply.headerCount {
+        let field = reader.field(at: index)
+        try writer.addHeader(name: field.name, value: field.value)
+      }
+      guard reply.bodyIsFunction else {
+        try writer.setLength(UInt64(reply.body.count))
+        try writer.write(reply.body)
+        return try writer.end()
+      }
+      let function = LuaRuntime.resultIndex + 2
+      while true {
+        lua_pushvalue(state, function)
+        guard lua_pcall(state, 0, 1, LuaRuntime.errorHandlerIndex) == 0 else {
+          let message = rbl_tostring(state, -1).map { String(cString: $0) } ?? "(no message)"
+          log("\(requestLine(request)): body function failed: \(message)")
+          return abort(writer)
+        }
+        switch lua_type(state, -1) {
+        case LUA_TNIL:
+          rbl_pop(state, 1)
+          return try writer.end()
+        case LUA_TSTRING:
+          var length = 0
+          let piece = lua_tolstring(state, -1, &length)
+          try writer.write(UnsafeRawBufferPointer(start: length > 0 ? piece : nil, count: length))
+          rbl_pop(state, 1)
+        default:
+          log(
+            "\(requestLine(request)): body function returned \(lua_typename(state, lua_type(state, -1)).map { String(cString: $0) } ?? "?"), "
+              + "expected a string or nil (the end)")
+          return abort(writer)
+        }
+      }
+    } catch {
+      // A client that left is no error of the app's; anything else is logged.
+      if error != .clientGone {
+        log("\(requestLine(request)): streamed reply failed: \(error)")
+      }
+    }
+  }
+
+  private func abort(_ writer: ReplyWriter) {
+    try? writer.abort(status: 500)
   }
 
   /// Status, header lines, then the body in one copy from the Lua string into shared memory.
