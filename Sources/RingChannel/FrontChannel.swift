@@ -26,6 +26,9 @@ public final class FrontChannel {
     case none
     case reply(ValidatedReply)
     case broken(String)
+    /// The worker acknowledged the oldest body part of this slot (RB_RESP_BODY_TAKEN): its
+    /// window half is free for the next one.
+    case bodyTaken(slot: Int)
   }
 
   @usableFromInline enum SlotState: UInt8 { case free, filling, withWorker, replied }
@@ -38,6 +41,8 @@ public final class FrontChannel {
     var requestID: UInt64 = 0
     var ringIndex: UInt64 = 0
     var dispatchedAt: UInt64 = 0
+    /// Set while the request streams its body (RB_REQ_BODY_STREAM); see FrontChannel+RequestBody.
+    var body: BodyProgress? = nil
   }
 
   /// Mutable hot-path state lives behind a pointer: stored properties of a class pay a dynamic
@@ -55,7 +60,7 @@ public final class FrontChannel {
 
   public let segment: ChannelSegment
   private let state: UnsafeMutablePointer<State>
-  private var requests: RingProducer<rb_request_descriptor> {
+  var requests: RingProducer<rb_request_descriptor> {
     _read { yield state.pointee.requests }
     _modify { yield &state.pointee.requests }
   }
@@ -71,11 +76,11 @@ public final class FrontChannel {
     get { state.pointee.inFlight }
     set { state.pointee.inFlight = newValue }
   }
-  private let slotCount: Int
-  private let slots: UnsafeMutablePointer<SlotRecord>
-  private let slotBases: UnsafeMutablePointer<UnsafeMutableRawPointer>
-  private let slotSizes: UnsafeMutablePointer<Int>
-  private let counters: UnsafeMutablePointer<rb_front_counters>
+  let slotCount: Int
+  let slots: UnsafeMutablePointer<SlotRecord>
+  let slotBases: UnsafeMutablePointer<UnsafeMutableRawPointer>
+  let slotSizes: UnsafeMutablePointer<Int>
+  let counters: UnsafeMutablePointer<rb_front_counters>
   public private(set) var brokenReason: String? {
     get { state.pointee.brokenReason }
     set { state.pointee.brokenReason = newValue }
@@ -159,7 +164,8 @@ public final class FrontChannel {
   /// when the ring cannot take it because the worker broke it: the channel is then broken and
   /// the slot free again (the request must go elsewhere).
   public func dispatch(
-    slot index: Int, length: Int, requestID: UInt64, replyOffset: Int, flags: UInt32, now: UInt64
+    slot index: Int, length: Int, requestID: UInt64, replyOffset: Int, flags: UInt32, now: UInt64,
+    bodyWindow: BodyWindow? = nil
   ) -> Bool {
     precondition(slots[index].state == .filling && replyOffset <= slotSizes[index])
     let descriptor = rb_request_descriptor(
@@ -182,6 +188,7 @@ public final class FrontChannel {
     slots[index].replyOffset = UInt32(replyOffset)
     slots[index].ringIndex = requests.head &- 1
     slots[index].dispatchedAt = now
+    slots[index].body = bodyWindow.map { BodyProgress(window: $0) }
     inFlight += 1
     bump(&counters.pointee.requests_dispatched)
     bump(&counters.pointee.bytes_in, by: UInt64(length))
@@ -234,6 +241,7 @@ public final class FrontChannel {
     guard slots[index].requestID == descriptor.request_id else {
       return markBroken("reply for slot \(index) carries request id \(descriptor.request_id)")
     }
+    if descriptor.flags == RB_RESP_BODY_TAKEN { return takeBodyAcknowledgement(descriptor) }
     guard descriptor.flags == RB_RESP_FINAL else {
       return markBroken("reply flags 0x\(String(descriptor.flags, radix: 16)) are not supported")
     }
@@ -330,12 +338,12 @@ public final class FrontChannel {
     bump(&counters.pointee.slots_in_use, by: UInt64.max)  // wraps: minus one
   }
 
-  private func markBroken(_ reason: String) -> ReplyPoll {
+  func markBroken(_ reason: String) -> ReplyPoll {
     noteBroken(reason)
     return .broken(reason)
   }
 
-  private func noteBroken(_ reason: String) {
+  func noteBroken(_ reason: String) {
     guard brokenReason == nil else { return }
     brokenReason = reason
     bump(&counters.pointee.errors)
@@ -344,7 +352,7 @@ public final class FrontChannel {
 
   /// Counters have one writer (this thread): a relaxed load and store, no locked instruction.
   @inline(__always)
-  private func bump(_ counter: UnsafeMutablePointer<UInt64>, by amount: UInt64 = 1) {
+  func bump(_ counter: UnsafeMutablePointer<UInt64>, by amount: UInt64 = 1) {
     rb_store_relaxed_u64(counter, rb_load_relaxed_u64(counter) &+ amount)
   }
 

@@ -150,6 +150,8 @@ final class WorkerFixture {
         status: reply.status, headers: parseHeaderBlock(reply.headerBlock), body: Array(reply.body))
     case .broken(let reason):
       throw FixtureError("channel broken: \(reason)")
+    case .bodyTaken:
+      throw FixtureError("a body acknowledgement for a request without a streamed body")
     case .none:
       throw FixtureError("no reply within the timeout; worker log:\n\(log)")
     }
