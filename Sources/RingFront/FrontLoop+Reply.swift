@@ -23,6 +23,7 @@ extension FrontLoop {
       pendingReleases.append(releaseToken)
       return .clientGone
     }
+    stopBodyStreamForReply(connection)
     guard (200...599).contains(status) else {
       refuse(connection, releaseToken: releaseToken, body: "handler produced status \(status)\n")
       return .invalidStatus
@@ -72,6 +73,7 @@ extension FrontLoop {
     _ ticket: ReplyTicket, status: Int, body: String, extraHeaders: String = ""
   ) {
     guard let connection = handlingConnection(ticket) else { return }
+    stopBodyStreamForReply(connection)
     queueErrorReply(connection, status: status, body: body, extraHeaders: extraHeaders)
     finishHandling(connection)
   }

@@ -102,7 +102,7 @@ extension Dispatcher {
       }
       worker.slots[orphan.slot] = nil
       let outcome: Redispatch =
-        orphan.takenByWorker
+        orphan.takenByWorker || entry.streamsBody
         ? .failed : redispatch(entry, from: channel, slot: orphan.slot, now: loop.now)
       switch outcome {
       case .moved:

@@ -22,6 +22,10 @@ extension Dispatcher {
           collected = true
           deliver(reply, from: worker, channel: channel, loop: loop)
           continue
+        case .bodyTaken(let slot):
+          collected = true
+          bodyPartTaken(slot: slot, from: worker, channel: channel, loop: loop)
+          continue
         case .broken:
           break
         }

@@ -13,6 +13,12 @@ final class WorkerHandle {
     /// SlotImageChecksum of the request as the front wrote it: a request taken back from a
     /// dead worker is re-dispatched only if its slot still holds exactly these bytes.
     var checksum: UInt64
+    /// The body streams through the slot (RB_REQ_BODY_STREAM): no copy of it exists, so the
+    /// request never moves to another worker. `dispatchedAt` then moves with body progress.
+    var streamsBody = false
+    /// The client's body broke off while both window halves were with the worker: the
+    /// RB_REQ_BODY_ABORTED part goes out with the next acknowledgement.
+    var bodyAbortPending = false
   }
 
   /// A channel whose worker is gone but whose slots are still being sent from.
