@@ -215,3 +215,21 @@ public func exported_reply(
       body: UnsafeRawBufferPointer(start: body, count: bodyLength))
   }
 }
+
+@_cdecl("rw_body_is_streamed")
+public func exported_body_is_streamed(_ r: UnsafeMutableRawPointer?) -> Int32 {
+  request(r)!.bodyIsStreamed ? 1 : 0
+}
+
+@_cdecl("rw_body_read")
+public func exported_body_read(
+  _ r: UnsafeMutableRawPointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int
+) -> Int {
+  do {
+    return try request(r)!.readBody(
+      into: UnsafeMutableRawBufferPointer(start: buffer, count: buffer == nil ? 0 : capacity))
+  } catch {
+    fail(error.description)
+    return -1
+  }
+}

@@ -21,6 +21,8 @@ struct RequestRecord {
   /// rb_endpoint.maximumTextLength bytes): formatted on demand, so that reading an address as
   /// text allocates nothing per request. Part of one allocation the Worker makes at attach.
   var addressText: UnsafeMutablePointer<CChar>? = nil
+  /// How far the request's body was read (RequestBody.swift).
+  var body = BodyReadState()
 
   var head: UnsafePointer<rb_request_head> {
     UnsafePointer(memory!.assumingMemoryBound(to: rb_request_head.self))

@@ -23,25 +23,30 @@ public final class Worker {
 
   public let segment: ChannelSegment
   private let rings: UnsafeMutablePointer<Rings>
-  private var requests: RingConsumer<rb_request_descriptor> {
+  var requests: RingConsumer<rb_request_descriptor> {
     _read { yield rings.pointee.requests }
     _modify { yield &rings.pointee.requests }
   }
-  private var responses: RingProducer<rb_response_descriptor> {
+  var responses: RingProducer<rb_response_descriptor> {
     _read { yield rings.pointee.responses }
     _modify { yield &rings.pointee.responses }
   }
-  private var unpublishedReplies: Int {
+  var unpublishedReplies: Int {
     get { rings.pointee.unpublishedReplies }
     set { rings.pointee.unpublishedReplies = newValue }
   }
-  private let records: UnsafeMutablePointer<RequestRecord>
+  let records: UnsafeMutablePointer<RequestRecord>
   /// Every slot's address text room (RequestRecord.addressText).
   private let addressText: UnsafeMutablePointer<CChar>
   private let spin: SpinPolicy
   private let brokerPidfd: Int32
-  private let counters: UnsafeMutablePointer<rb_worker_counters>
+  let counters: UnsafeMutablePointer<rb_worker_counters>
   private static let maximumBatch = 8
+
+  /// What the ring brought while a body read waited for its part (new requests, an exit):
+  /// handed out by `next()` first, in order (RequestBody.swift).
+  var held: [Next] = []
+  var heldStart = 0
 
   /// The connection to the broker's control socket, for an attached worker (else -1).
   var controlConnection: Int32 = -1
@@ -105,6 +110,7 @@ public final class Worker {
 
   /// Waits up to `timeoutMilliseconds` (negative: forever) for the next request.
   public func next(timeoutMilliseconds: Int = -1) -> Next {
+    if let held = takeHeld() { return held }
     if let request = take() { return request }
     flush()
     if spin.spin(until: { requests.hasPending() }), let request = take() { return request }
@@ -134,7 +140,7 @@ public final class Worker {
     }
   }
 
-  private func take() -> Next? {
+  func take() -> Next? {
     while true {
       switch requests.pop() {
       case .empty: return nil
@@ -145,7 +151,11 @@ public final class Worker {
         // effects, and must not run it again elsewhere.
         requests.release()
         if descriptor.flags & UInt32(RB_REQ_SHUTDOWN) != 0 {
-          return .exit("the broker asked this worker to stop")
+          return .exit(Self.shutdownReason)
+        }
+        if descriptor.flags & UInt32(RB_REQ_BODY_PART) != 0 {
+          if let problem = acceptBodyPart(descriptor) { return .exit("channel broken: \(problem)") }
+          continue
         }
         let slot = Int(descriptor.slot)
         guard slot < segment.slotCount, records[slot].phase == .idle,
@@ -159,6 +169,9 @@ public final class Worker {
           return .exit("channel broken: the request in slot \(slot) \(problem.description)")
         }
         let record = records + slot
+        if let problem = beginBody(record, descriptor) {
+          return .exit("channel broken: the request in slot \(slot) \(problem)")
+        }
         record.pointee.requestID = descriptor.request_id
         record.pointee.replyOffset = Int(descriptor.reply_offset)
         record.pointee.phase = .received
@@ -197,7 +210,9 @@ public final class Worker {
     if responses.claimWake() { responses.wakeConsumer() }
   }
 
-  private func reasonToExit() -> String? {
+  static let shutdownReason = "the broker asked this worker to stop"
+
+  func reasonToExit() -> String? {
     let state = rb_load_acquire_u32(&segment.header.pointee.state)
     if state == UInt32(RB_STATE_BROKEN) { return "the broker marked this channel broken" }
     if state == UInt32(RB_STATE_DEAD) { return "the broker closed this channel" }

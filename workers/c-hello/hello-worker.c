@@ -3,7 +3,7 @@
 // It answers "hello world"; on /capacity, a body that fills the reply's whole capacity
 // (rw_reply_capacity); on /echo, a plain-text account of the request: method and target, where
 // it came from (remote and local address and port, request id, scheme, when the broker had its
-// head in CLOCK_REALTIME ns), each header, then the body:
+// head in CLOCK_REALTIME ns), each header, then the body (when it is in the slot):
 //
 //   POST /echo?x=1
 //   remote 127.0.0.1 51234
@@ -14,6 +14,12 @@
 //   Host: ...
 //
 //   <body>
+//
+// On /sum it reads the body with rw_body_read, whatever its size (a body too large for the
+// slot streams in as the client sends it), and answers "<length> <FNV-1a 64 in hex>
+// <streamed 0|1>\n", so that a test can check an upload byte for byte without an echo. A body
+// that did not arrive whole gets 400 with rw_last_error(). On /stats it answers "body_errors
+// N\n": how many bodies this worker could not read whole.
 //
 // Run it under the broker:
 //   ringbroker --workers 2 --worker workers/c-hello/hello-worker
@@ -74,6 +80,37 @@ static int reply_filling_capacity(rw_request *request) {
   return rw_reply_send(request, wanted); /* fails (502) if the capacity said more than there is */
 }
 
+static unsigned long body_errors;
+
+/* FNV-1a 64 over the whole body, read piece by piece. */
+static int reply_sum(rw_request *request) {
+  static char buffer[64 * 1024];
+  uint64_t hash = 0xcbf29ce484222325ULL, length = 0;
+  long got;
+  while ((got = rw_body_read(request, buffer, sizeof buffer)) > 0) {
+    for (long i = 0; i < got; i++) {
+      hash ^= (unsigned char)buffer[i];
+      hash *= 0x100000001b3ULL;
+    }
+    length += (uint64_t)got;
+  }
+  char text[160];
+  if (got < 0) {
+    body_errors++;
+    int n = snprintf(text, sizeof text, "body error: %s\n", rw_last_error());
+    return rw_reply(request, 400, "text/plain", text, (size_t)n);
+  }
+  int n = snprintf(text, sizeof text, "%" PRIu64 " %016" PRIx64 " %d\n", length, hash,
+                   rw_body_is_streamed(request));
+  return rw_reply(request, 200, "text/plain", text, (size_t)n);
+}
+
+static int reply_stats(rw_request *request) {
+  char text[64];
+  int n = snprintf(text, sizeof text, "body_errors %lu\n", body_errors);
+  return rw_reply(request, 200, "text/plain", text, (size_t)n);
+}
+
 int main(void) {
   rw_worker *worker = rw_open();
   if (!worker) {
@@ -87,6 +124,8 @@ int main(void) {
     rw_str path = rw_path(request);
     int result = is_path(path, "/echo")       ? reply_echo(request)
                  : is_path(path, "/capacity") ? reply_filling_capacity(request)
+                 : is_path(path, "/sum")      ? reply_sum(request)
+                 : is_path(path, "/stats")    ? reply_stats(request)
                                               : rw_reply(request, 200, "text/plain", "hello world\n", 12);
     if (result != 0) fprintf(stderr, "hello-worker: %s\n", rw_last_error());
   }
