@@ -55,6 +55,7 @@ extension Dispatcher {
     worker.channel = FrontChannel(segment: segment)
     worker.process = process
     worker.slots = Array(repeating: nil, count: segment.slotCount)
+    worker.streamedBodies = 0
     worker.outstandingSends = 0
     worker.futexArmed = false
     worker.futexWaitToken = nil

@@ -43,6 +43,7 @@ extension Dispatcher {
       return
     }
     worker.slots[reply.slot] = nil
+    if entry.streamsBody { worker.streamedBodies -= 1 }
     // The slot goes back through the release token, whatever the outcome.
     worker.outstandingSends += 1
     let outcome = loop.reply(

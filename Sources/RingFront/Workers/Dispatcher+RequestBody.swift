@@ -57,7 +57,18 @@ extension Dispatcher {
       requestLength: RequestSlotWriter.requiredBytes(
         headerCount: parsed.headers.count, rawHeadLength: head.count, bodyLength: 0))
     var token: UInt64 = 0
+    // A worker reading a body serves at its client's pace (a sequential worker waits in
+    // rw_body_read): one body per worker at a time, and never on every worker, so that
+    // clients that never finish their uploads cannot keep other requests out. The others
+    // wait in the queue with only their head (their bodies wait in the kernel).
+    let serving = workers.lazy.filter(\.isServing).count
+    let reading = workers.lazy.filter { $0.isServing && $0.streamedBodies > 0 }.count
+    guard serving == 1 || reading < serving - 1 else { return false }
     let placed = placeInFreeSlot(requestBytes: needed) { worker, channel, slot, memory in
+      guard worker.streamedBodies == 0 else {
+        channel.abandonSlot(slot)
+        return false
+      }
       guard
         fillSlot(
           slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
@@ -65,6 +76,7 @@ extension Dispatcher {
           now: loop.now, streamsBody: true)
       else { return false }
       token = Self.bodyToken(worker: worker.index, slot: slot)
+      worker.streamedBodies += 1
       return true
     }
     if placed { loop.resumeBody(ticket, token: token) }

@@ -158,16 +158,20 @@ public final class Dispatcher: FrontHandler {
   /// Where a worker stands in the order candidates are tried in: fewest requests in flight
   /// first, then position.
   struct CandidateKey: Comparable {
+    /// 1 while the worker holds a request whose body streams: a worker reading a body serves
+    /// at its client's pace, so others go first.
+    var readsBody: Int
     var inFlight: Int
     var index: Int
 
     init(_ worker: WorkerHandle) {
+      readsBody = worker.streamedBodies > 0 ? 1 : 0
       inFlight = worker.inFlight
       index = worker.index
     }
 
     static func < (a: CandidateKey, b: CandidateKey) -> Bool {
-      (a.inFlight, a.index) < (b.inFlight, b.index)
+      (a.readsBody, a.inFlight, a.index) < (b.readsBody, b.inFlight, b.index)
     }
   }
 

@@ -66,6 +66,8 @@ final class WorkerHandle {
   var respawnAt: UInt64?
   var slots: [SlotTicket?] = []
   var outstandingSends = 0
+  /// Requests with a streamed body (SlotTicket.streamsBody) in its slots, not answered yet.
+  var streamedBodies = 0
   var retired: [RetiredChannel] = []
   var futexArmed = false
   /// Token of the armed FUTEX_WAIT, to cancel it when the worker goes (its channel with it).
