@@ -18,10 +18,12 @@ final class BrokenChannelTests: XCTestCase {
         rogue = running.first ?? 0
         return running.count == 1
       })
-    // One ring's worth of requests (the ring holds 128), so the front's next push re-reads
-    // the tail the worker wrote.
+    // One ring's worth of requests (the capacity comes from the layout), so the front's next
+    // push re-reads the tail the worker wrote.
+    let capacity = try XCTUnwrap(
+      try ringstatChannels(brokerPid: broker.pid).first?["requestCapacity"] as? Int)
     let client = try RawHTTPClient(port: broker.port, timeout: 10)
-    for index in 0..<128 {
+    for index in 0..<capacity {
       try client.send(Requests.get("/n/\(index)"))
       XCTAssertEqual(try client.readResponse().bodyText, "ok /n/\(index)")
     }
