@@ -157,3 +157,42 @@ final class StreamedBodyTests: XCTestCase {
       waitUntil(timeout: 10) { (try? get(stalled.port, "/stats").bodyText) == "body_errors 1\n" })
   }
 }
+
+/// The Swift module's body reader (`request.bodyChunks`, workers/swift-hello /sum) on the same
+/// uploads: in the slot and streamed, both framings, byte-exact.
+final class SwiftWorkerBodyTests: XCTestCase {
+  func testBodyChunksReadsSmallAndStreamedBodiesByteExact() throws {
+    let broker = try BrokerProcess([
+      "--workers", "1", "--worker", try WorkerModeTests.product("swift-hello-worker"),
+    ])
+    defer { XCTAssertEqual(broker.stop(), 0) }
+    let client = try RawHTTPClient(port: broker.port, timeout: 60)
+    let small = Uploads.body(count: 1_000, seed: 11)
+    try Uploads.sendContentLength(client, path: "/sum", body: small)
+    XCTAssertEqual(try client.readResponse().bodyText, Uploads.sumLine(small, streamed: false))
+    let large = Uploads.body(count: 9 << 20, seed: 12)
+    try Uploads.sendContentLength(client, path: "/sum", body: large)
+    XCTAssertEqual(try client.readResponse().bodyText, Uploads.sumLine(large, streamed: true))
+    try Uploads.sendChunked(client, path: "/sum", body: large, chunkSize: 65_537)
+    XCTAssertEqual(try client.readResponse().bodyText, Uploads.sumLine(large, streamed: true))
+  }
+
+  func testClientLeavingMidUploadEndsBodyChunksWithAnError() throws {
+    let broker = try BrokerProcess([
+      "--workers", "1", "--worker", try WorkerModeTests.product("swift-hello-worker"),
+    ])
+    defer { XCTAssertEqual(broker.stop(), 0) }
+    let client = try RawHTTPClient(port: broker.port)
+    try client.send("POST /sum HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n")
+    try client.send(Uploads.body(count: 300_000))
+    usleep(200_000)
+    client.closeConnection()
+    // The worker's iteration ended (RB_REQ_BODY_ABORTED) instead of waiting for the rest: it
+    // serves the next request at once (its only worker; a hang would time this out).
+    let start = Date()
+    let next = try RawHTTPClient(port: broker.port, timeout: 5)
+    try next.send(Requests.get("/"))
+    XCTAssertEqual(try next.readResponse().bodyText, "hello world\n")
+    XCTAssertLessThan(Date().timeIntervalSince(start), 3)
+  }
+}

@@ -1,6 +1,8 @@
 // A RingBroker worker in Swift, on the RingWorker module: "hello world", and on /echo the
 // method and target, where the request came from (remote and local address and port, request
-// id, scheme, receive time: the same lines as workers/c-hello), its headers and body.
+// id, scheme, receive time: the same lines as workers/c-hello), its headers and body (when in
+// the slot). On /sum, like workers/c-hello, "<length> <FNV-1a 64 hex> <streamed 0|1>\n" of the
+// body read piece by piece with `request.bodyChunks` (any size: a large body streams in).
 //
 //   ringbroker --workers 2 --worker .build/release/swift-hello-worker
 import Glibc
@@ -34,6 +36,34 @@ func echo(_ request: Request) throws(ReplyError) {
   try request.reply.send(bodyLength: head.count + request.body.count)
 }
 
+/// The body's length and FNV-1a 64, read in place piece by piece.
+func sum(_ request: Request) throws(ReplyError) {
+  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+  var length = 0
+  for chunk in request.bodyChunks {
+    for byte in chunk { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    length += chunk.count
+  }
+  if let error = request.bodyError {
+    return try send(request, status: 400, "\(error)\n")
+  }
+  let hex = String(hash, radix: 16)
+  let text =
+    "\(length) \(String(repeating: "0", count: 16 - hex.count))\(hex) "
+    + "\(request.bodyIsStreamed ? 1 : 0)\n"
+  try send(request, status: 200, text)
+}
+
+func send(_ request: Request, status: Int, _ text: String) throws(ReplyError) {
+  let bytes = Array(text.utf8)
+  let result = bytes.withUnsafeBytes { bytes in
+    Result { () throws(ReplyError) in
+      try request.reply.send(status: status, contentType: "text/plain", body: bytes)
+    }
+  }
+  try result.get()
+}
+
 let hello: StaticString = "hello world\n"
 let worker: Worker
 do { worker = try Worker.fromEnvironment() } catch {
@@ -46,6 +76,8 @@ loop: while true {
     do {
       if request.path.elementsEqual("/echo".utf8) {
         try echo(request)
+      } else if request.path.elementsEqual("/sum".utf8) {
+        try sum(request)
       } else {
         try request.reply.send(
           status: 200, contentType: "text/plain",
