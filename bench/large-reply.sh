@@ -48,16 +48,18 @@ trap cleanup EXIT
 mkdir -p "$WORK/www"
 chmod a+rx "$WORK" "$WORK/www"
 # The C worker's /bytes pattern, so that every target sends the same bytes: byte i is
-# 'a' + i % 26 (hello-worker.c says the same).
+# i % 251 (hello-worker.c says the same).
 for size in $SIZES; do
-  python3 -c "import sys; n = int(sys.argv[1]); sys.stdout.buffer.write(bytes(97 + i % 26 for i in range(n)))" \
+  python3 -c "import sys; n = int(sys.argv[1]); sys.stdout.buffer.write(bytes(i % 251 for i in range(n)))" \
     "$size" >"$WORK/www/file-$size"
 done
 
 LUA_INIT="init_by_lua_block {
     payloads = {}
     for _, n in ipairs({ $(tr ' ' ',' <<<"$SIZES") }) do
-      payloads[n] = string.rep('abcdefghijklmnopqrstuvwxyz', math.ceil(n / 26)):sub(1, n)
+      local period = {}
+      for i = 0, 250 do period[#period + 1] = string.char(i) end
+      payloads[n] = string.rep(table.concat(period), math.ceil(n / 251)):sub(1, n)
     end
   }"
 

@@ -104,14 +104,6 @@ extension FrontChannel {
         declaredLength: declaredLength))
   }
 
-  /// RB_RESP_BODY_TAKEN (streamed request bodies) is not handled yet: it breaks the channel.
-  /// This is where the request-body side takes its acknowledgements.
-  func takeBodyAcknowledgement(_ descriptor: rb_response_descriptor, slot index: Int)
-    -> ReplyPoll
-  {
-    markBroken("body acknowledgement for slot \(index), which has no streamed body")
-  }
-
   /// One part of slot `index` has left (sent, or dropped because its client is gone): the
   /// worker gets its credit (RB_REQ_PART_SENT, with RB_REQ_CLIENT_GONE when `clientGone`),
   /// visible at the next `publish()`. A slot whose reply already ended gets no credit: its

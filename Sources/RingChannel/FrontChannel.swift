@@ -49,6 +49,9 @@ public final class FrontChannel {
     case none
     case reply(ValidatedReply)
     case broken(String)
+    /// The worker acknowledged the oldest body part of this slot (RB_RESP_BODY_TAKEN): its
+    /// window half is free for the next one.
+    case bodyTaken(slot: Int)
   }
 
   /// `streaming`: with the worker, and its reply's first part was taken.
@@ -57,6 +60,8 @@ public final class FrontChannel {
   /// Front-private bookkeeping of one slot (never in shared memory: the worker cannot forge it).
   @usableFromInline struct SlotRecord {
     var state = SlotState.free
+    /// The worker holds the slot: its request, or a reply it is streaming.
+    var isWithWorker: Bool { state == .withWorker || state == .streaming }
     var classIndex: UInt8 = 0
     var replyOffset: UInt32 = 0
     var requestID: UInt64 = 0
@@ -70,6 +75,8 @@ public final class FrontChannel {
     /// The declared body length (RB_LENGTH_UNDECLARED: none) and the body bytes taken so far.
     var declaredLength = UInt64(RB_LENGTH_UNDECLARED)
     var bodyBytes: UInt64 = 0
+    /// Set while the request streams its body (RB_REQ_BODY_STREAM); see FrontChannel+RequestBody.
+    var body: BodyProgress? = nil
   }
 
   /// Mutable hot-path state lives behind a pointer: stored properties of a class pay a dynamic
@@ -191,7 +198,8 @@ public final class FrontChannel {
   /// when the ring cannot take it because the worker broke it: the channel is then broken and
   /// the slot free again (the request must go elsewhere).
   public func dispatch(
-    slot index: Int, length: Int, requestID: UInt64, replyOffset: Int, flags: UInt32, now: UInt64
+    slot index: Int, length: Int, requestID: UInt64, replyOffset: Int, flags: UInt32, now: UInt64,
+    bodyWindow: BodyWindow? = nil
   ) -> Bool {
     precondition(slots[index].state == .filling && replyOffset <= slotSizes[index])
     let descriptor = rb_request_descriptor(
@@ -218,6 +226,7 @@ public final class FrontChannel {
     slots[index].freeWhenCredited = false
     slots[index].declaredLength = UInt64(RB_LENGTH_UNDECLARED)
     slots[index].bodyBytes = 0
+    slots[index].body = bodyWindow.map { BodyProgress(window: $0) }
     inFlight += 1
     bump(&counters.pointee.requests_dispatched)
     bump(&counters.pointee.bytes_in, by: UInt64(length))
@@ -265,16 +274,14 @@ public final class FrontChannel {
     }
     let index = Int(descriptor.slot)
     guard index < slotCount,
-      slots[index].state == .withWorker || slots[index].state == .streaming
+      slots[index].isWithWorker
     else {
       return markBroken("reply names slot \(descriptor.slot), which is not with the worker")
     }
     guard slots[index].requestID == descriptor.request_id else {
       return markBroken("reply for slot \(index) carries request id \(descriptor.request_id)")
     }
-    if descriptor.flags & UInt32(RB_RESP_BODY_TAKEN) != 0 {
-      return takeBodyAcknowledgement(descriptor, slot: index)
-    }
+    if descriptor.flags == RB_RESP_BODY_TAKEN { return takeBodyAcknowledgement(descriptor) }
     if descriptor.flags & UInt32(RB_RESP_CHUNK) != 0 {
       return takePart(descriptor, slot: index, now: now)
     }
@@ -357,7 +364,7 @@ public final class FrontChannel {
     let workerTail = rb_load_acquire_u64(&segment.requestRing.control.pointee.tail)
     var orphans: [OrphanedRequest] = []
     for index in 0..<slotCount
-    where slots[index].state == .withWorker || slots[index].state == .streaming {
+    where slots[index].isWithWorker {
       let streaming = slots[index].state == .streaming
       orphans.append(
         OrphanedRequest(

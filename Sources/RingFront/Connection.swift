@@ -28,6 +28,8 @@ final class Connection {
 
   @exclusivity(unchecked) var buffer = ReceiveBuffer()
   @exclusivity(unchecked) var reader: RequestReader
+  /// The body of the request with the handler, while it streams (FrontLoop+BodyStream).
+  @exclusivity(unchecked) var bodyStream: BodyStream?
   /// How many more bytes the request being read needs at least (a hint for buffer growth).
   var bytesWanted = 1
   /// A recv into `buffer` is in flight. While `handling`, only into an empty buffer (to notice a
@@ -100,6 +102,8 @@ final class Connection {
     buffer.shrinkIfIdle()
     reader.reset()
     reader.releaseMemory()
+    bodyStream?.decoded.releaseMemory()
+    bodyStream = nil
     bytesWanted = 1
     receiving = false
     handling = false

@@ -17,15 +17,20 @@ public struct IncomingRequest {
   /// The connection's endpoints and scheme, and when the head was complete: what the request
   /// head in a worker slot carries (ABI version 2).
   public var origin: RequestOrigin
+  /// The body is too large to collect (over `FrontHandler.wholeRequestLimit`): `body` is
+  /// empty, and the body follows through `bodyRoom` / `bodyWritten` once the handler called
+  /// `loop.resumeBody` (see FrontHandler).
+  public var streamsBody: Bool
 
   public init(
     head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer,
-    origin: RequestOrigin
+    origin: RequestOrigin, streamsBody: Bool = false
   ) {
     self.head = head
     self.parsed = parsed
     self.body = body
     self.origin = origin
+    self.streamsBody = streamsBody
   }
 }
 
@@ -70,6 +75,30 @@ public protocol FrontHandler: AnyObject {
   /// work turned up meanwhile and the loop must not block.
   func prepareToWait(loop: FrontLoop) -> Bool
 
+  // MARK: Streamed request bodies
+  //
+  // A request whose body streams is handed over when its head is complete. The handler calls
+  // `loop.resumeBody(ticket, token:)` once it has somewhere to put the body (the token names
+  // that place, never 0), and again whenever room frees up. The loop then asks `bodyRoom`,
+  // writes what the client sent into it and reports it with `bodyWritten`, until the last
+  // part; while there is no room it does not read the connection (the client's upload waits
+  // in the kernel). A body that cannot arrive whole (client gone, bad framing, over
+  // --max-body, body timeout) is reported with `bodyAborted`; a reply that comes before the
+  // body's end stops the stream and closes the connection after the reply.
+
+  /// Requests needing more bytes than this (RequestSlotWriter.requiredBytes) stream their
+  /// body; nil: bodies are collected whole (up to --max-body) before `handle`.
+  var wholeRequestLimit: Int? { get }
+
+  /// Where the next body bytes of the request named by `token` may go; nil: no room now.
+  func bodyRoom(token: UInt64, ticket: ReplyTicket) -> UnsafeMutableRawBufferPointer?
+
+  /// `count` bytes were written at the start of the last `bodyRoom`; `isLast`: the body ends.
+  func bodyWritten(token: UInt64, ticket: ReplyTicket, count: Int, isLast: Bool)
+
+  /// The body will not arrive whole.
+  func bodyAborted(token: UInt64, ticket: ReplyTicket)
+
   /// True while the handler still owes replies or holds reply memory the kernel may touch;
   /// a graceful stop waits for it (up to the drain deadline).
   var hasWork: Bool { get }
@@ -77,4 +106,10 @@ public protocol FrontHandler: AnyObject {
 
 extension FrontHandler {
   public func prepareToWait(loop: FrontLoop) -> Bool { true }
+  public var wholeRequestLimit: Int? { nil }
+  public func bodyRoom(token: UInt64, ticket: ReplyTicket) -> UnsafeMutableRawBufferPointer? {
+    nil
+  }
+  public func bodyWritten(token: UInt64, ticket: ReplyTicket, count: Int, isLast: Bool) {}
+  public func bodyAborted(token: UInt64, ticket: ReplyTicket) {}
 }

@@ -97,6 +97,7 @@ extension FrontLoop {
     liveConnections += 1
     if let index = freeSlots.popLast() { return connections[Int(index)] }
     let connection = Connection(index: UInt32(connections.count), limits: config.limits)
+    connection.reader.wholeRequestLimit = handler.wholeRequestLimit
     connections.append(connection)
     return connection
   }

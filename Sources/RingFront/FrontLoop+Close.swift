@@ -10,6 +10,7 @@ extension FrontLoop {
     default: break
     }
     connection.lifecycle = .aborted
+    abortBodyStream(connection)
     if connection.receiving || connection.sendOperation != nil {
       let sqe = ring.nextSQE()
       io_uring_prep_cancel_fd(sqe, connection.fd, UInt32(IORING_ASYNC_CANCEL_ALL))

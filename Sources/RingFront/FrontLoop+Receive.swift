@@ -38,6 +38,7 @@ extension FrontLoop {
       } else if result == -EINTR || result == -EAGAIN || result == -ENOBUFS {
         if !connection.handling || connection.buffer.isEmpty { armReceive(connection) }
       } else if result == 0 && connection.handling {
+        abortBodyStream(connection)  // a body still on its way will not arrive whole
         // The client closed its side while its request is with the handler. It may only have
         // half-closed and still read, so a reply still goes out; but no further request is read,
         // and isConnectionAlive tells the handler it may drop the request.
@@ -80,6 +81,7 @@ extension FrontLoop {
   /// the handler. Pipelined requests that the handler answers at once are handled in the same
   /// pass, so their replies leave in one sendmsg.
   func pump(_ connection: Connection) {
+    if connection.bodyStream != nil { return pumpBody(connection) }
     if connection.heldBackByReplies && connection.replies.count < Self.maxRepliesAhead {
       connection.heldBackByReplies = false
       // What waited in the buffer gets the full header timeout from now on.
@@ -106,6 +108,9 @@ extension FrontLoop {
         return
       case .complete:
         dispatchRequest(connection)
+      case .streamBody:
+        beginBodyStream(connection)
+        dispatchRequest(connection)
       }
     }
   }
@@ -131,6 +136,10 @@ extension FrontLoop {
     connection.requestStartedAt = connection.buffer.isEmpty ? 0 : now
     // While the handler works, a recv notices a client that goes away. Only into an empty buffer:
     // pipelined bytes must stay put for the next pump, and they wait in the kernel meanwhile.
-    if connection.handling && connection.buffer.isEmpty { armReceive(connection) }
+    if connection.bodyStream != nil {
+      markReady(connection)  // the body follows (pumpBody)
+    } else if connection.handling && connection.buffer.isEmpty {
+      armReceive(connection)
+    }
   }
 }

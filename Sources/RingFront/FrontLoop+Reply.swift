@@ -23,6 +23,7 @@ extension FrontLoop {
       pendingReleases.append(releaseToken)
       return .clientGone
     }
+    stopBodyStreamForReply(connection)
     guard (200...599).contains(status) else {
       refuse(connection, releaseToken: releaseToken, body: "handler produced status \(status)\n")
       return .invalidStatus
@@ -81,6 +82,7 @@ extension FrontLoop {
 
   /// Answers 502 in place of a reply the front will not send, and releases the reply's memory.
   func refuse(_ connection: Connection, releaseToken: UInt64, body: String) {
+    stopBodyStreamForReply(connection)
     pendingReleases.append(releaseToken)
     queueErrorReply(connection, status: 502, body: body, extraHeaders: "")
     finishHandling(connection)
@@ -92,6 +94,7 @@ extension FrontLoop {
     _ ticket: ReplyTicket, status: Int, body: String, extraHeaders: String = ""
   ) {
     guard let connection = handlingConnection(ticket) else { return }
+    stopBodyStreamForReply(connection)
     queueErrorReply(connection, status: status, body: body, extraHeaders: extraHeaders)
     finishHandling(connection)
   }

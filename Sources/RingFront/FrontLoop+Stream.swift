@@ -159,7 +159,7 @@ extension FrontLoop {
 
   /// The connection is closed from the deferred work, not from inside the handler's call: an
   /// abort releases tokens, and the handler must not be called back from its own call.
-  private func closeStream(_ connection: Connection) {
+  func closeStream(_ connection: Connection) {
     connection.stream = ReplyStream(framing: .closing)
     connection.closeRequested = true
     markReady(connection)
@@ -211,6 +211,8 @@ extension FrontLoop {
     }
     if isLast {
       connection.stream = ReplyStream()
+      // A body still streaming in (an echo that ended first) is not read further.
+      stopBodyStreamForReply(connection)
       finishHandling(connection)
     } else {
       markReady(connection)

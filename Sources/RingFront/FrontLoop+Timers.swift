@@ -18,6 +18,7 @@ extension FrontLoop {
       if connection.sendOperation != nil {
         consider(connection.lastSendProgress + config.idleTimeoutNs)
       }
+      if let bodyDeadline = bodyStreamDeadline(connection) { consider(bodyDeadline) }
       if connection.lifecycle == .open && !connection.handling && !connection.heldBackByReplies {
         if waitsForRequest(connection) {
           consider(requestDeadline(connection))
@@ -67,6 +68,9 @@ extension FrontLoop {
         // The client stopped reading; its reply cannot leave.
         stats.sendTimeouts &+= 1
         abort(connection)
+      } else if let bodyDeadline = bodyStreamDeadline(connection), now >= bodyDeadline {
+        stats.headerTimeouts &+= 1
+        failBodyStream(connection, HTTPError(status: 408, reason: "request timeout"))
       } else if connection.lifecycle == .open && !connection.handling
         && !connection.heldBackByReplies
       {

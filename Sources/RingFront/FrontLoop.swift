@@ -82,7 +82,9 @@ public final class FrontLoop {
     self.listenerEndpoint = rb_endpoint(socket: listenFd, peer: false).flatMap {
       $0.isUnspecified ? nil : $0
     }
-    self.receiveLimit = config.limits.maxHeadLength + config.limits.maxBodyLength + 16 * 1024
+    // Saturating: --max-body 0 (unlimited) is Int.max.
+    self.receiveLimit =
+      config.limits.maxHeadLength + min(config.limits.maxBodyLength, Int.max / 4) + 16 * 1024
     // Reclaiming idle connections at the limit can hold a few slots more (reclaimIdleConnection).
     let slotLimit = max(config.maxConnections, 1) + Self.maxConnectionsClosing
     deadlines = .allocate(capacity: slotLimit)

@@ -18,6 +18,9 @@ struct RequestReader {
     case complete
     /// Framing error: reply with its status and close.
     case failed(HTTPError)
+    /// The head is complete and the body is too large to collect (`wholeRequestLimit`): hand
+    /// the request over now, without its body (`request(in:)`), after `takeBodyStream()`.
+    case streamBody
   }
 
   private enum Phase {
@@ -25,6 +28,8 @@ struct RequestReader {
     case contentLength(Int)
     case chunked
     case complete
+    /// The head went to the handler alone; `takeBodyStream()` took the body's framing.
+    case streamed
   }
 
   private var phase = Phase.head
@@ -34,11 +39,16 @@ struct RequestReader {
   private var decoder: ChunkedDecoder?
   private var decoded = DecodedBody()
   private var continueHandled = false
+  private var streamFraming: BodyStream.Framing?
   /// How much of the pending head was already searched for a line end: the parser runs again
   /// only when a new line arrived, so a client trickling bytes cannot make parsing quadratic.
   private var scannedUpTo = 0
 
   let limits: HTTPLimits
+  /// Requests needing more slot bytes than this (RequestSlotWriter.requiredBytes, body
+  /// included) stream their body instead of being collected whole: FrontHandler
+  /// .wholeRequestLimit. Nil: every body is collected (up to --max-body).
+  var wholeRequestLimit: Int?
 
   init(limits: HTTPLimits) { self.limits = limits }
 
@@ -52,7 +62,7 @@ struct RequestReader {
   var isReadingBody: Bool {
     switch phase {
     case .contentLength, .chunked: return true
-    case .head, .complete: return false
+    case .head, .complete, .streamed: return false
     }
   }
 
@@ -68,6 +78,7 @@ struct RequestReader {
     case .contentLength: return advanceContentLength(buffer)
     case .chunked: return advanceChunked(&buffer)
     case .complete: return .complete
+    case .streamed: return .streamBody
     }
   }
 
@@ -76,6 +87,11 @@ struct RequestReader {
     let bytes = buffer.readable
     let headBytes = UnsafeRawBufferPointer(rebasing: bytes[0..<headLength])
     let body: UnsafeRawBufferPointer
+    if case .streamed = phase {
+      return IncomingRequest(
+        head: headBytes, parsed: head, body: UnsafeRawBufferPointer(start: nil, count: 0),
+        origin: origin, streamsBody: true)
+    }
     switch head.framing {
     case .contentLength(let n) where n > 0:
       body = UnsafeRawBufferPointer(rebasing: bytes[headLength..<headLength + n])
@@ -89,6 +105,9 @@ struct RequestReader {
 
   /// Drops the complete request from the buffer and gets ready for the next one.
   mutating func finish(_ buffer: inout ReceiveBuffer) {
+    if case .streamed = phase {
+      contentLength = 0  // the body is the stream's to consume
+    }
     buffer.consume(headLength + contentLength)
     reset()
   }
@@ -99,6 +118,7 @@ struct RequestReader {
     headLength = 0
     contentLength = 0
     decoder = nil
+    streamFraming = nil
     decoded.reset()
     continueHandled = false
     scannedUpTo = 0
@@ -137,6 +157,11 @@ struct RequestReader {
         }
         contentLength = n
         phase = .contentLength(n)
+        if exceedsWholeRequestLimit(bodyLength: n) {
+          streamFraming = .contentLength(remaining: n)
+          phase = .streamed
+          return .streamBody
+        }
         return advanceContentLength(buffer)
       case .chunked:
         decoder = ChunkedDecoder(limits: limits)
@@ -170,6 +195,13 @@ struct RequestReader {
       }
       decoder = running
       buffer.remove(at: headLength, count: consumed)
+      // Past the limit the body streams, even when it is complete already: whether a body
+      // streams must not depend on how its bytes happened to arrive.
+      if exceedsWholeRequestLimit(bodyLength: decoded.count) {
+        streamFraming = .chunked(running)
+        phase = .streamed
+        return .streamBody
+      }
       if running.isComplete {
         phase = .complete
         return .complete
@@ -177,6 +209,27 @@ struct RequestReader {
     }
     if needsContinue(bodyBytesPresent: raw.count > 0 || decoded.count > 0) { return .sendContinue }
     return .needMore(bytes: 1)
+  }
+
+  private func exceedsWholeRequestLimit(bodyLength: Int) -> Bool {
+    guard let wholeRequestLimit else { return false }
+    return RequestSlotWriter.requiredBytes(
+      headerCount: head.headers.count, rawHeadLength: headLength, bodyLength: bodyLength)
+      > wholeRequestLimit
+  }
+
+  /// For `.streamBody`: the body's framing and what of it was decoded already (a chunked body
+  /// that grew past the limit), and whether the client waits for 100 Continue. The request
+  /// is then handed over, and `finish` drops only its head.
+  mutating func takeBodyStream(_ buffer: ReceiveBuffer) -> (
+    framing: BodyStream.Framing, decoded: DecodedBody, sendContinue: Bool
+  ) {
+    let framing = streamFraming!
+    streamFraming = nil
+    var taken = DecodedBody()
+    swap(&taken, &decoded)
+    let bodyBytesPresent = buffer.count > headLength || taken.count > 0
+    return (framing, taken, needsContinue(bodyBytesPresent: bodyBytesPresent))
   }
 
   /// 100 Continue goes out once, to HTTP/1.1 clients that asked, before any body byte arrived.

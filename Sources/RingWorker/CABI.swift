@@ -235,3 +235,21 @@ public func exported_reply_write(
 public func exported_reply_end(_ r: UnsafeMutableRawPointer?) -> Int32 {
   reporting { () throws(ReplyError) in try request(r)!.reply.end() }
 }
+
+@_cdecl("rw_body_is_streamed")
+public func exported_body_is_streamed(_ r: UnsafeMutableRawPointer?) -> Int32 {
+  request(r)!.bodyIsStreamed ? 1 : 0
+}
+
+@_cdecl("rw_body_read")
+public func exported_body_read(
+  _ r: UnsafeMutableRawPointer?, _ buffer: UnsafeMutableRawPointer?, _ capacity: Int
+) -> Int {
+  do {
+    return try request(r)!.readBody(
+      into: UnsafeMutableRawBufferPointer(start: buffer, count: buffer == nil ? 0 : capacity))
+  } catch {
+    fail(error.description)
+    return -1
+  }
+}

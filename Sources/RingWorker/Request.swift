@@ -20,7 +20,12 @@ public struct Request {
   public var path: UnsafeRawBufferPointer { bytes(head.pointee.path) }
   /// Without the '?'; empty when absent.
   public var query: UnsafeRawBufferPointer { bytes(head.pointee.query) }
-  public var body: UnsafeRawBufferPointer { bytes(head.pointee.body) }
+  /// The whole body when it is in the slot; empty when it streams (`bodyIsStreamed`: read it
+  /// with `readBody(into:)` or `bodyChunks`, which work for every body).
+  public var body: UnsafeRawBufferPointer {
+    record.pointee.body.streams
+      ? UnsafeRawBufferPointer(start: nil, count: 0) : bytes(head.pointee.body)
+  }
   public var httpVersion: Int { Int(head.pointee.http_version) }
   public var headerCount: Int { Int(head.pointee.header_count) }
 

@@ -23,6 +23,8 @@ struct RequestRecord {
   /// rb_endpoint.maximumTextLength bytes): formatted on demand, so that reading an address as
   /// text allocates nothing per request. Part of one allocation the Worker makes at attach.
   var addressText: UnsafeMutablePointer<CChar>? = nil
+  /// How far the request's body was read (RequestBody.swift).
+  var body = BodyReadState()
 
   // A streamed reply (ringabi.h, "Streamed replies"): its body goes out in parts from two
   // halves of the reply room after the header lines, so the worker fills one half while the

@@ -27,19 +27,19 @@ public final class Worker {
 
   public let segment: ChannelSegment
   private let rings: UnsafeMutablePointer<Rings>
-  private var requests: RingConsumer<rb_request_descriptor> {
+  var requests: RingConsumer<rb_request_descriptor> {
     _read { yield rings.pointee.requests }
     _modify { yield &rings.pointee.requests }
   }
-  private var responses: RingProducer<rb_response_descriptor> {
+  var responses: RingProducer<rb_response_descriptor> {
     _read { yield rings.pointee.responses }
     _modify { yield &rings.pointee.responses }
   }
-  private var unpublishedReplies: Int {
+  var unpublishedReplies: Int {
     get { rings.pointee.unpublishedReplies }
     set { rings.pointee.unpublishedReplies = newValue }
   }
-  private let records: UnsafeMutablePointer<RequestRecord>
+  let records: UnsafeMutablePointer<RequestRecord>
   /// Every slot's address text room (RequestRecord.addressText).
   private let addressText: UnsafeMutablePointer<CChar>
   /// Slots of the requests in `Rings.queued*`: as many entries as the request ring has, so it
@@ -54,7 +54,7 @@ public final class Worker {
   private var brokenReason: String?
   private let spin: SpinPolicy
   private let brokerPidfd: Int32
-  private let counters: UnsafeMutablePointer<rb_worker_counters>
+  let counters: UnsafeMutablePointer<rb_worker_counters>
   private static let maximumBatch = 8
 
   /// The connection to the broker's control socket, for an attached worker (else -1).
@@ -160,7 +160,7 @@ public final class Worker {
       switch route() {
       case .empty: return nil
       case .request(let request): return .request(request)
-      case .credit: continue
+      case .applied: continue
       case .shutdown(let reason), .exit(let reason):
         pendingExit = reason
         return .exit(reason)
@@ -172,8 +172,8 @@ public final class Worker {
   enum Routed {
     case empty
     case request(Request)
-    /// A reply credit, applied to its request's record.
-    case credit
+    /// A reply credit or a body part, applied to its request's record.
+    case applied
     /// RB_REQ_SHUTDOWN: exit once the work in hand is done.
     case shutdown(String)
     /// The channel cannot be trusted any more: exit now.
@@ -198,7 +198,11 @@ public final class Worker {
           return .shutdown("the broker asked this worker to stop")
         }
         if flags & UInt32(RB_REQ_PART_SENT) != 0 { return applyCredit(descriptor) }
-        // RB_REQ_BODY_PART: streamed request bodies route here.
+        if flags & UInt32(RB_REQ_BODY_PART) != 0 {
+          // RequestBody.swift files it with its request.
+          if let problem = acceptBodyPart(descriptor) { return .exit("channel broken: \(problem)") }
+          return .applied
+        }
         return .exit(
           "channel broken: descriptor flags 0x\(String(flags, radix: 16)) are not supported")
       }
@@ -222,6 +226,9 @@ public final class Worker {
       return .exit("channel broken: the request in slot \(slot) \(problem.description)")
     }
     let record = records + slot
+    if let problem = beginBody(record, descriptor) {
+      return .exit("channel broken: the request in slot \(slot) \(problem)")
+    }
     record.pointee.requestID = descriptor.request_id
     record.pointee.replyOffset = Int(descriptor.reply_offset)
     record.pointee.phase = .received
@@ -242,7 +249,7 @@ public final class Worker {
     else { return .exit("channel broken: reply credit names slot \(descriptor.slot)") }
     records[slot].partsInFlight -= 1
     if descriptor.flags & UInt32(RB_REQ_CLIENT_GONE) != 0 { records[slot].clientGone = true }
-    return .credit
+    return .applied
   }
 
   private func enqueue(_ request: Request) {
@@ -260,22 +267,27 @@ public final class Worker {
   }
 
   /// Waits until `record` may publish another part (fewer than RB_REPLY_PARTS_IN_FLIGHT
-  /// uncredited, or the client is gone), taking every descriptor that arrives meanwhile: new
-  /// requests wait in the worker's queue for `next()`. Sleeps on the request ring's futex like
-  /// `next()`, and notices a broker that died. Returns why the worker must exit instead, if it
-  /// must.
+  /// uncredited, or the client is gone). Returns why the worker must exit instead, if it must.
   func waitForCredit(_ record: UnsafeMutablePointer<RequestRecord>, below limit: Int) -> String? {
+    waitInHandler { record.pointee.partsInFlight < limit || record.pointee.clientGone }
+  }
+
+  /// Waits, inside a handler, until `done` holds (a credit or a body part arrived), taking
+  /// every descriptor that arrives meanwhile: new requests wait in the worker's queue for
+  /// `next()`. Sleeps on the request ring's futex like `next()`, and notices a broker that
+  /// died. Returns why the worker must exit instead, if it must: then `done` never will.
+  func waitInHandler(until done: () -> Bool) -> String? {
     if let brokenReason { return brokenReason }
     var checkBroker = false
-    while record.pointee.partsInFlight >= limit && !record.pointee.clientGone {
+    while !done() {
       switch route() {
       case .request(let request):
         enqueue(request)
         continue
-      case .credit:
+      case .applied:
         continue
       case .shutdown(let reason):
-        // The reply in hand is work in hand: it finishes first.
+        // The request in hand is work in hand: it finishes first.
         pendingExit = reason
         continue
       case .exit(let reason):
@@ -355,7 +367,7 @@ public final class Worker {
     if responses.claimWake() { responses.wakeConsumer() }
   }
 
-  private func reasonToExit() -> String? {
+  func reasonToExit() -> String? {
     let state = rb_load_acquire_u32(&segment.header.pointee.state)
     if state == UInt32(RB_STATE_BROKEN) { return "the broker marked this channel broken" }
     if state == UInt32(RB_STATE_DEAD) { return "the broker closed this channel" }

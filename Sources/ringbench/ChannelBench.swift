@@ -75,6 +75,7 @@ struct ChannelBench {
         front.releaseSlot(reply.slot)
         return
       case .broken(let reason): throw ChannelError.broken(reason)
+      case .bodyTaken: throw ChannelError.broken("body acknowledgement from a bench worker")
       case .none:
         if spinning {
           rb_cpu_relax()

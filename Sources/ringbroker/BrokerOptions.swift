@@ -11,7 +11,8 @@ struct BrokerOptions {
   var bodyTimeoutSeconds = 10.0
   var idleTimeoutSeconds = 60.0
   var drainTimeoutSeconds = 10.0
-  var maxBodyBytes = 1 << 20
+  /// 0: no limit.
+  var maxBodyBytes = 100 << 20
   var maxConnections = 10_000
   /// Benchmarks only: the inline reply body size instead of "hello world\n".
   var inlineBodyBytes: Int?
@@ -44,7 +45,7 @@ struct BrokerOptions {
       maxConnections: maxConnections,
       zeroCopyThreshold: zeroCopyThreshold,
       zeroCopyForLocalClients: zeroCopyForLocalClients)
-    config.limits.maxBodyLength = maxBodyBytes
+    config.limits.maxBodyLength = maxBodyBytes == 0 ? Int.max : maxBodyBytes
     return config
   }
 

@@ -104,10 +104,12 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Largest request body in bytes; larger ones get 413. A worker's slot holds 1 MiB + 64 KiB "
-        + "of request (head and body): more gets 413 too.",
+      "Largest request body in bytes (0: no limit); a declared larger one gets 413 before any "
+        + "of it reaches a worker, a chunked one that grows larger gets 413 and its connection "
+        + "closes. Bodies too large for a worker's slot stream through it as they arrive, so "
+        + "front memory per upload stays bounded whatever the size.",
       valueName: "bytes"))
-  var maxBody = 1 << 20
+  var maxBody = 100 << 20
 
   @Option(
     help: ArgumentHelp(
@@ -179,8 +181,8 @@ struct RingBrokerCommand: ParsableCommand {
         throw ValidationError("\(name) must be between 0 and 86400 seconds")
       }
     }
-    guard maxBody >= 0, maxBody <= 1 << 30 else {
-      throw ValidationError("--max-body must be between 0 and 1073741824")
+    guard maxBody >= 0 else {
+      throw ValidationError("--max-body must be 0 (no limit) or a positive number of bytes")
     }
     guard maxConnections >= 1, maxConnections <= 1_000_000 else {
       throw ValidationError("--max-connections must be between 1 and 1000000")

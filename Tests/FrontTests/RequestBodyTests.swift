@@ -86,7 +86,8 @@ final class RequestBodyTests: XCTestCase {
   func testExpectContinueOverLimitGets413NotContinue() throws {
     let client = try RawHTTPClient(port: broker.port)
     try client.send(
-      "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: 5000000\r\nExpect: 100-continue\r\n\r\n")
+      "POST /e HTTP/1.1\r\nHost: t\r\nContent-Length: \((100 << 20) + 1)\r\nExpect: 100-continue\r\n\r\n"
+    )
     let response = try client.readResponse()
     XCTAssertEqual(response.status, 413)
     XCTAssertTrue(client.waitForClose())

@@ -159,6 +159,8 @@ final class WorkerFixture {
       return result
     case .broken(let reason):
       throw FixtureError("channel broken: \(reason)")
+    case .bodyTaken:
+      throw FixtureError("a body acknowledgement for a request without a streamed body")
     case .none:
       throw FixtureError("no reply within the timeout; worker log:\n\(log)")
     }
@@ -178,6 +180,8 @@ final class WorkerFixture {
         part = next
       case .broken(let reason):
         throw FixtureError("channel broken mid-stream: \(reason)")
+      case .bodyTaken:
+        throw FixtureError("a body acknowledgement in the middle of a streamed reply")
       case .none:
         throw FixtureError("no reply part within the timeout; worker log:\n\(log)")
       }

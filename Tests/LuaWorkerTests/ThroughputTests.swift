@@ -117,6 +117,7 @@ final class ThroughputTests: XCTestCase {
         }
         front.releaseResponses()
       case .broken(let reason): throw FixtureError(reason)
+      case .bodyTaken: throw FixtureError("a body acknowledgement without a streamed body")
       case .none: throw FixtureError("no reply; worker log:\n\(worker.log)")
       }
       if started == 0 && completed >= warmUp {

@@ -39,6 +39,7 @@ final class MultiProcessTests: XCTestCase {
         }
         fixture.front.releaseResponses()
       case .broken(let reason): return XCTFail(reason)
+      case .bodyTaken: return XCTFail("a body acknowledgement for a request without a body")
       case .none: return XCTFail("no reply within the timeout after \(received) replies")
       }
     }

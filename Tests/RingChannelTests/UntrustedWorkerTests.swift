@@ -34,7 +34,7 @@ final class UntrustedWorkerTests: XCTestCase {
           return nil
         }
         return reason
-      case .reply:
+      case .reply, .bodyTaken:
         XCTFail("\(kind): accepted an invalid reply")
         return nil
       case .none: usleep(1000)

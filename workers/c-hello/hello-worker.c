@@ -3,7 +3,7 @@
 // It answers "hello world"; on /capacity, a body that fills the reply's whole capacity
 // (rw_reply_capacity); on /echo, a plain-text account of the request: method and target, where
 // it came from (remote and local address and port, request id, scheme, when the broker had its
-// head in CLOCK_REALTIME ns), each header, then the body:
+// head in CLOCK_REALTIME ns), each header, then the body (when it is in the slot):
 //
 //   POST /echo?x=1
 //   remote 127.0.0.1 51234
@@ -23,6 +23,12 @@
 //                    X-Worker-Pid header names the worker process.
 //   /events?n=5&ms=200  server-sent events, `ms` apart: "data: <i> <CLOCK_REALTIME ns>\n\n",
 //                    the time taken just before the event is written.
+// On /sum it reads the body with rw_body_read, whatever its size (a body too large for the
+// slot streams in as the client sends it), and answers "<length> <FNV-1a 64 in hex>
+// <streamed 0|1>\n", so that a test can check an upload byte for byte without an echo. A body
+// that did not arrive whole gets 400 with rw_last_error(). On /stats it answers "body_errors
+// N\n": how many bodies this worker could not read whole. On /echo-stream it sends the body
+// back as it reads it (rw_body_read, then rw_reply_write for each piece; chunked).
 //
 // Run it under the broker:
 //   ringbroker --workers 2 --worker workers/c-hello/hello-worker
@@ -159,6 +165,54 @@ static int reply_events(rw_request *request) {
   return rw_reply_end(request);
 }
 
+static unsigned long body_errors;
+
+/* FNV-1a 64 over the whole body, read piece by piece. */
+static int reply_sum(rw_request *request) {
+  static char buffer[64 * 1024];
+  uint64_t hash = 0xcbf29ce484222325ULL, length = 0;
+  long got;
+  while ((got = rw_body_read(request, buffer, sizeof buffer)) > 0) {
+    for (long i = 0; i < got; i++) {
+      hash ^= (unsigned char)buffer[i];
+      hash *= 0x100000001b3ULL;
+    }
+    length += (uint64_t)got;
+  }
+  char text[160];
+  if (got < 0) {
+    body_errors++;
+    int n = snprintf(text, sizeof text, "body error: %s\n", rw_last_error());
+    return rw_reply(request, 400, "text/plain", text, (size_t)n);
+  }
+  int n = snprintf(text, sizeof text, "%" PRIu64 " %016" PRIx64 " %d\n", length, hash,
+                   rw_body_is_streamed(request));
+  return rw_reply(request, 200, "text/plain", text, (size_t)n);
+}
+
+/* The body back as it arrives, piece by piece: upload and reply stream at once, and neither
+   side holds more than a slot's worth whatever the size. */
+static int reply_echo_stream(rw_request *request) {
+  static char buffer[64 * 1024];
+  if (rw_reply_start(request, 200) != 0) return -1;
+  if (rw_reply_header(request, "Content-Type", 12, "application/octet-stream", 24) != 0) return -1;
+  long got;
+  while ((got = rw_body_read(request, buffer, sizeof buffer)) > 0) {
+    if (rw_reply_write(request, buffer, (size_t)got) != 0) return -1;
+  }
+  if (got < 0) {
+    body_errors++;
+    return rw_reply_abort(request, 502); /* headers may be out: the connection closes */
+  }
+  return rw_reply_end(request);
+}
+
+static int reply_stats(rw_request *request) {
+  char text[64];
+  int n = snprintf(text, sizeof text, "body_errors %lu\n", body_errors);
+  return rw_reply(request, 200, "text/plain", text, (size_t)n);
+}
+
 int main(void) {
   rw_worker *worker = rw_open();
   if (!worker) {
@@ -174,6 +228,9 @@ int main(void) {
                  : is_path(path, "/capacity") ? reply_filling_capacity(request)
                  : is_path(path, "/bytes")    ? reply_bytes(request)
                  : is_path(path, "/events")   ? reply_events(request)
+                 : is_path(path, "/sum")      ? reply_sum(request)
+                 : is_path(path, "/echo-stream") ? reply_echo_stream(request)
+                 : is_path(path, "/stats")    ? reply_stats(request)
                                               : rw_reply(request, 200, "text/plain", "hello world\n", 12);
     if (result != 0) fprintf(stderr, "hello-worker: %s\n", rw_last_error());
   }

@@ -3,6 +3,9 @@
 // id, scheme, receive time: the same lines as workers/c-hello), its headers and body. On
 // /bytes?n=N a streamed reply (`reply.write`, `reply.end`) of N bytes of c-hello's pattern
 // (byte i is i % 251), its length declared; &chunked=1 without it.
+// id, scheme, receive time: the same lines as workers/c-hello), its headers and body (when in
+// the slot). On /sum, like workers/c-hello, "<length> <FNV-1a 64 hex> <streamed 0|1>\n" of the
+// body read piece by piece with `request.bodyChunks` (any size: a large body streams in).
 //
 //   ringbroker --workers 2 --worker .build/release/swift-hello-worker
 import Glibc
@@ -69,6 +72,34 @@ func bytes(_ request: Request) throws(ReplyError) {
   try request.reply.end()
 }
 
+/// The body's length and FNV-1a 64, read in place piece by piece.
+func sum(_ request: Request) throws(ReplyError) {
+  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+  var length = 0
+  for chunk in request.bodyChunks {
+    for byte in chunk { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+    length += chunk.count
+  }
+  if let error = request.bodyError {
+    return try send(request, status: 400, "\(error)\n")
+  }
+  let hex = String(hash, radix: 16)
+  let text =
+    "\(length) \(String(repeating: "0", count: 16 - hex.count))\(hex) "
+    + "\(request.bodyIsStreamed ? 1 : 0)\n"
+  try send(request, status: 200, text)
+}
+
+func send(_ request: Request, status: Int, _ text: String) throws(ReplyError) {
+  let bytes = Array(text.utf8)
+  let result = bytes.withUnsafeBytes { bytes in
+    Result { () throws(ReplyError) in
+      try request.reply.send(status: status, contentType: "text/plain", body: bytes)
+    }
+  }
+  try result.get()
+}
+
 let hello: StaticString = "hello world\n"
 let worker: Worker
 do { worker = try Worker.fromEnvironment() } catch {
@@ -83,6 +114,8 @@ loop: while true {
         try echo(request)
       } else if request.path.elementsEqual("/bytes".utf8) {
         try bytes(request)
+      } else if request.path.elementsEqual("/sum".utf8) {
+        try sum(request)
       } else {
         try request.reply.send(
           status: 200, contentType: "text/plain",

@@ -122,7 +122,21 @@ enum {
    part out (or uses it in place) and acknowledges it (RB_RESP_BODY_TAKEN), parts in order; the
    front then reuses that memory. The last part has RB_REQ_BODY_END. A worker may reply before
    it read the whole body: the front stops reading it and closes the connection after the
-   reply. An acknowledgement with no part outstanding breaks the channel. */
+   reply. An acknowledgement with no part outstanding breaks the channel.
+   Where parts go: the window is split into two halves of half = ((reply_offset -
+   align16(length)) / 2) rounded down to a multiple of 16 bytes (at least 1024, else the
+   request is invalid); part n of a body (counting from 0) starts at align16(length) + (n mod 2)
+   * half and is at most `half` bytes long. So the worker checks each part's place without
+   more shared state, and acknowledging part n frees exactly its half. Every part is
+   acknowledged, the last one too, and only while the request is not answered: after the
+   final reply (RB_RESP_FINAL) the slot is the front's, and an acknowledgement for it breaks
+   the channel. Parts the front pushed before it saw that reply may still reach the worker:
+   parts naming the request id of the slot's last request, already answered, are dropped
+   (their ring entries precede the slot's next request). RB_REQ_BODY_ABORTED parts have
+   length 0. While a body streams, the request timeout runs from the last part sent or
+   acknowledged, not from dispatch. A request with a streamed body is never moved to another
+   worker (no copy of its body exists): if its worker dies, the client gets 502 before any
+   reply header went out, else a closed connection. */
 #define RB_BODY_PARTS_IN_FLIGHT 2u
 
 /* Ring entries per slot: a request, its body parts and reply credits in flight (1 + 2 + 2)

@@ -66,7 +66,14 @@ int rw_body_is_streamed(const rw_request *request);
    arrives from the client (this call then waits for it; the client's upload is paced by how
    fast the worker reads). A reply may start before the body is read, and parts of it may be
    written between reads (an echo streams both ways); a body left unread when the reply ends
-   is discarded by the broker, which then closes the connection. */
+   is discarded by the broker, which then closes the connection.
+   Every body-part descriptor is checked before it is used (slot, request id, place in the
+   body window, order, parts in flight): a bad one breaks the channel and this call returns -1
+   (rw_next then returns -1 too). While it waits, requests that arrive for other slots are
+   kept, in order, for the next rw_next; it sleeps on the request ring's futex and notices a
+   broker that died (-1, never a hang). Each part is acknowledged to the broker as soon as it
+   was read whole, so the next one can arrive while the caller works. Called on a request
+   already answered: -1. */
 long rw_body_read(rw_request *request, void *buffer, size_t capacity);
 int rw_http_version(const rw_request *request); /* 10 or 11 */
 size_t rw_header_count(const rw_request *request);

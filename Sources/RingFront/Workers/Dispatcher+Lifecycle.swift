@@ -55,6 +55,7 @@ extension Dispatcher {
     worker.channel = FrontChannel(segment: segment)
     worker.process = process
     worker.slots = Array(repeating: nil, count: segment.slotCount)
+    worker.streamedBodies = 0
     worker.outstandingSends = 0
     worker.futexArmed = false
     worker.futexWaitToken = nil
@@ -113,7 +114,7 @@ extension Dispatcher {
         continue
       }
       let outcome: Redispatch =
-        orphan.takenByWorker
+        orphan.takenByWorker || entry.streamsBody
         ? .failed : redispatch(entry, from: channel, slot: orphan.slot, now: loop.now)
       switch outcome {
       case .moved:

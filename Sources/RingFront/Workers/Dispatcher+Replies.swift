@@ -22,6 +22,10 @@ extension Dispatcher {
           collected = true
           deliver(reply, from: worker, channel: channel, loop: loop)
           continue
+        case .bodyTaken(let slot):
+          collected = true
+          bodyPartTaken(slot: slot, from: worker, channel: channel, loop: loop)
+          continue
         case .broken:
           break
         }
@@ -43,6 +47,7 @@ extension Dispatcher {
       return
     }
     worker.slots[reply.slot] = nil
+    if entry.streamsBody { worker.streamedBodies -= 1 }
     // The slot goes back through the release token, whatever the outcome.
     worker.outstandingSends += 1
     let outcome = loop.reply(

@@ -25,6 +25,7 @@ extension Dispatcher {
       generation: worker.generation, slot: reply.slot)
     if reply.isLast {
       worker.slots[reply.slot] = nil
+      if entry.streamsBody { worker.streamedBodies -= 1 }
     } else {
       entry.streaming = true
       entry.dispatchedAt = loop.now

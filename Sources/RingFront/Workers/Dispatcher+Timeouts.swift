@@ -40,6 +40,7 @@ extension Dispatcher {
         }
         // The slot stays with the dead worker's channel; its exit releases it without a reply.
         worker.slots[slot] = nil
+        if entry.streamsBody { worker.streamedBodies -= 1 }
         expired += 1
         channel.countError()
         loop.replyError(entry.ticket, status: 504, body: "the worker did not answer in time\n")

@@ -99,6 +99,7 @@ public final class Dispatcher: FrontHandler {
   // MARK: Requests
 
   public func handle(_ request: IncomingRequest, ticket: ReplyTicket, loop: FrontLoop) {
+    if request.streamsBody { return handleStreamed(request, ticket: ticket, loop: loop) }
     let needed = RequestSlotWriter.requiredBytes(
       headerCount: request.parsed.headers.count, rawHeadLength: request.head.count,
       bodyLength: request.body.count)
@@ -160,16 +161,20 @@ public final class Dispatcher: FrontHandler {
   /// Where a worker stands in the order candidates are tried in: fewest requests in flight
   /// first, then position.
   struct CandidateKey: Comparable {
+    /// 1 while the worker holds a request whose body streams: a worker reading a body serves
+    /// at its client's pace, so others go first.
+    var readsBody: Int
     var inFlight: Int
     var index: Int
 
     init(_ worker: WorkerHandle) {
+      readsBody = worker.streamedBodies > 0 ? 1 : 0
       inFlight = worker.inFlight
       index = worker.index
     }
 
     static func < (a: CandidateKey, b: CandidateKey) -> Bool {
-      (a.inFlight, a.index) < (b.inFlight, b.index)
+      (a.readsBody, a.inFlight, a.index) < (b.readsBody, b.inFlight, b.index)
     }
   }
 
@@ -189,13 +194,16 @@ public final class Dispatcher: FrontHandler {
   }
 
   /// Writes the request into `slot`, just acquired from `worker`, and queues it there.
-  private func fillSlot(
+  /// With `streamsBody`, `body` is empty and the slot gets a body window (BodyWindow).
+  func fillSlot(
     _ slot: Int, memory: UnsafeMutableRawBufferPointer, of worker: WorkerHandle,
     channel: FrontChannel, head: UnsafeRawBufferPointer, parsed: RequestHead,
-    body: UnsafeRawBufferPointer, origin: RequestOrigin, ticket: ReplyTicket, now: UInt64
+    body: UnsafeRawBufferPointer, origin: RequestOrigin, ticket: ReplyTicket, now: UInt64,
+    streamsBody: Bool = false
   ) -> Bool {
     var flags: UInt32 = parsed.keepAlive ? UInt32(RB_REQ_KEEP_ALIVE) : 0
     if parsed.isHeadMethod { flags |= UInt32(RB_REQ_HEAD) }
+    if streamsBody { flags |= UInt32(RB_REQ_BODY_STREAM) }
     let parts = RequestSlotWriter.Parts(
       method: parsed.method, target: parsed.target, path: parsed.path, query: parsed.query,
       httpVersion: 10 + parsed.versionMinor, flags: flags)
@@ -208,16 +216,30 @@ public final class Dispatcher: FrontHandler {
       channel.abandonSlot(slot)
       return false
     }
+    var replyOffset = written.replyOffset
+    var window: BodyWindow?
+    if streamsBody {
+      guard
+        let offset = BodyWindow.replyOffset(
+          slotSize: memory.count, requestLength: written.length,
+          replyRoom: FrontChannel.minimumReplyRoom)
+      else {
+        channel.abandonSlot(slot)
+        return false
+      }
+      replyOffset = offset
+      window = BodyWindow(requestLength: written.length, replyOffset: offset)
+    }
     // The head carries the id the descriptor gets: taken only once the request is written.
     let id = requestIDs.take()
     guard
       channel.dispatch(
-        slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset,
-        flags: flags, now: now)
+        slot: slot, length: written.length, requestID: id, replyOffset: replyOffset,
+        flags: flags, now: now, bodyWindow: window)
     else { return false }
     worker.slots[slot] = WorkerHandle.SlotTicket(
-      ticket: ticket, length: written.length, replyOffset: written.replyOffset, dispatchedAt: now,
-      checksum: written.checksum)
+      ticket: ticket, length: written.length, replyOffset: replyOffset, dispatchedAt: now,
+      checksum: written.checksum, streamsBody: streamsBody)
     if !unpublished.contains(worker.index) { unpublished.append(worker.index) }
     return true
   }
@@ -251,6 +273,15 @@ public final class Dispatcher: FrontHandler {
             head: UnsafeRawBufferPointer(rebasing: bytes[0..<headLength]), parsed: parsed,
             body: UnsafeRawBufferPointer(rebasing: bytes[headLength...]), origin: origin,
             needed: needed, ticket: entry.ticket, now: loop.now)
+        }
+      case .streamedHead(let bytes, let parsed, let origin):
+        needed = BodyWindow.requiredBytes(
+          requestLength: RequestSlotWriter.requiredBytes(
+            headerCount: parsed.headers.count, rawHeadLength: bytes.count, bodyLength: 0))
+        guard needed < smallestUnplaceable else { return false }
+        placed = bytes.withUnsafeBytes { bytes in
+          dispatchStreamed(
+            head: bytes, parsed: parsed, origin: origin, ticket: entry.ticket, loop: loop)
         }
       case .slotImage(let bytes, let replyOffset, let checksum):
         needed = replyOffset

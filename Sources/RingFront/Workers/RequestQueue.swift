@@ -12,10 +12,14 @@ struct RequestQueue {
     /// took it), checked against its checksum: its offsets are slot-relative, so it is copied
     /// into the next slot as is.
     case slotImage(bytes: [UInt8], replyOffset: Int, checksum: UInt64)
+    /// The head of a request whose body streams: the body is still unread, in the client's
+    /// socket, and follows once the request has a slot.
+    case streamedHead(bytes: [UInt8], head: RequestHead, origin: RequestOrigin)
 
     var size: Int {
       switch self {
-      case .parsed(let bytes, _, _, _), .slotImage(let bytes, _, _): return bytes.count
+      case .parsed(let bytes, _, _, _), .slotImage(let bytes, _, _), .streamedHead(let bytes, _, _):
+        return bytes.count
       }
     }
   }

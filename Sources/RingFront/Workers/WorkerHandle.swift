@@ -18,6 +18,13 @@ final class WorkerHandle {
     var streaming = false
     /// The request timeout closed its client mid-stream; a second one means a stuck worker.
     var timedOut = false
+
+    /// The body streams through the slot (RB_REQ_BODY_STREAM): no copy of it exists, so the
+    /// request never moves to another worker. `dispatchedAt` then moves with body progress.
+    var streamsBody = false
+    /// The client's body broke off while both window halves were with the worker: the
+    /// RB_REQ_BODY_ABORTED part goes out with the next acknowledgement.
+    var bodyAbortPending = false
   }
 
   /// A channel whose worker is gone but whose slots are still being sent from.
@@ -65,6 +72,8 @@ final class WorkerHandle {
   var respawnAt: UInt64?
   var slots: [SlotTicket?] = []
   var outstandingSends = 0
+  /// Requests with a streamed body (SlotTicket.streamsBody) in its slots, not answered yet.
+  var streamedBodies = 0
   var retired: [RetiredChannel] = []
   var futexArmed = false
   /// Token of the armed FUTEX_WAIT, to cancel it when the worker goes (its channel with it).

@@ -24,6 +24,10 @@
 //                                     for one ring's worth of requests, then, idle, writes an
 //                                     impossible request-ring tail, says so on stderr, sleeps;
 //                                     later processes serve like `http`
+//   ringchannel-child stray-body-ack  worker 0's first process is a rogue: it takes one
+//                                     request (one with no streamed body), acknowledges a body
+//                                     part it was never given (RB_RESP_BODY_TAKEN), says so on
+//                                     stderr and sleeps; every other process serves like `http`
 //   ringchannel-child rewrite-headers a hostile worker for broker tests: answers every request
 //                                     with a valid header line and a ~60 KB body, then ~150 ms
 //                                     later rewrites that header line in the slot into one that
@@ -434,6 +438,7 @@ case "rogue-parts": exit(rogueParts(kind: arguments.count > 1 ? arguments[1] : "
 case "rewrite-headers": exit(rewriteHeaders())
 case "rewrite-queued": exit(rewriteQueued())
 case "break-tail": exit(breakTail())
+case "stray-body-ack": exit(strayBodyAcknowledgement())
 case "broken-broker": exit(runBrokenBroker(name: arguments.count > 1 ? arguments[1] : "broken"))
 case "echo": exit(serveEcho())
 case "garbage": exit(writeGarbage(kind: arguments.count > 1 ? arguments[1] : ""))
@@ -443,4 +448,35 @@ default:
     "usage: ringchannel-child echo | garbage KIND | front NAME | http | rewrite-headers"
       + " | rewrite-queued | break-tail | broken-broker NAME\n", stderr)
   exit(2)
+}
+
+/// Worker 0's first process takes one request and acknowledges a body part of it that the front
+/// never sent: the front must break this channel only, and answer that request 502.
+func strayBodyAcknowledgement() -> Int32 {
+  guard let worker = openWorker() else { return 1 }
+  let segment = worker.segment
+  guard segment.header.pointee.worker_id == 0, segment.header.pointee.front.restarts == 0 else {
+    return serveHTTP(worker)
+  }
+  guard case .request(let request) = worker.next() else { return 1 }
+  // The slot is the one whose memory holds the request.
+  let address = UnsafeRawPointer(request.method.baseAddress!)
+  guard
+    let slot = (0..<segment.slotCount).first(where: {
+      let memory = UnsafeRawBufferPointer(segment.slot($0)!)
+      return address >= memory.baseAddress! && address < memory.baseAddress! + memory.count
+    })
+  else { return 1 }
+  var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
+  _ = responses.push(
+    rb_response_descriptor(
+      slot: UInt32(slot), status: 0, request_id: request.requestID, header_length: 0,
+      flags: UInt32(RB_RESP_BODY_TAKEN), body_offset: 0, body_length: 0))
+  responses.publish()
+  responses.wakeConsumer()
+  fputs("child: acknowledged a body part it was never given\n", stderr)
+  // The worker must outlive its request records (its deinit frees them).
+  return withExtendedLifetime(worker) { () -> Int32 in
+    while true { pause() }
+  }
 }

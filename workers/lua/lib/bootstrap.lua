@@ -24,13 +24,36 @@ local headers_meta = {
   end,
 }
 
+-- The next piece of the body (a string), nil at its end; raises when the body cannot be read
+-- whole (the client left, broken framing).
+local function next_body_chunk()
+  local chunk, problem = native.body_chunk()
+  if chunk == nil then error(problem or "req body read after its handler returned", 2) end
+  if chunk == false then return nil end
+  return chunk
+end
+
 -- What each field of `req` is made of, on first read. Each returns nil when no request is being
 -- served (a script that kept `req` after its handler returned).
 local loaders = {
   method = native.method,
   path = native.path,
   target = native.target,
-  body = native.body,
+  body = function()
+    -- A body too large for the slot streams in as the client sends it: read it all here.
+    local streamed = native.body_streamed()
+    if streamed == nil then return nil end
+    if not streamed then return native.body() end
+    local parts = {}
+    for chunk in next_body_chunk do parts[#parts + 1] = chunk end
+    return table.concat(parts)
+  end,
+  -- req:body_chunks(): an iterator over the body's pieces, for bodies too large to hold.
+  body_chunks = function()
+    if native.active() then
+      return function() return next_body_chunk end
+    end
+  end,
   query = native.query,
   remote_addr = native.remote_addr,
   remote_port = native.remote_port,

@@ -21,6 +21,35 @@ func pushNatives(_ state: OpaquePointer) {
     ("path", { state in pushField(state) { $0.path } }),
     ("target", { state in pushField(state) { $0.target } }),
     ("body", { state in pushField(state) { $0.body } }),
+    (
+      "body_streamed",
+      { state in
+        guard let request = currentRequest.pointee else { return 0 }
+        lua_pushboolean(state, request.bodyIsStreamed ? 1 : 0)
+        return 1
+      }
+    ),
+    (
+      "body_chunk",
+      { state in
+        // The next piece of the body as a string, false at its end, or nil and the reason when
+        // it cannot be read whole (the Lua side raises).
+        guard let request = currentRequest.pointee else { return 0 }
+        do {
+          if let chunk = try request.nextBodyChunk() {
+            pushBytes(state, chunk)
+          } else {
+            lua_pushboolean(state, 0)
+          }
+          return 1
+        } catch {
+          lua_pushnil(state)
+          var message = "request body: \(error)"
+          message.withUTF8 { pushBytes(state, UnsafeRawBufferPointer($0)) }
+          return 2
+        }
+      }
+    ),
     ("remote_addr", { state in pushField(state) { $0.remoteAddressText } }),
     ("local_addr", { state in pushField(state) { $0.localAddressText } }),
     ("scheme", { state in pushField(state) { $0.schemeText } }),
