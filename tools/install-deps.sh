@@ -2,7 +2,9 @@
 # Installs the Debian packages RingBroker builds and runs with, when any is missing.
 set -euo pipefail
 # util-linux: prlimit and setpriv, which tests run the broker and workers through.
-packages=(pkg-config gcc make liburing-dev libnuma-dev libluajit-5.1-dev lua-cjson tmux wrk util-linux)
+# libluajit2-5.1-dev: OpenResty's LuaJIT (the one lua-nginx-module needs: Debian's libluajit-5.1
+# conflicts with it), so the Lua worker and the nginx+Lua benchmark peer share one LuaJIT.
+packages=(pkg-config gcc make liburing-dev libnuma-dev libluajit2-5.1-dev lua-cjson tmux wrk util-linux)
 missing=()
 for package in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
