@@ -17,11 +17,14 @@ public struct SlotClassSpec: Equatable {
 public struct ChannelParameters: Equatable {
   public var slotClasses: [SlotClassSpec]
 
-  /// 64 slots of 64 KiB for ordinary requests and 4 of 1 MiB + 64 KiB for large bodies:
-  /// 8.26 MiB of shared memory per worker with the header and rings, allocated once.
+  /// 20 slots of 96 KiB: 1.9 MiB of shared memory per worker with the header and rings,
+  /// allocated once. Sized for the hop, not for the largest body: bodies of any size stream
+  /// through a slot in parts (ringabi.h). A slot holds the largest request head (32 KiB and
+  /// its header table) with room to spare, and a 64 KiB reply in one part, so that common
+  /// pages need no credit round trip. Measured against larger and smaller slots with
+  /// bench/large-reply.sh and the hello benchmark (README, "Measuring").
   public static let standard = ChannelParameters(slotClasses: [
-    SlotClassSpec(slotSize: 64 * 1024, slotCount: 64),
-    SlotClassSpec(slotSize: (1 << 20) + 64 * 1024, slotCount: 4),
+    SlotClassSpec(slotSize: 96 * 1024, slotCount: 20)
   ])
 
   public init(slotClasses: [SlotClassSpec]) {
