@@ -88,19 +88,32 @@ final class LayoutTests: XCTestCase {
 
   func testRegionsArePageAlignedAndDoNotOverlap() throws {
     let layout = try ChannelLayout(.standard)
-    // 68 slots, RB_RING_ENTRIES_PER_SLOT messages each, plus shutdown → next power of two.
-    XCTAssertEqual(layout.ringCapacity, 512)
-    XCTAssertGreaterThanOrEqual(layout.ringCapacity, Int(RB_RING_ENTRIES_PER_SLOT) * 68 + 1)
+    // Every slot's RB_RING_ENTRIES_PER_SLOT messages, plus shutdown, rounded up to the next
+    // power of two (the smallest one that holds them), whatever the standard layout is.
+    let slots = ChannelParameters.standard.totalSlots
+    let needed = Int(RB_RING_ENTRIES_PER_SLOT) * slots + 1
+    XCTAssertEqual(layout.ringCapacity & (layout.ringCapacity - 1), 0, "a power of two")
+    XCTAssertGreaterThanOrEqual(layout.ringCapacity, needed)
+    XCTAssertLessThan(layout.ringCapacity / 2, needed, "the smallest power of two that fits")
+    let ringBytes =
+      ChannelLayout.ringControlSize + layout.ringCapacity * ChannelLayout.descriptorSize
+    XCTAssertEqual(ChannelLayout.ringControlSize, 384)
+    XCTAssertEqual(ChannelLayout.descriptorSize, 32)
+    XCTAssertGreaterThanOrEqual(layout.requestRingOffset, ChannelLayout.headerSize)
     XCTAssertEqual(layout.requestRingOffset % 4096, 0)
     XCTAssertEqual(layout.responseRingOffset % 4096, 0)
-    XCTAssertGreaterThanOrEqual(
-      layout.responseRingOffset, layout.requestRingOffset + 384 + 512 * 32)
-    var end = layout.responseRingOffset + 384 + 128 * 32
+    XCTAssertGreaterThanOrEqual(layout.responseRingOffset, layout.requestRingOffset + ringBytes)
+    var end = layout.responseRingOffset + ringBytes
+    var firstSlot = 0
     for placed in layout.slotClasses {
       XCTAssertEqual(placed.arenaOffset % 4096, 0)
       XCTAssertGreaterThanOrEqual(placed.arenaOffset, end)
+      XCTAssertEqual(placed.firstSlot, firstSlot)
+      firstSlot += placed.spec.slotCount
       end = placed.arenaOffset + placed.spec.slotSize * placed.spec.slotCount
     }
+    XCTAssertEqual(firstSlot, slots)
+    XCTAssertEqual(layout.slotClasses.map(\.spec), ChannelParameters.standard.slotClasses)
     XCTAssertEqual(layout.segmentSize, end)
   }
 

@@ -13,13 +13,18 @@ final class MultiProcessTests: XCTestCase {
     var sent = 0
     var received = 0
     var bodies: [Int: [UInt8]] = [:]
+    // Every slot of the channel in flight (a request is dispatched only into a free slot, and
+    // a slot is free again only once its reply is taken), so that both rings run at the depth
+    // the layout allows, whatever it is.
+    let depth = ChannelParameters.standard.totalSlots
     while received < total {
-      while sent < total, fixture.front.inFlight < 32 {
+      while sent < total, fixture.front.inFlight < depth {
         sent += 1
         // Bodies of varying length and content, so that a misplaced byte changes the sum.
         let body = (0..<(sent % 61)).map { UInt8(truncatingIfNeeded: sent &* 31 &+ $0) }
-        let slot = dispatchRequest(fixture.front, id: UInt64(sent), body: body)
-        XCTAssertNotNil(slot)
+        guard dispatchRequest(fixture.front, id: UInt64(sent), body: body) != nil else {
+          return XCTFail("no free slot with \(fixture.front.inFlight) of \(depth) in flight")
+        }
         bodies[sent] = body
       }
       fixture.wake()

@@ -73,13 +73,33 @@ final class RingTests: XCTestCase {
   }
 
   func testSizeClassesChooseTheSmallestSlotThatFits() throws {
-    let segment = try ChannelSegment.create(name: "class-test", parameters: .standard)
+    // The standard layout may have a single class, so the choice between classes is proven on
+    // two classes built from it: its slot size, and a class four times larger.
+    let standard = ChannelParameters.standard.slotClasses
+    let smallSize = try XCTUnwrap(standard.map(\.slotSize).min())
+    let largeSize = 4 * smallSize
+    let segment = try ChannelSegment.create(
+      name: "class-test",
+      parameters: ChannelParameters(slotClasses: [
+        SlotClassSpec(slotSize: smallSize, slotCount: 2),
+        SlotClassSpec(slotSize: largeSize, slotCount: 2),
+      ]))
     let front = FrontChannel(segment: segment)
     let small = try XCTUnwrap(front.acquireSlot(requestBytes: 1000))
-    XCTAssertEqual(small.memory.count, 64 * 1024)
-    let large = try XCTUnwrap(front.acquireSlot(requestBytes: 200_000))
-    XCTAssertEqual(large.memory.count, (1 << 20) + 64 * 1024)
-    XCTAssertNil(front.acquireSlot(requestBytes: 2 << 20), "larger than any slot")
+    XCTAssertEqual(small.memory.count, smallSize)
+    // Too large for the small class with its reply room: the large class.
+    let large = try XCTUnwrap(front.acquireSlot(requestBytes: 2 * smallSize))
+    XCTAssertEqual(large.memory.count, largeSize)
+    XCTAssertNil(front.acquireSlot(requestBytes: largeSize), "larger than any slot")
+
+    // The standard layout: a small request gets its smallest slot, and a request larger than
+    // its largest slot gets none.
+    let standardFront = FrontChannel(
+      segment: try ChannelSegment.create(name: "class-test-standard", parameters: .standard))
+    let ordinary = try XCTUnwrap(standardFront.acquireSlot(requestBytes: 1000))
+    XCTAssertEqual(ordinary.memory.count, smallSize)
+    let largest = try XCTUnwrap(standard.map(\.slotSize).max())
+    XCTAssertNil(standardFront.acquireSlot(requestBytes: largest), "larger than any slot")
   }
 
   /// The worker library, driven in-process: request fields read in place, reply built in place,
