@@ -1,5 +1,6 @@
 import CRingABI
 import Foundation
+import RingChannel
 import XCTest
 
 /// Handlers that fail or return what cannot be sent get a 500, the reason is logged, and the
@@ -140,16 +141,20 @@ final class ErrorTests: XCTestCase {
     let app = try directory.write(
       "app.lua", "return function(req) return 200, nil, string.rep('x', tonumber(req.query.n)) end")
     let worker = try WorkerFixture(app: app)
-    // A small request lands in a 64 KiB slot: a 60 KiB reply fits, 70 KiB goes in parts.
-    var reply = try worker.request("GET", "/?n=61440")
+    // A small request lands in the smallest slot of the standard layout: a reply 4 KiB short
+    // of the slot fits, one 6 KiB larger than the slot goes in parts.
+    let slotSize = try XCTUnwrap(ChannelParameters.standard.slotClasses.map(\.slotSize).min())
+    let fits = slotSize - 4096
+    let over = slotSize + 6144
+    var reply = try worker.request("GET", "/?n=\(fits)")
     XCTAssertEqual(reply.status, 200)
     XCTAssertFalse(reply.streamed)
-    XCTAssertEqual(reply.body.count, 61440)
-    reply = try worker.request("GET", "/?n=71680")
+    XCTAssertEqual(reply.body.count, fits)
+    reply = try worker.request("GET", "/?n=\(over)")
     XCTAssertEqual(reply.status, 200)
     XCTAssertTrue(reply.streamed)
-    XCTAssertEqual(reply.declaredLength, 71680)
-    XCTAssertEqual(reply.body, Array(repeating: UInt8(ascii: "x"), count: 71680))
+    XCTAssertEqual(reply.declaredLength, UInt64(over))
+    XCTAssertEqual(reply.body, Array(repeating: UInt8(ascii: "x"), count: over))
     XCTAssertEqual(try worker.request("GET", "/?n=3").text, "xxx")
     XCTAssertEqual(worker.stop(), 0)
     XCTAssertFalse(worker.log.contains("does not fit"), worker.log)
@@ -164,11 +169,13 @@ final class ErrorTests: XCTestCase {
       "return function(req) return 200, { ['X-A'] = 'b' }, string.rep('y', tonumber(req.query.n)) end"
     )
     let worker = try WorkerFixture(app: app)
+    // Small requests land in the smallest slot of the standard layout.
+    let slotSize = try XCTUnwrap(ChannelParameters.standard.slotClasses.map(\.slotSize).min())
     for padding in [0, 5000] {
       let headers = padding == 0 ? [] : [("X-Padding", String(repeating: "p", count: padding))]
       // Every probe has a target of the same length, so leaves the same room in its slot.
       _ = try worker.request("GET", "/?n=000000", headers: headers)
-      let room = 64 * 1024 - worker.lastReplyOffset - "X-A: b\r\n".utf8.count
+      let room = slotSize - worker.lastReplyOffset - "X-A: b\r\n".utf8.count
       let fits = try worker.request("GET", "/?n=" + String(format: "%06d", room), headers: headers)
       XCTAssertEqual(fits.status, 200, worker.log)
       XCTAssertEqual(fits.body.count, room)

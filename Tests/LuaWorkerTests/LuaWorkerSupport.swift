@@ -139,12 +139,36 @@ final class WorkerFixture {
   ) throws -> WorkerReply {
     let id = chosenID ?? nextID
     if chosenID == nil { nextID += 1 }
-    _ = try XCTUnwrap(
-      dispatch(
-        PreparedRequest(method, target, headers: headers), body: body, id: id, origin: origin),
+    let prepared = PreparedRequest(method, target, headers: headers)
+    // A body that does not fit a slot with its reply room streams through the slot's body
+    // window in parts, as the front sends it (ringabi.h, "Streamed request bodies").
+    let streamsBody = !fits(prepared, bodyLength: body.count)
+    let slot = try XCTUnwrap(
+      streamsBody
+        ? dispatchStreamingBody(prepared, id: id, origin: origin)
+        : dispatch(prepared, body: body, id: id, origin: origin),
       "no free slot for the request")
-    wake()
-    switch awaitReply(front) {
+    var bodySent = 0
+    var bodyEnded = !streamsBody
+    var poll: FrontChannel.ReplyPoll
+    while true {
+      // Every window half the worker freed gets the next part, at most two unacknowledged.
+      while !bodyEnded, let room = front.bodyRoom(slot: slot) {
+        let length = min(room.count, body.count - bodySent)
+        body[bodySent..<bodySent + length].withUnsafeBytes {
+          room.copyMemory(from: UnsafeRawBufferPointer(rebasing: $0[...]))
+        }
+        bodySent += length
+        bodyEnded = bodySent == body.count
+        XCTAssertTrue(front.sendBodyPart(slot: slot, length: length, last: bodyEnded))
+      }
+      wake()
+      poll = awaitReply(front)
+      guard case .bodyTaken(let taken) = poll else { break }
+      XCTAssertEqual(taken, slot)
+      front.releaseResponses()
+    }
+    switch poll {
     case .reply(let reply):
       XCTAssertEqual(reply.requestID, id)
       var result = WorkerReply(
@@ -234,6 +258,45 @@ final class WorkerFixture {
         slot: slot, length: written.length, requestID: id, replyOffset: written.replyOffset,
         flags: 0,
         now: rb_monotonic_ns()))
+    return slot
+  }
+
+  /// True when `request` with a body of `bodyLength` bytes fits a slot whole, reply room
+  /// included (what the front checks before it writes a body into the slot).
+  func fits(_ request: PreparedRequest, bodyLength: Int) -> Bool {
+    let needed = RequestSlotWriter.requiredBytes(
+      headerCount: request.headers.count, rawHeadLength: request.raw.count, bodyLength: bodyLength)
+    let largest = segment.layout.slotClasses.map(\.spec.slotSize).max()!
+    return needed + FrontChannel.minimumReplyRoom <= largest
+  }
+
+  /// Dispatches `request` with RB_REQ_BODY_STREAM and an empty in-slot body, its slot's reply
+  /// room kept as the front keeps it (Dispatcher.fillSlot): the body follows in parts.
+  func dispatchStreamingBody(_ request: PreparedRequest, id: UInt64, origin: RequestOrigin)
+    -> Int?
+  {
+    let needed = RequestSlotWriter.requiredBytes(
+      headerCount: request.headers.count, rawHeadLength: request.raw.count, bodyLength: 0)
+    guard
+      let (slot, memory) = front.acquireSlot(
+        requestBytes: BodyWindow.requiredBytes(requestLength: needed))
+    else { return nil }
+    var parts = request.parts
+    parts.flags |= UInt32(RB_REQ_BODY_STREAM)
+    let written = request.raw.withUnsafeBytes { rawHead in
+      RequestSlotWriter.write(
+        into: memory, rawHead: rawHead, parts: parts, headers: request.headers,
+        body: UnsafeRawBufferPointer(start: nil, count: 0), requestID: id, origin: origin)!
+    }
+    let replyOffset = BodyWindow.replyOffset(
+      slotSize: memory.count, requestLength: written.length,
+      replyRoom: FrontChannel.minimumReplyRoom)!
+    lastReplyOffset = replyOffset
+    XCTAssertTrue(
+      front.dispatch(
+        slot: slot, length: written.length, requestID: id, replyOffset: replyOffset,
+        flags: UInt32(RB_REQ_BODY_STREAM), now: rb_monotonic_ns(),
+        bodyWindow: BodyWindow(requestLength: written.length, replyOffset: replyOffset)))
     return slot
   }
 

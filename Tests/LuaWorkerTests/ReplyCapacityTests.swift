@@ -1,4 +1,5 @@
 import Foundation
+import RingChannel
 import XCTest
 
 /// rw_reply_capacity: what a reply may take, known before it starts (Request.replyCapacity, which
@@ -11,7 +12,8 @@ final class ReplyCapacityTests: XCTestCase {
   /// was claimed than the slot holds, nor less), and it follows each request's own size.
   func testCWorkerFillsExactlyItsReplyCapacity() throws {
     let worker = try WorkerFixture(executable: Self.cWorker, arguments: [])
-    let slotSize = 64 * 1024
+    // Small requests land in the smallest slot of the standard layout.
+    let slotSize = try XCTUnwrap(ChannelParameters.standard.slotClasses.map(\.slotSize).min())
     let long = [("X-Padding", String(repeating: "p", count: 3000))]
     for headers in [[], long] {
       let reply = try worker.request("GET", "/capacity", headers: headers)

@@ -119,16 +119,46 @@ final class RequestAPITests: XCTestCase {
     XCTAssertEqual(json["body_fnv1a"] as? String, fnv1a32([]))
   }
 
+  /// A 1 MiB body is larger than any slot of the standard layout: it streams through the slot's
+  /// body window in parts (as the front sends it) and `req.body` reads all of it, byte-exact.
   func testOneMebibyteBody() throws {
     let worker = try WorkerFixture(app: examplesDirectory + "/echo.lua")
-    // The large slot class holds 1 MiB + 64 KiB: the request head and the reply share the rest.
-    let body = (0..<(1 << 20) - 4096).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
-    let json = try worker.request(
-      "PUT", "/big", headers: [("Content-Type", "application/octet-stream")], body: body
-    )
-    .json()
+    let body = (0..<(1 << 20)).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+    let headers = [
+      ("Content-Type", "application/octet-stream"), ("Content-Length", String(body.count)),
+    ]
+    XCTAssertFalse(
+      worker.fits(PreparedRequest("PUT", "/big", headers: headers), bodyLength: body.count),
+      "the body streams")
+    let json = try worker.request("PUT", "/big", headers: headers, body: body).json()
     XCTAssertEqual(json["body_length"] as? Int, body.count)
     XCTAssertEqual(json["body_fnv1a"] as? String, fnv1a32(body))
+    XCTAssertEqual(
+      try worker.request("POST", "/small", body: "abc").json()["body_length"] as? Int, 3)
+  }
+
+  /// The largest body that still goes whole into a slot of the standard layout (its reply room
+  /// kept) arrives in the slot, not streamed, byte-exact; one byte more streams.
+  func testLargestInSlotBody() throws {
+    let worker = try WorkerFixture(app: examplesDirectory + "/echo.lua")
+    let request = PreparedRequest(
+      "PUT", "/big", headers: [("Content-Type", "application/octet-stream")])
+    let slotSize = try XCTUnwrap(ChannelParameters.standard.slotClasses.map(\.slotSize).max())
+    let largest =
+      slotSize - FrontChannel.minimumReplyRoom
+      - RequestSlotWriter.requiredBytes(
+        headerCount: request.headers.count, rawHeadLength: request.raw.count, bodyLength: 0)
+    XCTAssertTrue(worker.fits(request, bodyLength: largest))
+    XCTAssertFalse(worker.fits(request, bodyLength: largest + 1))
+    for length in [largest, largest + 1] {
+      let body = (0..<length).map { UInt8(truncatingIfNeeded: $0 &* 2_654_435_761 >> 13) }
+      let json = try worker.request(
+        "PUT", "/big", headers: [("Content-Type", "application/octet-stream")], body: body
+      )
+      .json()
+      XCTAssertEqual(json["body_length"] as? Int, body.count)
+      XCTAssertEqual(json["body_fnv1a"] as? String, fnv1a32(body))
+    }
   }
 
   func testBodyIsTheSameStringWhenReadTwice() throws {

@@ -1,6 +1,7 @@
 import CRingABI
 import Foundation
 import Glibc
+import RingChannel
 import XCTest
 
 /// The cost of the Lua worker per request, over one channel with the test process as the front:
@@ -8,7 +9,8 @@ import XCTest
 /// no threshold: the machine is shared, so the ratio is what to read.
 ///
 /// Environment: LUA_BENCH_SECONDS (per run) and LUA_BENCH_DEPTHS (requests in flight, default
-/// "1,32") lengthen or narrow a run, e.g. for profiling.
+/// 1 and every slot of the standard layout) lengthen or narrow a run, e.g. for profiling. A
+/// depth beyond the standard layout's slots runs on a channel with that many slots of its size.
 final class ThroughputTests: XCTestCase {
   private struct Contender {
     var name: String
@@ -37,9 +39,9 @@ final class ThroughputTests: XCTestCase {
 
   func testHelloRequestsPerSecondAgainstASwiftWorker() throws {
     let seconds = Double(environment["LUA_BENCH_SECONDS"] ?? "") ?? 0.5
-    let depths = (environment["LUA_BENCH_DEPTHS"] ?? "1,32").split(separator: ",").compactMap {
-      Int($0)
-    }
+    let depths = (environment["LUA_BENCH_DEPTHS"] ?? "1,\(Self.standardDepth)").split(
+      separator: ","
+    ).compactMap { Int($0) }
     var report: [String] = []
     for depth in depths {
       var best = [Double](repeating: 0, count: contenders.count)
@@ -48,7 +50,7 @@ final class ThroughputTests: XCTestCase {
         for (index, contender) in contenders.enumerated() {
           let worker = try WorkerFixture(
             executable: contender.executable, arguments: contender.arguments,
-            spinNanoseconds: 20_000)
+            spinNanoseconds: 20_000, parameters: Self.parameters(depth: depth))
           let run = try serve(worker, depth: depth, seconds: seconds)
           XCTAssertEqual(worker.stop(), 0)
           best[index] = max(best[index], run.requestsPerSecond)
@@ -63,8 +65,8 @@ final class ThroughputTests: XCTestCase {
     print("Lua worker throughput:\n  " + report.joined(separator: "\n  "))
   }
 
-  /// CPU time the worker process spends per request, after warm-up, with 32 requests in
-  /// flight and no spinning (an idle worker sleeps). User time is the worker's own work (Lua,
+  /// CPU time the worker process spends per request, after warm-up, with every slot of the
+  /// standard layout in flight and no spinning (an idle worker sleeps). User time is the worker's own work (Lua,
   /// reply, rings); system time is mostly futex sleeps and wakes, which vary from run to run with
   /// the scheduling on a shared machine, so the user-time difference is the figure to read.
   func testWorkerCPUTimePerRequest() throws {
@@ -74,7 +76,7 @@ final class ThroughputTests: XCTestCase {
     for contender in contenders {
       let worker = try WorkerFixture(
         executable: contender.executable, arguments: contender.arguments, spinNanoseconds: 0)
-      let run = try serve(worker, depth: 32, seconds: seconds)
+      let run = try serve(worker, depth: Self.standardDepth, seconds: seconds)
       XCTAssertEqual(worker.stop(), 0)
       let user = run.workerCPU.user / Double(run.measured)
       let system = run.workerCPU.system / Double(run.measured)
@@ -86,6 +88,17 @@ final class ThroughputTests: XCTestCase {
     report.append(
       "user-time difference: \(Int(userPerRequest[0] - userPerRequest[1])) ns per request")
     print("Lua worker CPU cost:\n  " + report.joined(separator: "\n  "))
+  }
+
+  /// Requests in flight when every slot of the standard layout holds one: a request needs a
+  /// free slot, so no more can be in flight on one channel.
+  private static let standardDepth = ChannelParameters.standard.totalSlots
+
+  /// The standard layout, or for a deeper run the same slot size with `depth` slots.
+  private static func parameters(depth: Int) -> ChannelParameters {
+    guard depth > standardDepth else { return .standard }
+    let slotSize = ChannelParameters.standard.slotClasses.map(\.slotSize).min()!
+    return ChannelParameters(slotClasses: [SlotClassSpec(slotSize: slotSize, slotCount: depth)])
   }
 
   /// Keeps `depth` requests in flight for `seconds` after a warm-up; every reply is checked for
@@ -102,7 +115,8 @@ final class ThroughputTests: XCTestCase {
     let warmUp = 2_000
     while true {
       while front.inFlight < depth {
-        _ = try XCTUnwrap(worker.dispatch(request, id: nextID))
+        _ = try XCTUnwrap(
+          worker.dispatch(request, id: nextID), "no free slot with \(front.inFlight) in flight")
         nextID += 1
       }
       worker.wake()
