@@ -1,6 +1,8 @@
 import Foundation
 import XCTest
 
+@testable import RingFront
+
 /// A client that pipelines without reading its replies is held to a bounded share: the broker
 /// stops reading it, and every other client is served as if it were not there.
 final class BackpressureTests: XCTestCase {
@@ -102,24 +104,34 @@ final class BackpressureTests: XCTestCase {
       "a connection whose sends stall is closed after the idle timeout")
   }
 
-  /// Five such connections pin up to 80 replies (16 each): more than the 68 slots of a worker.
-  /// Started one at a time, each sends its requests to worker 0 (fewest in flight, first
-  /// position) until worker 0's slots all hold unsent replies. Worker 0 then still has the
-  /// fewest requests in flight, but no room: requests must go to a worker that has a free slot
-  /// instead of queueing for worker 0.
+  /// Such connections pin up to FrontLoop.maxRepliesAhead replies each; enough of them pin
+  /// more than the slots of a worker (ringstat's slotsTotal: whatever the layout). Started one
+  /// at a time, each sends its requests to worker 0 (fewest in flight, first position) until
+  /// worker 0's slots all hold unsent replies. Worker 0 then still has the fewest requests in
+  /// flight, but no room: requests must go to a worker that has a free slot instead of
+  /// queueing for worker 0.
   func testWorkerWhoseSlotsAllHoldUnsentRepliesIsPassedOver() throws {
     let broker = try startBroker()
     defer { _ = broker.stop() }
     var greedy: [GreedyClient] = []
     defer { greedy.forEach { $0.finish() } }
     func pinned() -> [Int: Int] { (try? slotsInUse(brokerPid: broker.pid)) ?? [:] }
-    for count in 1...4 {
+    let slots = try XCTUnwrap(try slotsTotal(brokerPid: broker.pid)[0])
+    let ahead = FrontLoop.maxRepliesAhead
+    // One connection more than worker 0's slots hold: the last one fills them and spills over.
+    let connections = slots / ahead + 1
+    XCTAssertLessThanOrEqual(connections * ahead, 2 * slots, "the two workers hold them all")
+    for count in 1..<connections {
       greedy.append(try GreedyClient(port: broker.port, count: 20_000))
       XCTAssertTrue(
-        waitUntil(timeout: 20) { pinned().values.reduce(0, +) >= count * 16 }, "\(pinned())")
+        waitUntil(timeout: 20) { pinned().values.reduce(0, +) >= count * ahead }, "\(pinned())")
     }
     greedy.append(try GreedyClient(port: broker.port, count: 20_000))
-    XCTAssertTrue(waitUntil(timeout: 20) { pinned()[0] == 68 }, "\(pinned())")
+    XCTAssertTrue(
+      waitUntil(timeout: 20) {
+        let now = pinned()
+        return now[0] == slots && now.values.reduce(0, +) == connections * ahead
+      }, "\(pinned()) of \(slots) slots per worker")
     assertOthersAreServedPromptly(port: broker.port, for: 3)
   }
 

@@ -1,4 +1,5 @@
 import Foundation
+import RingChannel
 import XCTest
 
 /// A reply call that fails (bad header, bad status, body too large, calls out of order) leaves
@@ -14,7 +15,13 @@ final class FailedReplyTests: XCTestCase {
     let workers = WorkerProcesses.running(of: broker.pid)
     let client = try RawHTTPClient(port: broker.port, timeout: 10)
     let start = Date()
-    try client.send(Requests.post("/echo", body: String(repeating: "x", count: 40 * 1024)))
+    // A body that goes whole into the slot of the standard layout (no streaming: it leaves
+    // more than the minimum reply room) but takes more than half of it, so that its echo
+    // (rw_reply_body, in-slot) cannot fit the reply room the body leaves.
+    let slotSize = try XCTUnwrap(ChannelParameters.standard.slotClasses.map(\.slotSize).max())
+    let bodyLength = slotSize / 2 + 4096
+    XCTAssertLessThan(bodyLength + 4096 + FrontChannel.minimumReplyRoom, slotSize, "in the slot")
+    try client.send(Requests.post("/echo", body: String(repeating: "x", count: bodyLength)))
     let echo = try client.readResponse()
     XCTAssertEqual(echo.status, 502)
     XCTAssertLessThan(Date().timeIntervalSince(start), 5)

@@ -331,6 +331,11 @@ final class RogueReplyPartTests: XCTestCase {
     let worker = try BrokerProcess.productURL("ringchannel-child").path + " rogue-parts " + kind
     let broker = try BrokerProcess(["--workers", "2", "--worker", worker])
     defer { _ = broker.stop() }
+    // The request must reach worker 0 (the rogue): the front sends none to a worker before it
+    // attached, so with worker 1 attached first it went to worker 1 and this test failed now
+    // and then. Both attached, and a front loop turn (at most 100 ms) later both serve.
+    XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 2), broker.stderr)
+    usleep(300_000)
     let client = try StreamingHTTPClient(port: broker.port, timeout: 10)
     try client.send(Requests.get("/rogue"))
     let head = try client.readHead()

@@ -35,6 +35,29 @@ func slotsInUse(brokerPid: Int32, timeout: Double = 20) throws -> [Int: Int] {
   return usage
 }
 
+/// Slots of each worker's channel (ringstat's slotsTotal), per worker id.
+func slotsTotal(brokerPid: Int32, timeout: Double = 20) throws -> [Int: Int] {
+  var total: [Int: Int] = [:]
+  for channel in try ringstatChannels(brokerPid: brokerPid, timeout: timeout) {
+    guard let id = channel["workerId"] as? Int, let slots = channel["slotsTotal"] as? Int else {
+      continue
+    }
+    total[id, default: 0] += slots
+  }
+  return total
+}
+
+/// Waits until `count` workers attached: the worker library writes its pid into its channel
+/// when it attaches (ringstat's worker.pid), and the front serves a worker from then on.
+func waitForAttachedWorkers(brokerPid: Int32, count: Int, timeout: Double = 20) -> Bool {
+  waitUntil(timeout: timeout) {
+    let channels = (try? ringstatChannels(brokerPid: brokerPid)) ?? []
+    return channels.filter {
+      ((($0["worker"] as? [String: Any])?["pid"] as? NSNumber)?.intValue ?? 0) != 0
+    }.count >= count
+  }
+}
+
 /// Requests the broker's workers took from their rings so far (their own counter), or nil when
 /// ringstat could not read the broker.
 func requestsTaken(byWorkersOf brokerPid: Int32) -> UInt64? {
