@@ -72,10 +72,11 @@ extension FrontLoop {
   /// Replies a connection may have queued or being sent before the loop stops handing over
   /// (and so reading) its next pipelined request, as nginx does: a client that pipelines and
   /// does not read then holds at most this many replies (worker slots, head chunks), its further
-  /// requests wait in the kernel and its sends block. Reading resumes as sends complete. 16 keeps
-  /// a pipelining client's replies leaving in batches (two iovecs each, 64 per sendmsg) while
-  /// one client can pin only a quarter of a worker's 64 ordinary slots.
-  static let maxRepliesAhead = 16
+  /// requests wait in the kernel and its sends block. Reading resumes as sends complete. 4 still
+  /// lets a pipelining client's replies leave in batches, while one client can pin only a fifth
+  /// of a worker's 20 slots: it takes ten clients that never read to hold every slot of two
+  /// workers (each is closed by the send timeout, --idle-timeout).
+  static let maxRepliesAhead = 4
 
   /// Moves the connection's request forward: parse, read the body, hand a complete request to
   /// the handler. Pipelined requests that the handler answers at once are handled in the same
