@@ -39,7 +39,7 @@ if [[ -n "$BASELINE" ]]; then
   )
 fi
 
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+require_wrk
 if [[ -z "$BROKER" ]]; then
   echo "building ringbroker (release)..." >&2
   swift build -c release --scratch-path "$SCRATCH" --product ringbroker >&2
@@ -47,13 +47,7 @@ if [[ -z "$BROKER" ]]; then
 fi
 if [[ -f workers/c-hello/Makefile ]]; then make -s -C workers/c-hello >&2 || true; fi
 
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  stop_server
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+make_work_dir
 
 declare -A SKIPPED=()
 for round in $(seq 1 "$ROUNDS"); do

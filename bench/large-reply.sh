@@ -24,25 +24,11 @@ WORKERS=${WORKERS:-2}          # broker workers and nginx worker processes alike
 SCRATCH=${SCRATCH:-.build}
 BROKER=${BROKER:-}
 
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-if ! command -v nginx >/dev/null || [[ ! -e /usr/lib/nginx/modules/ngx_http_lua_module.so ]]; then
-  echo "installing nginx and lua-nginx-module..." >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-lua >&2
-fi
-if [[ -z "$BROKER" ]]; then
-  echo "building ringbroker and libringworker (release)..." >&2
-  swift build -c release --scratch-path "$SCRATCH" >&2
-  BROKER="$SCRATCH/release/ringbroker"
-fi
-make -s -B -C workers/c-hello BUILD="$PWD/$(dirname "$BROKER")" >&2
-
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  stop_server
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+require_wrk
+require_nginx
+ensure_broker
+make -s -B -C workers/c-hello BUILD="$(cd "$(dirname "$BROKER")" && pwd)" >&2
+make_work_dir
 
 # nginx's workers run as an unprivileged user: they must be able to read the files.
 mkdir -p "$WORK/www"

@@ -85,3 +85,32 @@ to_mb_per_s() {
 }
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print a[int((NR + 1) / 2)] }'; }
+
+# Exits with a message when wrk is missing.
+require_wrk() {
+  command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+}
+
+# nginx and lua-nginx-module, the benchmark peers, installed with apt when missing.
+require_nginx() {
+  if ! command -v nginx >/dev/null || [[ ! -e /usr/lib/nginx/modules/ngx_http_lua_module.so ]]; then
+    echo "installing nginx and lua-nginx-module..." >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-lua >&2
+  fi
+}
+
+# Sets BROKER to a release build (built into SCRATCH, default .build) unless it is set already.
+ensure_broker() {
+  if [[ -z "${BROKER:-}" ]]; then
+    echo "building ringbroker and its workers (release)..." >&2
+    swift build -c release --scratch-path "${SCRATCH:-.build}" >&2
+    BROKER="${SCRATCH:-.build}/release/ringbroker"
+  fi
+}
+
+# A temporary WORK directory, and a trap that stops the server and removes it at exit.
+make_work_dir() {
+  WORK=$(mktemp -d)
+  SERVER_PID=""
+  trap 'stop_server; rm -rf "$WORK"' EXIT
+}

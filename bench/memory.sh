@@ -17,24 +17,10 @@ WORKERS=${WORKERS:-2}
 SCRATCH=${SCRATCH:-.build}
 BROKER=${BROKER:-}
 
-command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-if ! command -v nginx >/dev/null || [[ ! -e /usr/lib/nginx/modules/ngx_http_lua_module.so ]]; then
-  echo "installing nginx and lua-nginx-module..." >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx libnginx-mod-http-lua >&2
-fi
-if [[ -z "$BROKER" ]]; then
-  echo "building ringbroker and the Lua worker (release)..." >&2
-  swift build -c release --scratch-path "$SCRATCH" >&2
-  BROKER="$SCRATCH/release/ringbroker"
-fi
-
-WORK=$(mktemp -d)
-SERVER_PID=""
-cleanup() {
-  stop_server
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+require_wrk
+require_nginx
+ensure_broker
+make_work_dir
 
 # The PIDs of a process and all its descendants.
 tree_pids() {
