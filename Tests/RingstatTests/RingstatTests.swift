@@ -155,7 +155,7 @@ final class RingstatTests: XCTestCase {
     let tmux = Tmux(server: "ringstat-test-\(getpid())")
     let command = "\(Products.path("ringstat")) \(broker.pid) --watch 0.3"
     try tmux.run(["new-session", "-d", "-x", "160", "-y", "20", command])
-    defer { _ = try? tmux.run(["kill-server"]) }
+    defer { tmux.stop() }
     usleep(1_200_000)
     let first = try tmux.run(["capture-pane", "-p"])
     usleep(900_000)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// tmux on a private server socket (`-L`), so no one else's sessions are touched.
 struct Tmux {
   let server: String
@@ -10,5 +12,12 @@ struct Tmux {
       throw TestError("tmux \(arguments) exited with \(result.status): \(result.stderr)")
     }
     return result.stdout
+  }
+
+  /// Ends the server and removes its socket: tmux leaves the file behind when killed.
+  func stop() {
+    _ = try? run(["kill-server"])
+    let directory = ProcessInfo.processInfo.environment["TMUX_TMPDIR"] ?? "/tmp"
+    unlink("\(directory)/tmux-\(getuid())/\(server)")
   }
 }
