@@ -25,26 +25,24 @@ func ringstatChannels(brokerPid: Int32, timeout: Double = 20) throws -> [[String
 
 /// Slots in use per worker id.
 func slotsInUse(brokerPid: Int32, timeout: Double = 20) throws -> [Int: Int] {
-  var usage: [Int: Int] = [:]
-  for channel in try ringstatChannels(brokerPid: brokerPid, timeout: timeout) {
-    guard let id = channel["workerId"] as? Int, let used = channel["slotsInUse"] as? Int else {
-      continue
-    }
-    usage[id, default: 0] += used
-  }
-  return usage
+  try sumPerWorker("slotsInUse", brokerPid: brokerPid, timeout: timeout)
 }
 
 /// Slots of each worker's channel (ringstat's slotsTotal), per worker id.
 func slotsTotal(brokerPid: Int32, timeout: Double = 20) throws -> [Int: Int] {
-  var total: [Int: Int] = [:]
+  try sumPerWorker("slotsTotal", brokerPid: brokerPid, timeout: timeout)
+}
+
+/// An integer field of ringstat's channel rows, added up per worker id.
+private func sumPerWorker(_ field: String, brokerPid: Int32, timeout: Double) throws -> [Int: Int] {
+  var sums: [Int: Int] = [:]
   for channel in try ringstatChannels(brokerPid: brokerPid, timeout: timeout) {
-    guard let id = channel["workerId"] as? Int, let slots = channel["slotsTotal"] as? Int else {
+    guard let id = channel["workerId"] as? Int, let value = channel[field] as? Int else {
       continue
     }
-    total[id, default: 0] += slots
+    sums[id, default: 0] += value
   }
-  return total
+  return sums
 }
 
 /// Waits until `count` workers attached: the worker library writes its pid into its channel
