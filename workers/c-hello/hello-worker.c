@@ -23,6 +23,9 @@
 //                    X-Worker-Pid header names the worker process.
 //   /events?n=5&ms=200  server-sent events, `ms` apart: "data: <i> <CLOCK_REALTIME ns>\n\n",
 //                    the time taken just before the event is written.
+// On /sleep?ms=N it sleeps N ms (default 1000) in the handler, with nanosleep, then answers
+// "slept\n": a slow request that keeps this worker busy, for head-of-line benchmarks
+// (bench/slow-handler.sh).
 // On /sum it reads the body with rw_body_read, whatever its size (a body too large for the
 // slot streams in as the client sends it), and answers "<length> <FNV-1a 64 in hex>
 // <streamed 0|1>\n", so that a test can check an upload byte for byte without an echo. A body
@@ -32,6 +35,7 @@
 //
 // Run it under the broker:
 //   ringbroker --workers 2 --worker workers/c-hello/hello-worker
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -169,6 +173,14 @@ static int reply_events(rw_request *request) {
   return rw_reply_end(request);
 }
 
+/* Holds the worker for `ms` (nanosleep, resumed after a signal), then a short reply. */
+static int reply_sleep(rw_request *request) {
+  uint64_t ms = query_number(rw_query(request), "ms", 1000);
+  struct timespec pause = {(time_t)(ms / 1000), (long)(ms % 1000) * 1000000L};
+  while (nanosleep(&pause, &pause) != 0 && errno == EINTR) continue;
+  return rw_reply(request, 200, "text/plain", "slept\n", 6);
+}
+
 static unsigned long body_errors;
 
 /* FNV-1a 64 over the whole body, read piece by piece. */
@@ -235,6 +247,7 @@ int main(void) {
                  : is_path(path, "/sum")      ? reply_sum(request)
                  : is_path(path, "/echo-stream") ? reply_echo_stream(request)
                  : is_path(path, "/stats")    ? reply_stats(request)
+                 : is_path(path, "/sleep")    ? reply_sleep(request)
                                               : rw_reply(request, 200, "text/plain", "hello world\n", 12);
     if (result != 0) fprintf(stderr, "hello-worker: %s\n", rw_last_error());
   }
