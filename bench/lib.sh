@@ -75,6 +75,29 @@ to_us() {
   }'
 }
 
+# wrk's requests/s, from its output in `$1`.
+wrk_rps() { awk '/^Requests\/sec:/ { print $2 }' <<<"$1"; }
+
+# A latency from the output of `wrk --latency` in `$2`, in microseconds: `$1` is a percentile
+# of its Latency Distribution (50%, 75%, 90%, 99%) or max (its Thread Stats line). Returns 1
+# (printing nothing) when the output has no such number, e.g. when wrk got no reply at all.
+wrk_latency_us() {
+  local value
+  if [[ $1 == max ]]; then
+    value=$(awk '$1 == "Latency" && NF == 5 { print $4; exit }' <<<"$2")
+  else
+    value=$(awk -v p="$1" '$1 == p { print $2; exit }' <<<"$2")
+  fi
+  [[ -n $value ]] || return 1
+  to_us "$value"
+}
+
+# wrk's error lines (non-2xx replies, socket errors: connect, read, write, timeout), if any.
+wrk_errors() { awk '/Non-2xx|Socket errors/ { $1 = $1; print }' <<<"$1" | paste -sd ';' -; }
+
+# Microseconds as milliseconds, two decimals ("-" stays "-").
+us_to_ms() { awk -v v="$1" 'BEGIN { if (v == "-") print "-"; else printf "%.2f\n", v / 1000 }'; }
+
 # wrk's "Transfer/sec: 1.23GB" in MB/s (10^6 bytes).
 to_mb_per_s() {
   awk -v v="$1" 'BEGIN {
