@@ -40,6 +40,8 @@ public struct ChannelLayout: Equatable {
   public let ringCapacity: Int
   public let requestRingOffset: Int
   public let responseRingOffset: Int
+  /// rb_slot_claim[totalSlots] (ringabi.h, "Slot claims").
+  public let claimsOffset: Int
   public let slotClasses: [(spec: SlotClassSpec, firstSlot: Int, arenaOffset: Int)]
   public let segmentSize: Int
 
@@ -74,6 +76,9 @@ public struct ChannelLayout: Equatable {
     offset += ringBytes
     responseRingOffset = offset
     offset += ringBytes
+    claimsOffset = offset
+    offset += Self.alignUp(
+      parameters.totalSlots * MemoryLayout<rb_slot_claim>.size, Int(RB_PAGE))
     var placed: [(SlotClassSpec, Int, Int)] = []
     var firstSlot = 0
     for spec in classes {

@@ -73,6 +73,7 @@ public final class ChannelSegment {
     guard layout.segmentSize == fileSize,
       Int(header.request_ring_offset) == layout.requestRingOffset,
       Int(header.response_ring_offset) == layout.responseRingOffset,
+      Int(header.claims_offset) == layout.claimsOffset,
       Int(header.request_capacity) == layout.ringCapacity,
       Int(header.response_capacity) == layout.ringCapacity
     else { throw .incompatible("segment layout does not match its header") }
@@ -118,6 +119,13 @@ public final class ChannelSegment {
     return nil
   }
 
+  /// The claim word of slot `index` (ringabi.h, "Slot claims"); the caller checked the index.
+  @inline(__always)
+  public func claimWord(_ index: Int) -> UnsafeMutablePointer<UInt64> {
+    (base + layout.claimsOffset + index * MemoryLayout<rb_slot_claim>.size)
+      .assumingMemoryBound(to: UInt64.self)
+  }
+
   public var slotCount: Int { layout.slotClasses.reduce(0) { $0 + $1.spec.slotCount } }
 
   // MARK: Header
@@ -132,6 +140,7 @@ public final class ChannelSegment {
     h.pointee.response_capacity = UInt32(layout.ringCapacity)
     h.pointee.request_ring_offset = UInt64(layout.requestRingOffset)
     h.pointee.response_ring_offset = UInt64(layout.responseRingOffset)
+    h.pointee.claims_offset = UInt64(layout.claimsOffset)
     h.pointee.slot_class_count = UInt32(layout.slotClasses.count)
     h.pointee.slot_count = UInt32(slotCount)
     withUnsafeMutableBytes(of: &h.pointee.slot_classes) { raw in

@@ -129,7 +129,7 @@ extension FrontChannel {
         slots[index].freeWhenCredited = false
         free(index)
       }
-    case .free, .filling, .withWorker:
+    case .free, .filling, .withWorker, .revoked:
       break
     }
   }

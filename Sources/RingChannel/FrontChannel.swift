@@ -54,8 +54,12 @@ public final class FrontChannel {
     case bodyTaken(slot: Int)
   }
 
-  /// `streaming`: with the worker, and its reply's first part was taken.
-  @usableFromInline enum SlotState: UInt8 { case free, filling, withWorker, streaming, replied }
+  /// `streaming`: with the worker, and its reply's first part was taken. `revoked`: taken
+  /// back before the worker claimed it (FrontChannel+Claims), free once the worker's ring
+  /// tail passed its descriptor.
+  @usableFromInline enum SlotState: UInt8 {
+    case free, filling, withWorker, streaming, replied, revoked
+  }
 
   /// Front-private bookkeeping of one slot (never in shared memory: the worker cannot forge it).
   @usableFromInline struct SlotRecord {
@@ -67,6 +71,9 @@ public final class FrontChannel {
     var requestID: UInt64 = 0
     var ringIndex: UInt64 = 0
     var dispatchedAt: UInt64 = 0
+    /// A revocation found the request claimed (or its claim word not the front's value): it
+    /// is the worker's, and is not tried again.
+    var claimSeen = false
     /// Streamed reply: parts taken and not yet credited (RB_REQ_PART_SENT). A slot whose last
     /// part came while others were still out is freed by the last credit (`freeWhenCredited`),
     /// never earlier: the kernel may still read those parts from it.
@@ -90,6 +97,11 @@ public final class FrontChannel {
     var repliesCompleted: UInt64 = 0
     var freeStacks: [FreeStack] = []
     var brokenReason: String? = nil
+    /// When the worker last showed progress (took a reply, a part or a body acknowledgement
+    /// from it), or when it got a request while holding none: see `hasStalled`.
+    var progressAt: UInt64 = 0
+    /// Slots in state `revoked`.
+    var revokedCount = 0
   }
 
   public let segment: ChannelSegment
@@ -217,6 +229,10 @@ public final class FrontChannel {
       free(index)
       return false
     }
+    // Visible before the descriptor: publish() is a release store.
+    rb_store_relaxed_u64(segment.claimWord(index), requestID)
+    slots[index].claimSeen = false
+    if inFlight == 0 { state.pointee.progressAt = now }
     slots[index].state = .withWorker
     slots[index].requestID = requestID
     slots[index].replyOffset = UInt32(replyOffset)
@@ -272,6 +288,7 @@ public final class FrontChannel {
     case .corruptHead: return markBroken("worker wrote an impossible response-ring head")
     case .entry(let entry): descriptor = entry
     }
+    state.pointee.progressAt = now
     let index = Int(descriptor.slot)
     guard index < slotCount,
       slots[index].isWithWorker
@@ -357,11 +374,10 @@ public final class FrontChannel {
   // MARK: Worker loss
 
   /// Every request still with the worker; `takenByWorker` tells which ones the worker had
-  /// already taken from the ring (those must fail: they may have had effects). Their slots
+  /// already claimed (those must fail: they may have had effects). Their slots
   /// count as replied: release each once its request is dealt with. Slot memory stays
   /// readable, for re-dispatch, until the channel goes.
   public func orphanedRequests() -> [OrphanedRequest] {
-    let workerTail = rb_load_acquire_u64(&segment.requestRing.control.pointee.tail)
     var orphans: [OrphanedRequest] = []
     for index in 0..<slotCount
     where slots[index].isWithWorker {
@@ -369,8 +385,7 @@ public final class FrontChannel {
       orphans.append(
         OrphanedRequest(
           slot: index, requestID: slots[index].requestID,
-          takenByWorker: streaming || slots[index].ringIndex < workerTail,
-          replyStarted: streaming))
+          takenByWorker: streaming || !revokeClaim(index), replyStarted: streaming))
       slots[index].state = .replied
       inFlight -= 1
     }

@@ -68,6 +68,8 @@ public final class FrontLoop {
   let wakeBuffer: UnsafeMutablePointer<UInt64>
   var drainDeadline: UInt64 = 0
   var skipNextWait = false
+  /// CLOCK_MONOTONIC by which the next wait must end (0: a tick is fine); see `wake(by:)`.
+  var wakeDeadline: UInt64 = 0
 
   /// Creates the ring; must run on the thread that will call `run` (SINGLE_ISSUER).
   init(threadIndex: Int, config: FrontConfig, listenFd: Int32) throws(FrontError) {
@@ -138,13 +140,14 @@ public final class FrontLoop {
         self.complete(userData: userData, result: result, flags: flags)
       }
       if completed == 0 && !skipNextWait && handler.prepareToWait(loop: self) && !skipNextWait {
-        ring.submitAndWait(timeoutNs: config.tickNs)
+        ring.submitAndWait(timeoutNs: waitTimeout())
         refreshClock()
         completed = ring.drainCompletions { userData, result, flags in
           self.complete(userData: userData, result: result, flags: flags)
         }
       }
       skipNextWait = false
+      wakeDeadline = 0
       runDeferredWork()
     }
     closeEverything()
@@ -162,6 +165,18 @@ public final class FrontLoop {
   /// Makes the next wait return at once: for a handler that expects work any moment (e.g. while
   /// spinning on a worker's response ring) and must not sleep a tick.
   public func keepPolling() { skipNextWait = true }
+
+  /// Makes the next wait end by `deadline` (CLOCK_MONOTONIC) at the latest: for a handler
+  /// whose next decision falls due sooner than a tick (e.g. a worker about to count as
+  /// stalled). Asked again before each wait.
+  public func wake(by deadline: UInt64) {
+    if wakeDeadline == 0 || deadline < wakeDeadline { wakeDeadline = deadline }
+  }
+
+  private func waitTimeout() -> UInt64 {
+    guard wakeDeadline != 0 else { return config.tickNs }
+    return min(config.tickNs, max(wakeDeadline, now + 1) - now)
+  }
 
   @inline(__always)
   func refreshClock() {

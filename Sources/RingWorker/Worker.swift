@@ -19,8 +19,8 @@ public final class Worker {
     var responses: RingProducer<rb_response_descriptor>
     /// Replies written but not yet published: publishing once per batch saves cache-line trips.
     var unpublishedReplies = 0
-    /// New requests taken from the ring while the worker waited for a reply credit, in order:
-    /// the next `next()` hands them out first.
+    /// New requests taken from the ring while the worker waited inside a handler, in order,
+    /// not yet claimed: the next `next()` claims and hands them out first.
     var queuedFirst = 0
     var queuedCount = 0
   }
@@ -42,9 +42,9 @@ public final class Worker {
   let records: UnsafeMutablePointer<RequestRecord>
   /// Every slot's address text room (RequestRecord.addressText).
   private let addressText: UnsafeMutablePointer<CChar>
-  /// Slots of the requests in `Rings.queued*`: as many entries as the request ring has, so it
-  /// holds whatever the ring could.
-  private let queued: UnsafeMutablePointer<UInt32>
+  /// The requests in `Rings.queued*`: as many entries as the request ring has, so it holds
+  /// whatever the ring could.
+  private let queued: UnsafeMutablePointer<QueuedRequest>
   private let queueCapacity: Int
   /// Why the worker must exit, noticed while it waited for a credit: `next()` says so once the
   /// requests taken before it are handed out.
@@ -151,15 +151,25 @@ public final class Worker {
     }
   }
 
-  /// The next request: one taken earlier (while a reply waited for a credit) first, then the
-  /// ring's. Credits on the way are applied; nil when nothing is waiting.
+  /// The next request: one taken earlier (while a handler waited) first, then the ring's.
+  /// Credits on the way are applied, and requests the front took back skipped; nil when
+  /// nothing is waiting.
   private func take() -> Next? {
-    if rings.pointee.queuedCount > 0 { return .request(dequeue()) }
+    while rings.pointee.queuedCount > 0 {
+      let queued = dequeue()
+      if queued.isClaimed {
+        return .request(Request(record: records + Int(queued.descriptor.slot)))
+      }
+      if let next = claim(queued.descriptor) { return next }
+    }
     if let pendingExit { return .exit(pendingExit) }
     while true {
       switch route() {
       case .empty: return nil
       case .request(let request): return .request(request)
+      case .unclaimed(let descriptor):
+        if let next = claim(descriptor) { return next }
+        continue
       case .applied: continue
       case .shutdown(let reason), .exit(let reason):
         pendingExit = reason
@@ -171,7 +181,11 @@ public final class Worker {
   /// What one descriptor from the request ring was.
   enum Routed {
     case empty
+    /// A new request, claimed and checked (one whose body streams: its parts follow).
     case request(Request)
+    /// A new request not claimed yet: `claim` it right before running it, so that the front
+    /// can still run it elsewhere while this worker is busy.
+    case unclaimed(rb_request_descriptor)
     /// A reply credit or a body part, applied to its request's record.
     case applied
     /// RB_REQ_SHUTDOWN: exit once the work in hand is done.
@@ -206,7 +220,33 @@ public final class Worker {
         return .exit(
           "channel broken: descriptor flags 0x\(String(flags, radix: 16)) are not supported")
       }
-      return admit(descriptor)
+      guard Int(descriptor.slot) < segment.slotCount else {
+        return .exit("channel broken: request descriptor names slot \(descriptor.slot)")
+      }
+      // Its body parts follow it in the ring and need its record: it is claimed at once (the
+      // front never takes such a request back).
+      if flags & UInt32(RB_REQ_BODY_STREAM) != 0 {
+        switch claim(descriptor) {
+        case .request(let request): return .request(request)
+        case .exit(let reason): return .exit(reason)
+        case .timeout, nil: return .applied
+        }
+      }
+      return .unclaimed(descriptor)
+    }
+  }
+
+  /// Claims a new request (ringabi.h, "Slot claims") and checks it: nil when the front took it
+  /// back first (the slot may already carry its next request; it is not touched).
+  private func claim(_ descriptor: rb_request_descriptor) -> Next? {
+    let id = descriptor.request_id
+    guard rb_compare_exchange_u64(segment.claimWord(Int(descriptor.slot)), id, ~id) else {
+      return nil
+    }
+    switch admit(descriptor) {
+    case .request(let request): return .request(request)
+    case .exit(let reason): return .exit(stopTrusting(reason))
+    default: return nil
     }
   }
 
@@ -215,7 +255,7 @@ public final class Worker {
   /// A new request, checked against its slot before anyone reads it.
   private func admit(_ descriptor: rb_request_descriptor) -> Routed {
     let slot = Int(descriptor.slot)
-    guard slot < segment.slotCount, records[slot].phase == .idle,
+    guard records[slot].phase == .idle,
       Int(descriptor.length) <= records[slot].slotSize,
       Int(descriptor.reply_offset) <= records[slot].slotSize,
       Int(descriptor.reply_offset) >= Int(descriptor.length)
@@ -252,18 +292,38 @@ public final class Worker {
     return .applied
   }
 
-  private func enqueue(_ request: Request) {
-    // Cannot overflow: each queued request holds a slot, and the ring has more entries.
-    queued[(rings.pointee.queuedFirst + rings.pointee.queuedCount) % queueCapacity] =
-      request.record.pointee.slot
-    rings.pointee.queuedCount += 1
+  /// A new request taken from the ring inside a handler, waiting for `next()`.
+  struct QueuedRequest {
+    var descriptor: rb_request_descriptor
+    /// Claimed and checked when taken (its body streams); else `take` claims it.
+    var isClaimed: Bool
+
+    init(unclaimed descriptor: rb_request_descriptor) {
+      self.descriptor = descriptor
+      isClaimed = false
+    }
+
+    init(slot: UInt32) {
+      descriptor = rb_request_descriptor()
+      descriptor.slot = slot
+      isClaimed = true
+    }
   }
 
-  private func dequeue() -> Request {
-    let slot = Int(queued[rings.pointee.queuedFirst])
+  /// False when the queue is full: only a front that breaks the protocol gets there (a slot's
+  /// descriptors never outnumber its ring entries).
+  private func enqueue(_ request: QueuedRequest) -> Bool {
+    guard rings.pointee.queuedCount < queueCapacity else { return false }
+    queued[(rings.pointee.queuedFirst + rings.pointee.queuedCount) % queueCapacity] = request
+    rings.pointee.queuedCount += 1
+    return true
+  }
+
+  private func dequeue() -> QueuedRequest {
+    let request = queued[rings.pointee.queuedFirst]
     rings.pointee.queuedFirst = (rings.pointee.queuedFirst + 1) % queueCapacity
     rings.pointee.queuedCount -= 1
-    return Request(record: records + slot)
+    return request
   }
 
   /// Waits until `record` may publish another part (fewer than RB_REPLY_PARTS_IN_FLIGHT
@@ -280,10 +340,12 @@ public final class Worker {
     if let brokenReason { return brokenReason }
     var checkBroker = false
     while !done() {
+      let queued: QueuedRequest
       switch route() {
       case .request(let request):
-        enqueue(request)
-        continue
+        queued = QueuedRequest(slot: request.record.pointee.slot)
+      case .unclaimed(let descriptor):
+        queued = QueuedRequest(unclaimed: descriptor)
       case .applied:
         continue
       case .shutdown(let reason):
@@ -291,28 +353,27 @@ public final class Worker {
         pendingExit = reason
         continue
       case .exit(let reason):
-        pendingExit = reason
-        brokenReason = reason
-        return reason
+        return stopTrusting(reason)
       case .empty:
-        break
+        if checkBroker, let reason = reasonToExit() {
+          return stopTrusting(reason)
+        }
+        // Our published parts and released entries must be visible before we sleep on them.
+        flush()
+        checkBroker = true
+        // The front usually answers within one of its loop turns (a send of the part, then the
+        // credit): spinning that long saves the two futex wake-ups a sleep costs.
+        if spin.spin(until: { requests.hasPending() }) { continue }
+        if let word = requests.prepareToSleep() {
+          let timedOut = requests.sleep(expecting: word, timeoutNanoseconds: 500_000_000)
+          requests.markAwake()
+          checkBroker = timedOut
+          rb_store_relaxed_u64(&counters.pointee.wakeups, counters.pointee.wakeups + 1)
+        }
+        continue
       }
-      if checkBroker, let reason = reasonToExit() {
-        pendingExit = reason
-        brokenReason = reason
-        return reason
-      }
-      // Our published parts and released entries must be visible before we sleep on them.
-      flush()
-      checkBroker = true
-      // The front usually answers within one of its loop turns (a send of the part, then the
-      // credit): spinning that long saves the two futex wake-ups a sleep costs.
-      if spin.spin(until: { requests.hasPending() }) { continue }
-      if let word = requests.prepareToSleep() {
-        let timedOut = requests.sleep(expecting: word, timeoutNanoseconds: 500_000_000)
-        requests.markAwake()
-        checkBroker = timedOut
-        rb_store_relaxed_u64(&counters.pointee.wakeups, counters.pointee.wakeups + 1)
+      guard enqueue(queued) else {
+        return stopTrusting("channel broken: more requests than the request ring holds")
       }
     }
     return nil
@@ -368,6 +429,13 @@ public final class Worker {
     unpublishedReplies = 0
     responses.publish()
     if responses.claimWake() { responses.wakeConsumer() }
+  }
+
+  /// The channel is gone or broken: every later wait fails at once, and `next()` says why.
+  private func stopTrusting(_ reason: String) -> String {
+    pendingExit = reason
+    brokenReason = reason
+    return reason
   }
 
   func reasonToExit() -> String? {

@@ -72,8 +72,15 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Requests one worker may hold at once; more wait in the front.", valueName: "n"))
+      "Requests one worker may hold at once; more wait in the front. Those it has not begun move to another worker when it stalls (see --stall-timeout).",
+      valueName: "n"))
   var workerDepth = 64
+
+  @Option(
+    help: ArgumentHelp(
+      "Seconds a worker may hold requests without answering any before it counts as stalled: it gets no new requests, and those waiting in its ring that it has not begun move to another worker.",
+      valueName: "seconds"))
+  var stallTimeout = 0.005
 
   @Option(
     help: ArgumentHelp(
@@ -163,6 +170,9 @@ struct RingBrokerCommand: ParsableCommand {
     guard (1...1024).contains(workerDepth) else {
       throw ValidationError("--worker-depth must be between 1 and 1024")
     }
+    guard stallTimeout > 0, stallTimeout <= 3600 else {
+      throw ValidationError("--stall-timeout must be between 0 and 3600 seconds")
+    }
     guard queueTimeout > 0, queueTimeout <= 3600 else {
       throw ValidationError("--queue-timeout must be between 0 and 3600 seconds")
     }
@@ -218,6 +228,7 @@ struct RingBrokerCommand: ParsableCommand {
       queueTimeoutSeconds: queueTimeout,
       name: name,
       workerDepth: workerDepth,
+      stallTimeoutSeconds: stallTimeout,
       requestTimeoutSeconds: timeout,
       maxRequestsPerWorker: maxRequests,
       controlPath: control)

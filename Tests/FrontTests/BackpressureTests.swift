@@ -8,10 +8,12 @@ import XCTest
 final class BackpressureTests: XCTestCase {
   static let idleTimeout = 8.0
 
+  /// A worker slowed down by a loaded machine must not count as stalled here
+  /// (--stall-timeout): the tests place requests by the fewest-in-flight rule alone.
   private func startBroker() throws -> BrokerProcess {
     try BrokerProcess([
       "--workers", "2", "--worker", try WorkerModeTests.testWorker(),
-      "--idle-timeout", String(Self.idleTimeout),
+      "--idle-timeout", String(Self.idleTimeout), "--stall-timeout", "60",
     ])
   }
 

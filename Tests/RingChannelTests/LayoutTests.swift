@@ -6,9 +6,10 @@ import XCTest
 /// The ABI is shared with C and any FFI: offsets and alignment are part of the contract.
 final class LayoutTests: XCTestCase {
   func testHeaderFieldsSitOnTheirOwnLines() {
-    XCTAssertEqual(MemoryLayout<rb_channel_header>.size, 6 * 128)
+    XCTAssertEqual(MemoryLayout<rb_channel_header>.size, 7 * 128)
     XCTAssertEqual(MemoryLayout<rb_channel_header>.offset(of: \.front), 256)
-    XCTAssertEqual(MemoryLayout<rb_channel_header>.offset(of: \.worker), 640)
+    XCTAssertEqual(MemoryLayout<rb_channel_header>.offset(of: \.worker), 768)
+    XCTAssertEqual(MemoryLayout<rb_slot_claim>.size, 128)
     XCTAssertEqual(MemoryLayout<rb_ring_control>.offset(of: \.head), 0)
     XCTAssertEqual(MemoryLayout<rb_ring_control>.offset(of: \.tail), 128)
     XCTAssertEqual(MemoryLayout<rb_ring_control>.offset(of: \.wake_word), 256)
@@ -18,10 +19,10 @@ final class LayoutTests: XCTestCase {
     XCTAssertEqual(MemoryLayout<rb_header>.size, 16)
   }
 
-  /// ABI version 2: the request metadata follows the version 1 fields, 8-aligned, and the head
-  /// fills two 64-byte lines.
+  /// The request metadata (ABI version 2) follows the version 1 fields, 8-aligned, and the
+  /// head fills two 64-byte lines. Version 3 added slot claims.
   func testRequestHeadLayout() {
-    XCTAssertEqual(RB_ABI_VERSION, 2)
+    XCTAssertEqual(RB_ABI_VERSION, 3)
     XCTAssertEqual(MemoryLayout<rb_request_head>.size, 128)
     XCTAssertEqual(MemoryLayout<rb_request_head>.alignment, 8)
     XCTAssertEqual(MemoryLayout<rb_request_head>.offset(of: \.body), 40)
@@ -133,7 +134,8 @@ final class LayoutTests: XCTestCase {
     XCTAssertThrowsError(try ChannelSegment.attach(fd: dup(segment.fd))) { error in
       XCTAssertEqual(
         "\(error)",
-        "incompatible channel: the broker speaks ABI version 9, this worker library version 2")
+        "incompatible channel: the broker speaks ABI version 9, this worker library version \(RB_ABI_VERSION)"
+      )
     }
     segment.header.pointee.abi_version = RB_ABI_VERSION
     segment.header.pointee.magic = 0x1234

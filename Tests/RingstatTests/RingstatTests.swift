@@ -77,7 +77,9 @@ final class RingstatTests: XCTestCase {
     let totals = try XCTUnwrap(json["totals"] as? [String: Any])
     XCTAssertEqual(channels.count, 2)
     XCTAssertEqual(totals["requestsServed"] as? Int, total)
-    XCTAssertEqual(totals["requestsDispatched"] as? Int, total)
+    // A request taken back from a stalled worker counts as dispatched twice.
+    let revoked = try XCTUnwrap(totals["requestsRevoked"] as? Int)
+    XCTAssertEqual(totals["requestsDispatched"] as? Int, total + revoked)
     XCTAssertEqual(channels.compactMap { $0["requestsServed"] as? Int }.reduce(0, +), total)
     XCTAssertEqual(totals["errors"] as? Int, 0)
     XCTAssertEqual(totals["requestDepth"] as? Int, 0)
@@ -94,31 +96,45 @@ final class RingstatTests: XCTestCase {
     }
   }
 
+  /// A worker stopped (SIGSTOP) inside a handler holds a request it claimed: its ring is stuck
+  /// once that request has waited longer than --stuck-after, and fine again once it answers.
+  /// (Requests it had not claimed move to the other worker: they never make it stuck.)
   func testStuckRingFailsCheckUntilWorkerContinues() throws {
     let broker = try BrokerProcess(name: uniqueName())
-    let before = try Ringstat.run(["--json", String(broker.pid)]).json()
-    let channels = try XCTUnwrap(before["channels"] as? [[String: Any]])
-    let stopped = try XCTUnwrap(channels.first)
-    let stoppedPID = try XCTUnwrap(stopped["pid"] as? Int)
-    let stoppedID = try XCTUnwrap(stopped["workerId"] as? Int)
+    func takenCounts() throws -> [Int: (pid: Int, taken: Int)] {
+      let json = try Ringstat.run(["--json", String(broker.pid)]).json()
+      let rows = try XCTUnwrap(json["channels"] as? [[String: Any]])
+      var counts: [Int: (pid: Int, taken: Int)] = [:]
+      for row in rows {
+        guard let id = row["workerId"] as? Int, let pid = row["pid"] as? Int,
+          let worker = row["worker"] as? [String: Any], let taken = worker["requestsTaken"] as? Int
+        else { continue }
+        counts[id] = (pid, taken)
+      }
+      return counts
+    }
+    let before = try takenCounts()
+    XCTAssertEqual(before.count, 2, "\(before)")
+    let slow = try HTTPConnection(port: broker.port)
+    try slow.sendGet("/sleep/4000")
+    var taker: (id: Int, pid: Int)?
+    let deadline = Date().addingTimeInterval(10)
+    while taker == nil && Date() < deadline {
+      taker = try takenCounts().first { $0.value.taken > (before[$0.key]?.taken ?? 0) }.map {
+        ($0.key, $0.value.pid)
+      }
+      if taker == nil { usleep(20_000) }
+    }
+    let (stoppedID, stoppedPID) = try XCTUnwrap(taker, "no worker took the request")
     XCTAssertEqual(kill(Int32(stoppedPID), SIGSTOP), 0)
     var continued = false
     defer { if !continued { kill(Int32(stoppedPID), SIGCONT) } }
-
-    // Bursts of /sleep/1 on many connections: the dispatcher spreads them over both workers,
-    // and the stopped one keeps its share pending.
-    var connections: [HTTPConnection] = []
-    var pendingOnStopped = 0
-    for _ in 0..<5 where pendingOnStopped == 0 {
-      let burst = try (0..<8).map { _ in try HTTPConnection(port: broker.port) }
-      for connection in burst { try connection.sendGet("/sleep/1") }
-      connections += burst
-      usleep(200_000)
-      let now = try Ringstat.run(["--json", String(broker.pid)]).json()
-      let rows = try XCTUnwrap(now["channels"] as? [[String: Any]])
-      pendingOnStopped = rows.first { $0["workerId"] as? Int == stoppedID }?["pending"] as? Int ?? 0
+    // Others are served meanwhile, by the other worker.
+    for _ in 0..<4 {
+      let connection = try HTTPConnection(port: broker.port)
+      try connection.sendGet("/sleep/1")
+      XCTAssertEqual(try connection.readReply().status, 200)
     }
-    XCTAssertGreaterThan(pendingOnStopped, 0, "no request reached the stopped worker")
 
     usleep(1_300_000)
     let check = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
@@ -137,13 +153,25 @@ final class RingstatTests: XCTestCase {
 
     XCTAssertEqual(kill(Int32(stoppedPID), SIGCONT), 0)
     continued = true
-    for connection in connections {
-      let reply = try connection.readReply()
-      XCTAssertEqual(reply.status, 200)
-    }
+    XCTAssertEqual(try slow.readReply().status, 200)
     let after = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
     XCTAssertEqual(after.status, 0, after.stdout)
     XCTAssertTrue(after.stdout.hasPrefix("ok: "), after.stdout)
+  }
+
+  /// Stuck means the oldest request has waited too long, not that the last reply is old: a
+  /// worker idle for longer than --stuck-after that just got a request is fine.
+  func testIdleWorkerWithAFreshRequestIsNotStuck() throws {
+    let broker = try BrokerProcess(name: uniqueName())
+    // Idle for longer than the threshold (the wait is what this test is about).
+    usleep(1_500_000)
+    let connection = try HTTPConnection(port: broker.port)
+    try connection.sendGet("/sleep/900")
+    usleep(400_000)
+    let check = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
+    XCTAssertEqual(check.status, 0, check.stdout)
+    XCTAssertTrue(check.stdout.hasPrefix("ok: "), check.stdout)
+    XCTAssertEqual(try connection.readReply().status, 200)
   }
 
   func testWatchRefreshesUnderTmux() throws {

@@ -49,6 +49,7 @@ struct Totals {
   var slotsInUse: UInt64 = 0
   var slotsTotal = 0
   var dispatched: UInt64 = 0
+  var revoked: UInt64 = 0
   var served: UInt64 = 0
   var errors: UInt64 = 0
   var bytesIn: UInt64 = 0
@@ -66,6 +67,7 @@ struct Totals {
       slotsInUse &+= sample.front.slots_in_use
       slotsTotal += sample.slotCount
       dispatched &+= sample.front.requests_dispatched
+      revoked &+= sample.front.requests_revoked
       served &+= sample.front.replies_completed
       errors &+= sample.front.errors
       bytesIn &+= sample.front.bytes_in

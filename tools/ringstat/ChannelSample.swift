@@ -71,10 +71,11 @@ struct ChannelSample {
   var requestDepth: Int { Self.depth(head: requestHead, tail: requestTail) }
   var responseDepth: Int { Self.depth(head: responseHead, tail: responseTail) }
 
-  /// Dispatched and not yet completed (in the ring, with the worker, or in its reply ring).
+  /// Dispatched and not yet completed (in the ring, with the worker, or in its reply ring);
+  /// requests taken back unclaimed and run elsewhere are not pending here.
   var pending: UInt64 {
-    front.requests_dispatched >= front.replies_completed
-      ? front.requests_dispatched - front.replies_completed : 0
+    let done = front.replies_completed &+ front.requests_revoked
+    return front.requests_dispatched >= done ? front.requests_dispatched - done : 0
   }
 
   var latency: LatencyHistogram { LatencyHistogram(front.latency_ns) }

@@ -1,5 +1,5 @@
 /// `--check`: one line for a monitoring script, and whether things are fine. Problems, in the
-/// order reported: a stuck ring (requests waiting, no reply for longer than the threshold), a
+/// order reported: a stuck ring (its oldest request has waited longer than the threshold), a
 /// broken channel (the worker wrote something invalid and the broker has not replaced it yet:
 /// it should, within moments, so a broken channel that stays is a fault), then a
 /// crash-looping worker (restarted >= 3 times and the current one younger than 10 s, or no
@@ -44,7 +44,7 @@ enum HealthCheck {
     return
       "stuck: ring ringbroker-w\(row.workerID) of broker \(report.info.name) (pid \(report.info.pid)), "
       + "worker pid \(s.workerPID) \(row.state.rawValue): \(s.pending) request(s) pending, "
-      + "no reply for \(Format.duration(row.idleNs ?? 0)) (threshold \(Format.duration(stuckAfterNs)))"
+      + "oldest waiting \(Format.duration(row.oldestWaitNs ?? 0)) (threshold \(Format.duration(stuckAfterNs)))"
   }
 
   private static func crashLoop(_ report: BrokerReport) -> String? {

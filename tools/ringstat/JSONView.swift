@@ -48,6 +48,7 @@ enum JSONView {
     var slotsInUse: UInt64?
     var slotsTotal: Int?
     var requestsDispatched: UInt64?
+    var requestsRevoked: UInt64?
     var requestsServed: UInt64?
     var pending: UInt64?
     var errors: UInt64?
@@ -60,6 +61,7 @@ enum JSONView {
     var restarts: UInt64?
     var uptimeNs: UInt64?
     var idleNs: UInt64?
+    var oldestWaitNs: UInt64?
     var worker: WorkerCounters?
 
     init(_ row: WorkerRow) {
@@ -67,6 +69,7 @@ enum JSONView {
       state = row.state
       stuck = row.stuck
       idleNs = row.idleNs
+      oldestWaitNs = row.oldestWaitNs
       ratePerSecond = row.ratePerSecond
       guard let s = row.sample else { return }
       pid = s.workerPID
@@ -80,6 +83,7 @@ enum JSONView {
       slotsInUse = s.front.slots_in_use
       slotsTotal = s.slotCount
       requestsDispatched = s.front.requests_dispatched
+      requestsRevoked = s.front.requests_revoked
       requestsServed = s.front.replies_completed
       pending = s.pending
       errors = s.front.errors
@@ -104,6 +108,7 @@ enum JSONView {
     var slotsInUse: UInt64
     var slotsTotal: Int
     var requestsDispatched: UInt64
+    var requestsRevoked: UInt64
     var requestsServed: UInt64
     var errors: UInt64
     var bytesIn: UInt64
@@ -120,6 +125,7 @@ enum JSONView {
       slotsInUse = t.slotsInUse
       slotsTotal = t.slotsTotal
       requestsDispatched = t.dispatched
+      requestsRevoked = t.revoked
       requestsServed = t.served
       errors = t.errors
       bytesIn = t.bytesIn

@@ -16,8 +16,8 @@ struct RingstatCommand: ParsableCommand {
       started) and show the upper bound of the bucket the percentile falls in: "p99 65.5µs" \
       means 99% of replies took less than 65.5 µs. REQ/S is measured over 250 ms, or between \
       refreshes with --watch. STATE is running, sleeping (waiting on its futex), stopped \
-      (SIGSTOP), starting, draining, dead, broken, respawning, or stuck (requests pending and \
-      no reply for longer than --stuck-after).
+      (SIGSTOP), starting, draining, dead, broken, respawning, or stuck (its oldest request, taken \
+      or waiting in the ring, has waited longer than --stuck-after).
       """)
 
   @Argument(

@@ -6,10 +6,13 @@ struct WorkerRow {
   var sample: ChannelSample?
   /// Replies per second since the previous sample of the same generation; nil without one.
   var ratePerSecond: Double?
-  /// Dispatched requests are waiting and nothing completed for longer than the threshold.
+  /// The oldest request with the worker (taken or waiting in its ring) has waited longer than
+  /// the threshold for its reply (or, once its reply streams, for its next part).
   var stuck: Bool
   /// Nanoseconds since the last completed reply (or since the worker started, if later).
   var idleNs: UInt64?
+  /// Nanoseconds the oldest request with the worker has waited; nil while it holds none.
+  var oldestWaitNs: UInt64?
 
   init(sample: ChannelSample, previous: ChannelSample?, stuckAfterNs: UInt64) {
     workerID = sample.workerID
@@ -22,7 +25,14 @@ struct WorkerRow {
     let progressNs = max(sample.front.last_progress_ns, sample.createdNs)
     let idle = sample.takenNs > progressNs ? sample.takenNs - progressNs : 0
     idleNs = idle
-    stuck = state.isServing && sample.pending > 0 && idle > stuckAfterNs
+    // Measured from the last reply instead, a worker idle for a while would look stuck right
+    // after its next request. The front refreshes oldest_request_ns every 100 ms; `pending`
+    // (counters it updates at once) keeps a worker that just answered from looking stuck.
+    let oldest = sample.front.oldest_request_ns
+    if oldest != 0 && sample.pending > 0 {
+      oldestWaitNs = sample.takenNs > oldest ? sample.takenNs - oldest : 0
+    }
+    stuck = state.isServing && (oldestWaitNs ?? 0) > stuckAfterNs
   }
 
   init(respawningWorker id: Int) {

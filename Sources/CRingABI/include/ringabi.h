@@ -7,7 +7,7 @@
 // Segment layout (offsets in the header, every region 4096-aligned):
 //
 //   | rb_channel_header | request ring (front → worker) | response ring (worker → front) |
-//   | slot arena: size class 0 slots | size class 1 slots | ...                          |
+//   | slot claims | slot arena: size class 0 slots | size class 1 slots | ...            |
 //
 // Ownership: the front creates the segment, owns every slot and decides which slot carries
 // which request. The worker only reads requests in place and writes the reply into the same
@@ -19,7 +19,8 @@
 #include <stdint.h>
 
 #define RB_MAGIC 0x314B5242474E4952ULL /* "RINGBRK1" read as little-endian bytes */
-#define RB_ABI_VERSION 2u /* 2: request metadata (addresses, scheme, id, time) in rb_request_head */
+/* 2: request metadata, streamed replies and bodies; 3: slot claims (revocable dispatch) */
+#define RB_ABI_VERSION 3u
 #define RB_LINE 128u /* false-sharing distance: two adjacent 64-byte lines prefetch together */
 #define RB_PAGE 4096u
 #define RB_MAX_SLOT_CLASSES 4u
@@ -139,6 +140,28 @@ enum {
    reply header went out, else a closed connection. */
 #define RB_BODY_PARTS_IN_FLIGHT 2u
 
+/* Slot claims (ABI version 3).
+   A request the worker has not begun can still move to another worker: a slow handler must
+   not hold up requests that wait behind it in its ring while another worker idles. Each slot
+   has a claim word (rb_slot_claim, at claims_offset, one per slot in slot order). Before it
+   publishes a new request the front stores the descriptor's request_id there. The worker
+   claims the request before it reads the slot or runs a handler, with one compare-and-swap
+   from request_id to ~request_id; only a request it claimed is its own. The front may revoke
+   a request not yet claimed with a compare-and-swap from request_id to 0, and runs it
+   elsewhere; then the worker's claim fails, and it drops the descriptor without touching the
+   slot (the front may already be writing the slot's next request). Exactly one side wins.
+   Descriptor request ids are never reused, so a stale descriptor can never claim a later
+   request of the same slot. The front reuses a revoked slot only once the worker's request
+   ring tail has passed the revoked descriptor, so the ring bound below still holds. A request
+   with RB_REQ_BODY_STREAM is claimed when it is taken from the ring and never revoked. If the
+   worker dies, its claimed requests fail (they may have had effects) and the others run
+   elsewhere. The front trusts a claim word only as far as "not claimed": any value other than
+   the request_id it stored means the worker has the request. */
+typedef struct rb_slot_claim {
+  uint64_t word;
+  uint8_t pad[RB_LINE - 8]; /* one claim per line: the two sides write neighbouring claims */
+} rb_slot_claim;
+
 /* Ring entries per slot: a request, its body parts and reply credits in flight (1 + 2 + 2)
    front to worker; reply parts, the last part and body acknowledgements (2 + 1 + 2) back. One
    more entry carries the shutdown message. Ring capacities are the next power of two of
@@ -225,7 +248,13 @@ typedef struct rb_front_counters {
   uint64_t slots_in_use;
   uint64_t last_progress_ns; /* CLOCK_MONOTONIC of the last completed reply */
   uint64_t latency_ns[RB_LATENCY_BUCKETS];
-} rb_front_counters; /* 48 * 8 = 384 bytes: three lines */
+  /* CLOCK_MONOTONIC since which the oldest request still with the worker (taken or waiting in
+     its ring) has waited for its reply, or for its next part or credit once it streams; 0
+     while the worker holds none. Updated every 100 ms: what `ringstat --check` calls stuck. */
+  uint64_t oldest_request_ns;
+  uint64_t requests_revoked; /* taken back unclaimed and run elsewhere (see "Slot claims") */
+  uint8_t pad[RB_LINE - 16];
+} rb_front_counters; /* 48 * 8 bytes, then a line of its own: four lines */
 
 /* Counters written by the worker only. The front never trusts them; ringstat shows them. */
 typedef struct rb_worker_counters {
@@ -260,7 +289,8 @@ typedef struct rb_channel_header {
   uint32_t broker_pid;
   uint32_t reserved0;
   uint64_t created_ns;   /* CLOCK_MONOTONIC when this worker's generation started */
-  uint8_t fixed_pad[RB_LINE * 2 - 192]; /* the fields above take 192 bytes */
+  uint64_t claims_offset; /* rb_slot_claim[slot_count], page-aligned (see "Slot claims") */
+  uint8_t fixed_pad[RB_LINE * 2 - 200]; /* the fields above take 200 bytes */
   rb_front_counters front; /* own lines: written only by the front */
   rb_worker_counters worker; /* own line: written only by the worker */
 } rb_channel_header;
@@ -339,9 +369,10 @@ _Static_assert(__builtin_offsetof(rb_request_head, local) == 96, "endpoints are 
 _Static_assert(sizeof(rb_request_head) % 8 == 0, "the header table after the head stays 8-aligned");
 _Static_assert(sizeof(rb_ring_control) == 3 * RB_LINE, "ring control is three lines");
 _Static_assert(sizeof(rb_span) == 8, "rb_span is 8 bytes");
-_Static_assert(sizeof(rb_front_counters) == 3 * RB_LINE, "front counters fill three lines");
+_Static_assert(sizeof(rb_front_counters) == 4 * RB_LINE, "front counters fill four lines");
+_Static_assert(sizeof(rb_slot_claim) == RB_LINE, "one claim per line");
 _Static_assert(__builtin_offsetof(rb_channel_header, front) == 2 * RB_LINE, "front counters on their own lines");
-_Static_assert(__builtin_offsetof(rb_channel_header, worker) == 5 * RB_LINE, "worker counters on their own line");
-_Static_assert(sizeof(rb_channel_header) == 6 * RB_LINE, "header is six lines");
+_Static_assert(__builtin_offsetof(rb_channel_header, worker) == 6 * RB_LINE, "worker counters on their own line");
+_Static_assert(sizeof(rb_channel_header) == 7 * RB_LINE, "header is seven lines");
 
 #endif

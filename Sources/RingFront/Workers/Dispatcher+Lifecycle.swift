@@ -179,62 +179,6 @@ extension Dispatcher {
     scheduleRespawn(worker, now: loop.now, fast: lived < Self.fastExitWindowNs)
   }
 
-  enum Redispatch {
-    case moved
-    /// The slot no longer holds what the front wrote: the dead worker rewrote it.
-    case changed
-    case failed
-  }
-
-  /// A request the dead worker never took: it goes to another worker, as is (every offset in
-  /// it is relative to the slot start), or waits in the front for one, but only if it is still
-  /// byte for byte what the client sent. It is copied out of the slot first and checked in the
-  /// copy: another process may still map the dead worker's channel. Only after a worker died,
-  /// so the copy's allocation stays off the request path.
-  private func redispatch(
-    _ entry: WorkerHandle.SlotTicket, from channel: FrontChannel, slot: Int, now: UInt64
-  ) -> Redispatch {
-    let image = [UInt8](channel.requestBytes(slot: slot, length: entry.length))
-    guard image.count == entry.length,
-      image.withUnsafeBytes({ checksum.of($0) }) == entry.checksum
-    else { return .changed }
-    let sent = image.withUnsafeBytes {
-      dispatchSlotImage(
-        $0, replyOffset: entry.replyOffset, checksum: entry.checksum, ticket: entry.ticket,
-        now: now)
-    }
-    if sent { return .moved }
-    let queued = queue.append(
-      RequestQueue.Entry(
-        ticket: entry.ticket,
-        payload: .slotImage(bytes: image, replyOffset: entry.replyOffset, checksum: entry.checksum),
-        deadline: now + config.queueTimeoutNs))
-    return queued ? .moved : .failed
-  }
-
-  /// Copies a request already laid out in a slot into a slot of the least busy worker that has
-  /// one free for it. `checksum` is the image's, as computed when the front first wrote it.
-  func dispatchSlotImage(
-    _ image: UnsafeRawBufferPointer, replyOffset: Int, checksum: UInt64, ticket: ReplyTicket,
-    now: UInt64
-  ) -> Bool {
-    placeInFreeSlot(requestBytes: replyOffset) { target, destination, newSlot, memory in
-      memory.baseAddress!.copyMemory(from: image.baseAddress!, byteCount: image.count)
-      // A new id for the hand-off; the head inside the image keeps the request's own id.
-      let id = requestIDs.take()
-      guard
-        destination.dispatch(
-          slot: newSlot, length: image.count, requestID: id, replyOffset: replyOffset, flags: 0,
-          now: now)
-      else { return false }
-      target.slots[newSlot] = WorkerHandle.SlotTicket(
-        ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now,
-        checksum: checksum)
-      if !unpublished.contains(target.index) { unpublished.append(target.index) }
-      return true
-    }
-  }
-
   func scheduleRespawn(_ worker: WorkerHandle, now: UInt64, fast: Bool) {
     worker.consecutiveFastExits = fast ? worker.consecutiveFastExits + 1 : 0
     // First exit: respawn at once. A crash loop: 100 ms, 200 ms, ... up to 10 s, so that it

@@ -53,6 +53,16 @@ extension Dispatcher {
     }
   }
 
+  /// Tells ringstat, per channel, since when its oldest request has waited for its reply (or
+  /// a streamed one for its next part): what `ringstat --check` calls stuck. Every 100 ms.
+  func publishOldestRequests() {
+    for worker in workers {
+      guard let channel = worker.channel else { continue }
+      let oldest = worker.slots.lazy.compactMap { $0?.dispatchedAt }.min() ?? 0
+      channel.noteOldestRequest(since: oldest)
+    }
+  }
+
   /// "METHOD TARGET" of the request the front wrote into `slot`, read back with every span
   /// checked against the slot: the worker may have scribbled over it.
   static func requestLine(in channel: FrontChannel, slot: Int, length: Int) -> String {

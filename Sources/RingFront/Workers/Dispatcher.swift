@@ -185,7 +185,8 @@ public final class Dispatcher: FrontHandler {
   /// candidate takes the request.
   func nextCandidate(after previous: CandidateKey?) -> WorkerHandle? {
     var best: (worker: WorkerHandle, key: CandidateKey)?
-    for worker in workers where worker.isServing && worker.inFlight < config.maxDepthPerWorker {
+    for worker in workers
+    where worker.isServing && !worker.isStalled && worker.inFlight < config.maxDepthPerWorker {
       let key = CandidateKey(worker)
       if let previous, key <= previous { continue }
       if best == nil || key < best!.key { best = (worker, key) }
@@ -323,6 +324,7 @@ public final class Dispatcher: FrontHandler {
     }
     adoptAttachedWorkers(loop: loop)
     collectReplies(loop: loop)
+    moveRequestsOffStalledWorkers(loop: loop)
     if !queue.isEmpty { drainQueue(loop: loop) }
     replaceWorkersWithBrokenChannels()
     if rb_load_relaxed_u32(reloadRequested) != 0 {
@@ -339,11 +341,15 @@ public final class Dispatcher: FrontHandler {
     if now &- lastTimeoutScan >= 100_000_000 {
       lastTimeoutScan = now
       expireRequests(loop: loop, now: now)
+      publishOldestRequests()
     }
     publishAll(loop: loop)
   }
 
-  public func prepareToWait(loop: FrontLoop) -> Bool { armReplyWaits(loop: loop) }
+  public func prepareToWait(loop: FrontLoop) -> Bool {
+    wakeWhenWorkersMayStall(loop: loop)
+    return armReplyWaits(loop: loop)
+  }
 
   public func released(token: UInt64) {
     guard let operation = operations.remove(token, arrivingAs: .release) else { return }

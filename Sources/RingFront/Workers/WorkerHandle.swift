@@ -89,6 +89,10 @@ final class WorkerHandle {
     self.generation = generation
   }
 
+  /// Holds requests and answered nothing for DispatchConfig.stallAfterNs: gets no new ones.
+  /// Refreshed by the dispatcher's poll (Dispatcher+Stalls).
+  var isStalled = false
+
   /// Takes new requests.
   var isServing: Bool { role == .active && (channel.map { !$0.isBroken } ?? false) }
   var inFlight: Int { channel?.inFlight ?? 0 }

@@ -80,6 +80,14 @@ func serveEcho() -> Int32 {
   }
 }
 
+/// Claims a request the way the worker library does (ringabi.h, "Slot claims"), so that the
+/// front does not take it back while this hand-made worker takes its time.
+func claim(_ request: rb_request_descriptor, in segment: ChannelSegment) {
+  guard Int(request.slot) < segment.slotCount else { return }
+  _ = rb_compare_exchange_u64(
+    segment.claimWord(Int(request.slot)), request.request_id, ~request.request_id)
+}
+
 /// Writes one invalid response of the given kind into the response ring, the way a buggy or
 /// hostile worker could, then waits to be killed.
 func writeGarbage(kind: String) -> Int32 {
@@ -96,6 +104,7 @@ func writeGarbage(kind: String) -> Int32 {
     }
     usleep(100)
   }
+  claim(request, in: segment)
   var reply = rb_response_descriptor(
     slot: request.slot, status: 200, request_id: request.request_id, header_length: 0,
     flags: 0, body_offset: request.reply_offset, body_length: 0)
@@ -149,6 +158,7 @@ func rogueParts(kind: String) -> Int32 {
     }
     usleep(100)
   }
+  claim(request, in: segment)
   let slot = segment.slot(Int(request.slot))!
   let start = Int(request.reply_offset)
   let header: StaticString = "X-Rogue: 1\r\n"

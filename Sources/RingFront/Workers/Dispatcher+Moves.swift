@@ -1,0 +1,115 @@
+import CRingABI
+import RingChannel
+
+/// Requests that move to another worker before their worker began them: when it died, or when
+/// it stalled on a slow request (ringabi.h, "Slot claims"): a slow handler holds up only its
+/// own request, never those queued behind it while another worker could serve them.
+extension Dispatcher {
+  /// Refreshes every worker's `isStalled`, and moves what stalled workers hold unclaimed to
+  /// workers that are not stalled. Nothing moves while every worker is stalled: the requests
+  /// would only trade one wait for another (they then move as soon as one worker is free).
+  func moveRequestsOffStalledWorkers(loop: FrontLoop) {
+    var someWorkerFree = false
+    var someWorkerStalled = false
+    for worker in workers {
+      guard let channel = worker.channel, worker.isServing else {
+        worker.isStalled = false
+        continue
+      }
+      channel.freeRevokedSlots()
+      worker.isStalled = channel.hasStalled(now: loop.now, thresholdNs: config.stallAfterNs)
+      if worker.isStalled {
+        someWorkerStalled = true
+      } else if worker.inFlight < config.maxDepthPerWorker {
+        someWorkerFree = true
+      }
+    }
+    guard someWorkerStalled && someWorkerFree else { return }
+    for worker in workers where worker.isStalled {
+      guard let channel = worker.channel else { continue }
+      for slot in worker.slots.indices where channel.mayRevoke(slot: slot) {
+        guard let entry = worker.slots[slot], channel.revoke(slot: slot) else { continue }
+        worker.slots[slot] = nil
+        switch redispatch(entry, from: channel, slot: slot, now: loop.now) {
+        case .moved:
+          break
+        case .changed:
+          channel.countError()
+          log(
+            "worker \(worker.id): a request it had not begun changed in its slot (rewritten by "
+              + "the worker?); answered 502 instead of running it elsewhere")
+          loop.replyError(entry.ticket, status: 502, body: "the worker rewrote this request\n")
+        case .failed:
+          loop.replyError(
+            entry.ticket, status: 503, body: "all workers are busy\n",
+            extraHeaders: "Retry-After: 1\r\n")
+        }
+      }
+    }
+  }
+
+  /// Before the loop sleeps: it must wake when a worker that holds requests would count as
+  /// stalled, to move what waits behind its slow request.
+  func wakeWhenWorkersMayStall(loop: FrontLoop) {
+    for worker in workers where worker.isServing && !worker.isStalled {
+      guard let channel = worker.channel, channel.inFlight > 0 else { continue }
+      loop.wake(by: channel.progressAt &+ config.stallAfterNs &+ 1)
+    }
+  }
+
+  enum Redispatch {
+    case moved
+    /// The slot no longer holds what the front wrote: its worker rewrote it.
+    case changed
+    case failed
+  }
+
+  /// A request its worker never claimed (the worker died, or stalled): it goes to another
+  /// worker, as is (every offset in it is relative to the slot start), or waits in the front
+  /// for one, but only if it is still byte for byte what the client sent. It is copied out of
+  /// the slot first and checked in the copy: the worker's process may still write the slot.
+  /// Only after a worker died or stalled, so the copy's allocation stays off the request path.
+  func redispatch(
+    _ entry: WorkerHandle.SlotTicket, from channel: FrontChannel, slot: Int, now: UInt64
+  ) -> Redispatch {
+    let image = [UInt8](channel.requestBytes(slot: slot, length: entry.length))
+    guard image.count == entry.length,
+      image.withUnsafeBytes({ checksum.of($0) }) == entry.checksum
+    else { return .changed }
+    let sent = image.withUnsafeBytes {
+      dispatchSlotImage(
+        $0, replyOffset: entry.replyOffset, checksum: entry.checksum, ticket: entry.ticket,
+        now: now)
+    }
+    if sent { return .moved }
+    let queued = queue.append(
+      RequestQueue.Entry(
+        ticket: entry.ticket,
+        payload: .slotImage(bytes: image, replyOffset: entry.replyOffset, checksum: entry.checksum),
+        deadline: now + config.queueTimeoutNs))
+    return queued ? .moved : .failed
+  }
+
+  /// Copies a request already laid out in a slot into a slot of the least busy worker that has
+  /// one free for it. `checksum` is the image's, as computed when the front first wrote it.
+  func dispatchSlotImage(
+    _ image: UnsafeRawBufferPointer, replyOffset: Int, checksum: UInt64, ticket: ReplyTicket,
+    now: UInt64
+  ) -> Bool {
+    placeInFreeSlot(requestBytes: replyOffset) { target, destination, newSlot, memory in
+      memory.baseAddress!.copyMemory(from: image.baseAddress!, byteCount: image.count)
+      // A new id for the hand-off; the head inside the image keeps the request's own id.
+      let id = requestIDs.take()
+      guard
+        destination.dispatch(
+          slot: newSlot, length: image.count, requestID: id, replyOffset: replyOffset, flags: 0,
+          now: now)
+      else { return false }
+      target.slots[newSlot] = WorkerHandle.SlotTicket(
+        ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now,
+        checksum: checksum)
+      if !unpublished.contains(target.index) { unpublished.append(target.index) }
+      return true
+    }
+  }
+}
