@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// ringstat against real brokers (ringbroker + the `ringchannel-child http` test worker).
@@ -55,7 +56,9 @@ final class RingstatTests: XCTestCase {
     // Mid-load: everything the client got back was completed by the front, and the front
     // cannot have completed more than the client sent.
     var midSamples = 0
-    while client.received < 4 * 8 * rounds / 4 && client.errors.isEmpty { usleep(20_000) }
+    XCTAssertTrue(
+      waitUntil(timeout: 120) { client.received >= 4 * 8 * rounds / 4 || !client.errors.isEmpty },
+      "a quarter of the load was not answered within 120 s")
     for _ in 0..<3 {
       let receivedBefore = client.received
       let result = try Ringstat.run(["--json", String(broker.pid)])
@@ -67,7 +70,7 @@ final class RingstatTests: XCTestCase {
       XCTAssertLessThanOrEqual(served, sentAfter)
       midSamples += 1
     }
-    client.wait()
+    try client.wait()
     XCTAssertEqual(client.errors, [])
     let total = 4 * 8 * rounds
     XCTAssertEqual(client.received, total)
@@ -91,7 +94,26 @@ final class RingstatTests: XCTestCase {
       XCTAssertEqual(
         (channel["latencyBuckets"] as? [Int])?.reduce(0, +), channel["requestsServed"] as? Int)
       XCTAssertEqual(channel["restarts"] as? Int, 0)
+      // The README: each worker's channel has 20 slots.
+      XCTAssertEqual(channel["slotsTotal"] as? Int, 20, "\(channel)")
     }
+  }
+
+  /// `--check` reports a crash loop (README: restarted 3 times or more, the current worker
+  /// younger than 10 s, or a worker respawning), after the broker's first 2 s.
+  func testCrashLoopFailsCheck() throws {
+    let name = uniqueName()
+    let broker = try BrokerProcess(["--name", name, "--workers", "1", "--worker", "/bin/false"])
+    var check = try Ringstat.run(["--check", String(broker.pid)])
+    XCTAssertTrue(
+      waitUntil(timeout: 20) {
+        check = (try? Ringstat.run(["--check", String(broker.pid)])) ?? check
+        return check.status == 1 && check.stdout.hasPrefix("crash loop: ")
+      }, check.stdout + check.stderr)
+    XCTAssertEqual(check.stdout.split(separator: "\n").count, 1, check.stdout)
+    XCTAssertTrue(
+      check.stdout.hasPrefix("crash loop: worker 0 of broker \(name) (pid \(broker.pid))"),
+      check.stdout)
   }
 
   func testStuckRingFailsCheckUntilWorkerContinues() throws {
@@ -107,22 +129,27 @@ final class RingstatTests: XCTestCase {
 
     // Bursts of /sleep/1 on many connections: the dispatcher spreads them over both workers,
     // and the stopped one keeps its share pending.
-    var connections: [HTTPConnection] = []
-    var pendingOnStopped = 0
-    for _ in 0..<5 where pendingOnStopped == 0 {
-      let burst = try (0..<8).map { _ in try HTTPConnection(port: broker.port) }
-      for connection in burst { try connection.sendGet("/sleep/1") }
-      connections += burst
-      usleep(200_000)
-      let now = try Ringstat.run(["--json", String(broker.pid)]).json()
-      let rows = try XCTUnwrap(now["channels"] as? [[String: Any]])
-      pendingOnStopped = rows.first { $0["workerId"] as? Int == stoppedID }?["pending"] as? Int ?? 0
+    var connections: [RawHTTPClient] = []
+    func pendingOnStopped() -> Int {
+      let rows = (try? ringstatChannels(brokerPid: broker.pid)) ?? []
+      return rows.first { $0["workerId"] as? Int == stoppedID }?["pending"] as? Int ?? 0
     }
-    XCTAssertGreaterThan(pendingOnStopped, 0, "no request reached the stopped worker")
+    for _ in 0..<5 where pendingOnStopped() == 0 {
+      let burst = try (0..<8).map { _ in try RawHTTPClient(port: broker.port) }
+      for connection in burst { try connection.send(Requests.get("/sleep/1")) }
+      connections += burst
+      // The other worker answers its share at once; the stopped one's stays pending.
+      _ = waitUntil(timeout: 2) { pendingOnStopped() > 0 }
+    }
+    XCTAssertGreaterThan(pendingOnStopped(), 0, "no request reached the stopped worker")
 
-    usleep(1_300_000)
-    let check = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
-    XCTAssertEqual(check.status, 1, check.stdout)
+    // Stuck once no reply came for the threshold (1 s): the check says so within a few.
+    var check = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
+    XCTAssertTrue(
+      waitUntil(timeout: 10) {
+        check = (try? Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])) ?? check
+        return check.status == 1
+      }, check.stdout)
     XCTAssertEqual(check.stdout.split(separator: "\n").count, 1, check.stdout)
     XCTAssertTrue(check.stdout.hasPrefix("stuck: ring ringbroker-w\(stoppedID) "), check.stdout)
     let table = try Ringstat.run(["--stuck-after", "1", String(broker.pid)])
@@ -138,7 +165,7 @@ final class RingstatTests: XCTestCase {
     XCTAssertEqual(kill(Int32(stoppedPID), SIGCONT), 0)
     continued = true
     for connection in connections {
-      let reply = try connection.readReply()
+      let reply = try connection.readResponse()
       XCTAssertEqual(reply.status, 200)
     }
     let after = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
@@ -150,16 +177,26 @@ final class RingstatTests: XCTestCase {
     let broker = try BrokerProcess(name: uniqueName())
     let client = LoadClient()
     client.start(port: broker.port, threads: 2, connections: 4, rounds: 2000)
-    defer { client.wait() }
+    defer { XCTAssertNoThrow(try client.wait()) }
     // A private tmux server (its own socket name), so no one else's sessions are touched.
     let tmux = Tmux(server: "ringstat-test-\(getpid())")
     let command = "\(Products.path("ringstat")) \(broker.pid) --watch 0.3"
     try tmux.run(["new-session", "-d", "-x", "160", "-y", "20", command])
     defer { tmux.stop() }
-    usleep(1_200_000)
-    let first = try tmux.run(["capture-pane", "-p"])
-    usleep(900_000)
-    let second = try tmux.run(["capture-pane", "-p"])
+    // The first screen is drawn once both worker rows are on it; the view refreshed once the
+    // screen changed (the load keeps the counters moving).
+    var first = ""
+    XCTAssertTrue(
+      waitUntil(timeout: 20) {
+        first = (try? tmux.run(["capture-pane", "-p"])) ?? ""
+        return first.contains("\ntotal ") && first.contains("\n1 ")
+      }, "ringstat --watch drew no complete screen: \(first)")
+    var second = first
+    XCTAssertTrue(
+      waitUntil(timeout: 20) {
+        second = (try? tmux.run(["capture-pane", "-p"])) ?? first
+        return second != first && second.contains("\ntotal ") && second.contains("\n1 ")
+      }, "the view did not refresh")
     for screen in [first, second] {
       let lines = screen.split(separator: "\n")
       XCTAssertTrue(
