@@ -24,20 +24,30 @@ let package = Package(
     .target(name: "ReplyHeaderRules"),
     .target(name: "RingWorker", dependencies: ["RingChannel", "CRingABI", "ReplyHeaderRules"]),
     .target(name: "HTTP1"),
-    .target(name: "RingFront", dependencies: ["CURing", "CRingABI", "RingChannel", "HTTP1", "ReplyHeaderRules"]),
+    .target(
+      name: "RingFront",
+      dependencies: ["CURing", "CRingABI", "RingChannel", "HTTP1", "ReplyHeaderRules"]),
     .executableTarget(
       name: "ringbroker",
-      dependencies: ["RingFront", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+      dependencies: [
+        "RingFront", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     .executableTarget(name: "ringbench", dependencies: ["RingChannel", "RingWorker"]),
-    .executableTarget(name: "swift-hello-worker", dependencies: ["RingWorker"], path: "workers/swift-hello"),
+    .executableTarget(
+      name: "swift-hello-worker", dependencies: ["RingWorker"], path: "workers/swift-hello"),
     .executableTarget(
       name: "ringchannel-child", dependencies: ["RingChannel", "RingWorker"],
       path: "Tests/Helpers/ringchannel-child"),
+    // What more than one test target needs: products and child processes with timeouts, a
+    // broker process, a raw HTTP client, ringstat's view, waiting on observable state.
+    .target(
+      name: "TestSupport", dependencies: ["RingChannel", "CRingABI"], path: "Tests/TestSupport"),
     .testTarget(
-      name: "RingChannelTests", dependencies: ["RingChannel", "RingWorker", "ringchannel-child"]),
+      name: "RingChannelTests",
+      dependencies: ["RingChannel", "RingWorker", "ringchannel-child", "TestSupport"]),
     .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
     .testTarget(name: "ReplyHeaderRulesTests", dependencies: ["ReplyHeaderRules"]),
-    .testTarget(name: "FrontTests", dependencies: ["RingFront", "HTTP1"]),
+    .testTarget(name: "FrontTests", dependencies: ["RingFront", "HTTP1", "TestSupport"]),
     // The Lua script worker (workers/lua): LuaJIT embedded, apps written in Lua.
     .systemLibrary(name: "CLuaJIT", path: "workers/lua/Sources/CLuaJIT", pkgConfig: "luajit"),
     .target(name: "CLuaShim", dependencies: ["CLuaJIT"], path: "workers/lua/Sources/CLuaShim"),
@@ -46,13 +56,19 @@ let package = Package(
       dependencies: ["RingWorker", "ReplyHeaderRules", "CLuaJIT", "CLuaShim"],
       path: "workers/lua/Sources/ringworker-lua"),
     .testTarget(
-      name: "LuaWorkerTests", dependencies: ["ringworker-lua", "RingChannel", "RingWorker", "ringchannel-child"]),
+      name: "LuaWorkerTests",
+      dependencies: [
+        "ringworker-lua", "RingChannel", "RingWorker", "ringchannel-child", "TestSupport",
+      ]),
     // ringstat (tools/ringstat): read-only view of live brokers and their rings.
     .executableTarget(
       name: "ringstat",
-      dependencies: ["RingChannel", "CRingABI", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+      dependencies: [
+        "RingChannel", "CRingABI",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
       path: "tools/ringstat", exclude: ["README.md"]),
-    .testTarget(name: "RingstatTests", dependencies: ["ringstat"]),
+    .testTarget(name: "RingstatTests", dependencies: ["ringstat", "TestSupport"]),
   ],
   // Plain threads and io_uring loops on the request path: Swift 5 language mode keeps the
   // pointer-heavy shared-memory code free of Sendable ceremony it cannot benefit from.

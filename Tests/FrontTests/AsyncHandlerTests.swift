@@ -1,5 +1,6 @@
 import CURing
 import Glibc
+import TestSupport
 import XCTest
 
 @testable import RingFront
@@ -35,7 +36,7 @@ final class AsyncHandlerTests: XCTestCase {
 
     let client = try RawHTTPClient(port: server.boundAddress.port)
     try client.send(Requests.get("/gone"))
-    usleep(50_000)
+    XCTAssertTrue(waitUntil(timeout: 10) { handlers.requestsSeen.value == 1 }, "never handled")
     client.closeConnection()  // gone long before the handler's 1 s timeout fires and it replies
     // A second client still works meanwhile.
     let other = try RawHTTPClient(port: server.boundAddress.port)
@@ -58,7 +59,7 @@ final class AsyncHandlerTests: XCTestCase {
     client.finishSending()
     let response = try client.readResponse()
     XCTAssertEqual(response.bodyText, "deferred /half\n")
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 
   // MARK: - Helpers
@@ -87,9 +88,11 @@ final class AsyncHandlerTests: XCTestCase {
 final class HandlerRegistry {
   private let lock = NSLock()
   private var handlers: [DeferredResponder] = []
+  /// Requests handed to any handler so far: readable while the server runs.
+  let requestsSeen = Counter()
 
   func make(delayNs: Int64) -> FrontHandler {
-    let handler = DeferredResponder(delayNs: delayNs)
+    let handler = DeferredResponder(delayNs: delayNs, seen: requestsSeen)
     lock.lock()
     handlers.append(handler)
     lock.unlock()
@@ -124,10 +127,16 @@ final class DeferredResponder: FrontHandler {
   var completions = 0
   var deadAtReply = 0
 
-  init(delayNs: Int64) { self.delayNs = delayNs }
+  private let seen: Counter
+
+  init(delayNs: Int64, seen: Counter) {
+    self.delayNs = delayNs
+    self.seen = seen
+  }
 
   func handle(_ request: IncomingRequest, ticket: ReplyTicket, loop: FrontLoop) {
     handled += 1
+    seen.increment()
     let path = String(
       decoding: UnsafeRawBufferPointer(rebasing: request.head[request.parsed.path]), as: UTF8.self)
     let text = Array("deferred \(path)\n".utf8)

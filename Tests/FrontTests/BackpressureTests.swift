@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import RingFront
@@ -12,7 +13,7 @@ final class BackpressureTests: XCTestCase {
   /// (--stall-timeout): the tests place requests by the fewest-in-flight rule alone.
   private func startBroker() throws -> BrokerProcess {
     try BrokerProcess([
-      "--workers", "2", "--worker", try WorkerModeTests.testWorker(),
+      "--workers", "2", "--worker", Products.testWorker,
       "--idle-timeout", String(Self.idleTimeout), "--stall-timeout", "60",
     ])
   }
@@ -142,7 +143,7 @@ final class BackpressureTests: XCTestCase {
   /// behind it are not held up (they go to the worker that reads no body).
   func testUploadWaitingForAWorkerDoesNotHoldUpSmallRequests() throws {
     let broker = try BrokerProcess([
-      "--workers", "2", "--worker", WorkerModeTests.cWorker, "--queue-timeout", "20",
+      "--workers", "2", "--worker", Products.cWorker, "--queue-timeout", "20",
       "--body-timeout", "30",
     ])
     defer { _ = broker.stop() }
@@ -154,7 +155,9 @@ final class BackpressureTests: XCTestCase {
       try client.send(String(repeating: "u", count: 100_000))
       uploads.append(client)
     }
-    usleep(300_000)
+    // The first upload is with a worker (taken), the second waits in the front.
+    XCTAssertTrue(
+      waitForRequestsTaken(byWorkersOf: broker.pid, atLeast: 1), "no worker took an upload")
     for index in 0..<5 {
       let start = Date()
       let response = try RawHTTPClient(port: broker.port, timeout: 10).get("/small")

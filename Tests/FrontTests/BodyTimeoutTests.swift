@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A request body is timed between reads (like nginx's client_body_timeout), not as a whole:

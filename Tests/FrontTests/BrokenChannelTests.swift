@@ -1,5 +1,6 @@
 import Foundation
 import RingChannel
+import TestSupport
 import XCTest
 
 /// A worker that breaks its channel while nothing is in flight (an impossible request-ring
@@ -7,7 +8,7 @@ import XCTest
 /// found the break is served by its successor.
 final class BrokenChannelTests: XCTestCase {
   func testWorkerThatBreaksItsIdleChannelIsReplacedAndTheRequestServed() throws {
-    let mode = try BrokerProcess.productURL("ringchannel-child").path + " break-tail"
+    let mode = try Products.url("ringchannel-child").path + " break-tail"
     let broker = try BrokerProcess([
       "--workers", "1", "--worker", mode, "--queue-timeout", "10",
     ])

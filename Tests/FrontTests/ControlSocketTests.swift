@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// The control socket where workers started by hand attach: who may attach, where the socket
@@ -23,8 +24,8 @@ final class ControlSocketTests: XCTestCase {
     Process, Pipe
   ) {
     let process = Process()
-    process.executableURL = URL(fileURLWithPath: asNobody ? setpriv : WorkerModeTests.cWorker)
-    process.arguments = asNobody ? nobody + [WorkerModeTests.cWorker] : []
+    process.executableURL = URL(fileURLWithPath: asNobody ? setpriv : Products.cWorker)
+    process.arguments = asNobody ? nobody + [Products.cWorker] : []
     process.environment = ["RINGWORKER_ENDPOINT": endpoint]
     let pipe = Pipe()
     process.standardError = pipe
@@ -131,10 +132,10 @@ final class ControlSocketTests: XCTestCase {
     defer { _ = broker.stop() }
     XCTAssertEqual(chmod(path, 0o666), 0)
     let (worker, pipe) = try attachWorker(path, asNobody: true)
+    let status = try worker.waitForExit(timeout: 30, "worker attaching as nobody")
     let message = String(
       decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    worker.waitUntilExit()
-    XCTAssertNotEqual(worker.terminationStatus, 0)
+    XCTAssertNotEqual(status, 0)
     XCTAssertTrue(message.contains("refused: uid 65534 is not the broker's user"), message)
     XCTAssertTrue(
       waitUntil(timeout: 10) { broker.stderr.contains("control: refused an attach from pid") },

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// What ordinary machines impose on the broker: the soft descriptor limit of a login shell or a
@@ -17,7 +18,7 @@ final class DeploymentTests: XCTestCase {
   func testWorkersServeUnderADescriptorLimitOf1024() throws {
     try requirePrlimit()
     let broker = try BrokerProcess(
-      ["--workers", "2", "--worker", WorkerModeTests.cWorker, "--queue-timeout", "2"],
+      ["--workers", "2", "--worker", Products.cWorker, "--queue-timeout", "2"],
       wrapper: [prlimit, "--nofile=1024:1024"])
     defer { _ = broker.stop() }
     for _ in 0..<10 { XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n") }
@@ -31,7 +32,7 @@ final class DeploymentTests: XCTestCase {
   func testSoftDescriptorLimitIsRaisedToTheHardLimit() throws {
     try requirePrlimit()
     let broker = try BrokerProcess(
-      ["--workers", "1", "--worker", WorkerModeTests.cWorker],
+      ["--workers", "1", "--worker", Products.cWorker],
       wrapper: [prlimit, "--nofile=1024:4096"])
     defer { _ = broker.stop() }
     XCTAssertEqual(try get(broker.port, "/").status, 200)
@@ -47,7 +48,7 @@ final class DeploymentTests: XCTestCase {
   func testTooLowDescriptorLimitIsAOneLineError() throws {
     try requirePrlimit()
     let result = try BrokerProcess.runToExit(
-      ["--workers", "2", "--worker", WorkerModeTests.cWorker],
+      ["--workers", "2", "--worker", Products.cWorker],
       wrapper: [prlimit, "--nofile=40:40"])
     XCTAssertEqual(result.status, 1)
     XCTAssertTrue(result.stderr.contains("the open-file limit (40) is too low"), result.stderr)
@@ -57,7 +58,7 @@ final class DeploymentTests: XCTestCase {
   /// USR1 (logrotate's postrotate for nginx), USR2, ALRM, TTIN and TTOU have no meaning yet:
   /// each is logged and the broker serves on (their default actions kill or stop a process).
   func testSignalsWithoutMeaningAreLoggedAndIgnored() throws {
-    let broker = try BrokerProcess(["--workers", "1", "--worker", WorkerModeTests.cWorker])
+    let broker = try BrokerProcess(["--workers", "1", "--worker", Products.cWorker])
     defer { _ = broker.stop() }
     for (signal, name) in [
       (SIGUSR1, "SIGUSR1"), (SIGUSR2, "SIGUSR2"), (SIGALRM, "SIGALRM"), (SIGTTIN, "SIGTTIN"),
@@ -74,7 +75,7 @@ final class DeploymentTests: XCTestCase {
 
   /// QUIT stops like TERM: the request in flight is answered, then the broker exits 0.
   func testQuitStopsGracefully() throws {
-    let broker = try BrokerProcess(["--workers", "1", "--worker", try WorkerModeTests.testWorker()])
+    let broker = try BrokerProcess(["--workers", "1", "--worker", Products.testWorker])
     XCTAssertEqual(try get(broker.port, "/warm").status, 200)
     let taken = requestsTaken(byWorkersOf: broker.pid) ?? 0
     let client = try RawHTTPClient(port: broker.port)

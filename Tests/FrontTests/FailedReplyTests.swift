@@ -1,15 +1,14 @@
 import Foundation
 import RingChannel
+import TestSupport
 import XCTest
 
 /// A reply call that fails (bad header, bad status, body too large, calls out of order) leaves
 /// the request answered with 502 at once, and the worker serves on.
 final class FailedReplyTests: XCTestCase {
-  static let cWorker = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../../workers/c-hello/hello-worker").standardizedFileURL.path
 
   func testCWorkerEchoTooLargeForItsSlotGets502AtOnceAndTheWorkerServesOn() throws {
-    let broker = try BrokerProcess(["--workers", "1", "--worker", Self.cWorker])
+    let broker = try BrokerProcess(["--workers", "1", "--worker", Products.cWorker])
     defer { _ = broker.stop() }
     XCTAssertEqual(try get(broker.port, "/").status, 200)
     let workers = WorkerProcesses.running(of: broker.pid)
@@ -33,7 +32,7 @@ final class FailedReplyTests: XCTestCase {
   }
 
   func testEachFailedReplyCallGets502AtOnce() throws {
-    let worker = try BrokerProcess.productURL("ringchannel-child").path + " http"
+    let worker = try Products.url("ringchannel-child").path + " http"
     let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
     defer { _ = broker.stop() }
     let pid = try get(broker.port, "/pid").bodyText
@@ -53,7 +52,7 @@ final class FailedReplyTests: XCTestCase {
   /// rw_reply_abort / `abort(status:)`: the client gets that status at once, without what the
   /// handler had written, and the worker serves on.
   func testAbortAnswersAtOnceWithItsStatus() throws {
-    let worker = try BrokerProcess.productURL("ringchannel-child").path + " http"
+    let worker = try Products.url("ringchannel-child").path + " http"
     let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
     defer { _ = broker.stop() }
     let client = try RawHTTPClient(port: broker.port, timeout: 10)

@@ -1,18 +1,8 @@
+import TestSupport
 import XCTest
 
 /// Malformed requests get HTTP1's status, `Connection: close`, and the connection is closed.
-final class FramingErrorTests: XCTestCase {
-  private var broker: BrokerProcess!
-
-  override func setUpWithError() throws {
-    broker = try BrokerProcess(["--inline"])
-  }
-
-  override func tearDown() {
-    XCTAssertEqual(broker.stop(), 0)
-    broker = nil
-  }
-
+final class FramingErrorTests: InlineBrokerTestCase {
   private func expectRejection(
     _ request: String, status: Int, file: StaticString = #filePath, line: UInt = #line
   ) throws {
@@ -24,8 +14,8 @@ final class FramingErrorTests: XCTestCase {
     XCTAssertEqual(
       response.header("Content-Length"), String(response.body.count), file: file, line: line)
     XCTAssertFalse(response.body.isEmpty, file: file, line: line)
-    XCTAssertTrue(
-      client.waitForClose(), "connection must be closed after a framing error", file: file,
+    XCTAssertEqual(
+      client.waitForClose(), [], "connection must be closed after a framing error", file: file,
       line: line)
   }
 
@@ -86,7 +76,7 @@ final class FramingErrorTests: XCTestCase {
     let second = try client.readResponse()
     XCTAssertEqual(second.status, 400)
     XCTAssertTrue(second.closesConnection)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 
   func testChunkedBodyOverLimitIs413() throws {
@@ -99,6 +89,6 @@ final class FramingErrorTests: XCTestCase {
     let response = try client.readResponse()
     XCTAssertEqual(response.status, 413)
     XCTAssertTrue(response.closesConnection)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 }

@@ -1,13 +1,11 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Worker generations past 65,535: the exit of every worker is still seen (respawn, reap),
 /// whatever its generation. The broker starts its generations just below the old 16-bit
 /// boundary (RINGBROKER_TESTING_FIRST_GENERATION, read once by each dispatcher).
 final class GenerationWrapTests: XCTestCase {
-  private static func testWorker() throws -> String {
-    try BrokerProcess.productURL("ringchannel-child").path + " http"
-  }
 
   /// A broker whose first worker generation is 65,534.
   private func startBroker(_ arguments: [String]) throws -> BrokerProcess {
@@ -18,7 +16,7 @@ final class GenerationWrapTests: XCTestCase {
 
   func testKilledWorkersAreRespawnedAcrossGeneration65536() throws {
     let broker = try startBroker([
-      "--workers", "1", "--worker", try Self.testWorker(), "--timeout", "3",
+      "--workers", "1", "--worker", Products.testWorker, "--timeout", "3",
     ])
     defer { _ = broker.stop() }
     var previous: Int32 = 0
@@ -50,7 +48,7 @@ final class GenerationWrapTests: XCTestCase {
 
   func testRecyclingAcrossGeneration65536LeavesNoZombie() throws {
     let broker = try startBroker([
-      "--workers", "1", "--worker", try Self.testWorker(), "--max-requests", "1",
+      "--workers", "1", "--worker", Products.testWorker, "--max-requests", "1",
     ])
     defer { _ = broker.stop() }
     // Each reply recycles the worker; two positions take turns, so eight rounds take each

@@ -1,18 +1,8 @@
+import TestSupport
 import XCTest
 
 /// Keep-alive, Connection: close, HTTP/1.0, pipelining and HEAD against `ringbroker --inline`.
-final class KeepAliveTests: XCTestCase {
-  private var broker: BrokerProcess!
-
-  override func setUpWithError() throws {
-    broker = try BrokerProcess(["--inline"])
-  }
-
-  override func tearDown() {
-    XCTAssertEqual(broker.stop(), 0)
-    broker = nil
-  }
-
+final class KeepAliveTests: InlineBrokerTestCase {
   func testInlineReply() throws {
     let client = try RawHTTPClient(port: broker.port)
     try client.send(Requests.get("/hello?x=1"))
@@ -74,14 +64,14 @@ final class KeepAliveTests: XCTestCase {
     let response = try client.readResponse()
     XCTAssertEqual(response.status, 200)
     XCTAssertTrue(response.closesConnection)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 
   func testRequestsAfterConnectionCloseAreNotServed() throws {
     let client = try RawHTTPClient(port: broker.port)
     try client.send(Requests.get("/", headers: ["Connection: close"]) + Requests.get("/never"))
     XCTAssertEqual(try client.readResponse().status, 200)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
     XCTAssertEqual(client.bufferedBytes, 0)
   }
 
@@ -92,7 +82,7 @@ final class KeepAliveTests: XCTestCase {
     XCTAssertEqual(response.status, 200)
     XCTAssertEqual(response.bodyText, "hello world\n")
     XCTAssertTrue(response.closesConnection)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 
   func testHTTP10KeepAlive() throws {
@@ -123,6 +113,6 @@ final class KeepAliveTests: XCTestCase {
     try client.send(Requests.get())
     client.finishSending()
     XCTAssertEqual(try client.readResponse().status, 200)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 }

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 /// Replies far larger than a socket buffer, sent with and without SENDMSG_ZC: every byte must

@@ -1,3 +1,4 @@
+import TestSupport
 import XCTest
 
 /// Start-up errors, the ready line, and graceful stop.
@@ -17,7 +18,7 @@ final class LifecycleTests: XCTestCase {
     try client.send(Requests.get())
     XCTAssertEqual(try client.readResponse().status, 200)
     XCTAssertEqual(broker.stop(signal: SIGTERM), 0)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 
   func testSigintExitsZero() throws {
@@ -41,7 +42,7 @@ final class LifecycleTests: XCTestCase {
     let response = try client.readResponse()
     XCTAssertEqual(response.status, 200)
     XCTAssertTrue(response.closesConnection)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
     XCTAssertEqual(broker.waitForExit(timeout: 30), 0)
   }
 
@@ -52,7 +53,7 @@ final class LifecycleTests: XCTestCase {
       "POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n")
     XCTAssertEqual(try client.readResponse().status, 100)
     XCTAssertEqual(broker.stop(signal: SIGTERM, timeout: 30), 0)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 
   /// Connecting fails within 20 s (a stopping broker closes its listening socket).
@@ -69,25 +70,22 @@ final class LifecycleTests: XCTestCase {
     let port = try FreePort.find()
     let holder = try FreePort.occupy(port)
     defer { close(holder) }
-    let (status, stderr) = try BrokerProcess.runToExit([
-      "--inline", "--listen", "127.0.0.1:\(port)",
-    ])
-    XCTAssertEqual(status, 1)
-    let lines = stderr.split(separator: "\n")
-    XCTAssertEqual(lines.count, 1, stderr)
-    XCTAssertTrue(stderr.contains("127.0.0.1:\(port)"), stderr)
-    XCTAssertTrue(stderr.contains("in use"), stderr)
+    let result = try BrokerProcess.runToExit(["--inline", "--listen", "127.0.0.1:\(port)"])
+    XCTAssertEqual(result.status, 1)
+    XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, result.stderr)
+    XCTAssertTrue(result.stderr.contains("127.0.0.1:\(port)"), result.stderr)
+    XCTAssertTrue(result.stderr.contains("in use"), result.stderr)
   }
 
   func testSecondBrokerOnSamePortFails() throws {
     // SO_REUSEPORT must not let a second broker share the port silently.
     let first = try BrokerProcess(["--inline"])
     defer { XCTAssertEqual(first.stop(), 0) }
-    let (status, stderr) = try BrokerProcess.runToExit([
+    let result = try BrokerProcess.runToExit([
       "--inline", "--listen", "127.0.0.1:\(first.port)",
     ])
-    XCTAssertEqual(status, 1)
-    XCTAssertTrue(stderr.contains("in use"), stderr)
+    XCTAssertEqual(result.status, 1)
+    XCTAssertTrue(result.stderr.contains("in use"), result.stderr)
   }
 
   func testBadFlagsAreOneLineErrors() throws {
@@ -96,29 +94,26 @@ final class LifecycleTests: XCTestCase {
       ["--inline", "--listen", "nonsense"],
       ["--inline", "--header-timeout", "-1"],
     ] {
-      let (status, stderr) = try BrokerProcess.runToExit(arguments)
-      XCTAssertNotEqual(status, 0, "\(arguments)")
-      XCTAssertEqual(stderr.split(separator: "\n").count, 1, "\(arguments): \(stderr)")
-      XCTAssertTrue(stderr.hasPrefix("ringbroker: "), stderr)
+      let result = try BrokerProcess.runToExit(arguments)
+      XCTAssertNotEqual(result.status, 0, "\(arguments)")
+      XCTAssertEqual(
+        result.stderr.split(separator: "\n").count, 1, "\(arguments): \(result.stderr)")
+      XCTAssertTrue(result.stderr.hasPrefix("ringbroker: "), result.stderr)
     }
   }
 
   func testHelpDocumentsEveryFlag() throws {
-    let (status, _) = try BrokerProcess.runToExit(["--help"])
-    XCTAssertEqual(status, 0)
-    let process = Process()
-    process.executableURL = try BrokerProcess.productURL("ringbroker")
-    process.arguments = ["--help"]
-    let pipe = Pipe()
-    process.standardOutput = pipe
-    try process.run()
-    let help = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-    process.waitUntilExit()
+    let result = try BrokerProcess.runToExit(["--help"])
+    XCTAssertEqual(result.status, 0)
+    let help = result.stdout
     for flag in [
       "--listen", "--threads", "--inline", "--header-timeout", "--idle-timeout", "--max-body",
       "--drain-timeout",
     ] {
       XCTAssertTrue(help.contains(flag), "help lacks \(flag):\n\(help)")
     }
+    // The README's figure for a worker's shared memory, which --help computes from the layout.
+    let words = help.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+    XCTAssertTrue(words.contains("a channel of 1.89 MiB of shared memory"), help)
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// --max-body with streamed bodies: a declared length over it is refused before any of the
@@ -6,7 +7,7 @@ import XCTest
 final class MaxBodyTests: XCTestCase {
   func testDeclaredBodyOverTheLimitGets413AndNeverReachesTheWorker() throws {
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", WorkerModeTests.cWorker, "--max-body", "200000",
+      "--workers", "1", "--worker", Products.cWorker, "--max-body", "200000",
     ])
     defer { XCTAssertEqual(broker.stop(), 0) }
     XCTAssertEqual(try get(broker.port, "/").status, 200)
@@ -24,7 +25,7 @@ final class MaxBodyTests: XCTestCase {
 
   func testChunkedBodyGrowingOverTheLimitGets413AndTheConnectionCloses() throws {
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", WorkerModeTests.cWorker, "--max-body", "300000",
+      "--workers", "1", "--worker", Products.cWorker, "--max-body", "300000",
     ])
     defer { XCTAssertEqual(broker.stop(), 0) }
     let client = try RawHTTPClient(port: broker.port, timeout: 10)
@@ -35,7 +36,7 @@ final class MaxBodyTests: XCTestCase {
     }
     let response = try client.readResponse()
     XCTAssertEqual(response.status, 413)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
     // The worker's read failed (RB_REQ_BODY_ABORTED), and it serves on.
     XCTAssertTrue(
       waitUntil(timeout: 10) { (try? get(broker.port, "/stats").bodyText) == "body_errors 1\n" },
@@ -44,7 +45,7 @@ final class MaxBodyTests: XCTestCase {
 
   func testZeroMeansNoLimit() throws {
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", WorkerModeTests.cWorker, "--max-body", "0",
+      "--workers", "1", "--worker", Products.cWorker, "--max-body", "0",
     ])
     defer { XCTAssertEqual(broker.stop(), 0) }
     let body = Uploads.body(count: 3 << 20)
@@ -57,7 +58,7 @@ final class MaxBodyTests: XCTestCase {
   }
 
   func testDefaultLimitIs100MiB() throws {
-    let broker = try BrokerProcess(["--workers", "1", "--worker", WorkerModeTests.cWorker])
+    let broker = try BrokerProcess(["--workers", "1", "--worker", Products.cWorker])
     defer { XCTAssertEqual(broker.stop(), 0) }
     let over = try RawHTTPClient(port: broker.port)
     try over.send("POST /sum HTTP/1.1\r\nHost: t\r\nContent-Length: \((100 << 20) + 1)\r\n\r\n")

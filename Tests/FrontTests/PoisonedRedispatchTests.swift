@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A rogue worker rewrites the requests waiting in its ring, never takes them, and exits: the
@@ -6,7 +7,7 @@ import XCTest
 /// its own request, or 502; the innocent worker never sees a poisoned request.
 final class PoisonedRedispatchTests: XCTestCase {
   func testRequestsARogueRewroteInItsRingGet502AndTheOtherWorkerServesOn() throws {
-    let rogueMode = try BrokerProcess.productURL("ringchannel-child").path + " rewrite-queued"
+    let rogueMode = try Products.url("ringchannel-child").path + " rewrite-queued"
     let broker = try BrokerProcess(["--workers", "2", "--worker", rogueMode, "--timeout", "20"])
     defer { _ = broker.stop() }
     XCTAssertTrue(waitUntil(timeout: 20) { WorkerProcesses.running(of: broker.pid).count == 2 })

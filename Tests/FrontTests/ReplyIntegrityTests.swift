@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 @testable import RingFront
@@ -12,7 +13,7 @@ final class ReplyIntegrityTests: XCTestCase {
   /// rewrote replies the front still holds; if the front sent header bytes from shared memory,
   /// the client would parse more responses than it sent requests.
   func testWorkerRewritingHeadersAfterReplyingCannotSplitTheResponse() throws {
-    let worker = try WorkerModeTests.product("ringchannel-child") + " rewrite-headers"
+    let worker = Products.path("ringchannel-child") + " rewrite-headers"
     let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
     defer { _ = broker.stop() }
     let count = 150
@@ -48,7 +49,7 @@ final class ReplyIntegrityTests: XCTestCase {
   /// A header block that is invalid when the front takes the reply is refused with 502, counted
   /// against the worker, and the connection stays usable.
   func testInvalidReplyHeadersAreAnswered502() throws {
-    let worker = try WorkerModeTests.product("ringchannel-child") + " rewrite-headers"
+    let worker = Products.path("ringchannel-child") + " rewrite-headers"
     let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
     defer { _ = broker.stop() }
     let client = try RawHTTPClient(port: broker.port)

@@ -1,20 +1,10 @@
+import TestSupport
 import XCTest
 
 /// Request bodies: Content-Length, chunked, Expect: 100-continue. The inline responder ignores
 /// bodies, so these tests prove framing by keeping the connection in sync afterwards; the decoded
 /// bytes themselves are checked in RequestReaderTests.
-final class RequestBodyTests: XCTestCase {
-  private var broker: BrokerProcess!
-
-  override func setUpWithError() throws {
-    broker = try BrokerProcess(["--inline"])
-  }
-
-  override func tearDown() {
-    XCTAssertEqual(broker.stop(), 0)
-    broker = nil
-  }
-
+final class RequestBodyTests: InlineBrokerTestCase {
   func testContentLengthBodyThenNextRequest() throws {
     let client = try RawHTTPClient(port: broker.port)
     try client.send(Requests.post("/upload", body: String(repeating: "b", count: 100_000)))
@@ -48,7 +38,7 @@ final class RequestBodyTests: XCTestCase {
       + Requests.chunked(["ab", "cde"])
     for byte in request.utf8 {
       try client.send([byte])
-      usleep(500)
+      usleep(500)  // the trickle is what is under test: one byte per segment
     }
     XCTAssertEqual(try client.readResponse().status, 200)
     try client.send(Requests.get())
@@ -90,6 +80,6 @@ final class RequestBodyTests: XCTestCase {
     )
     let response = try client.readResponse()
     XCTAssertEqual(response.status, 413)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
   }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Request metadata (ABI version 2) through a real broker and real workers: what the front read
@@ -59,7 +60,7 @@ final class RequestMetadataTests: XCTestCase {
   /// (the top 8 bits of the id) served some.
   func testCWorkerEchoShowsTheConnectionAndUniqueIDsAcrossThreads() throws {
     let broker = try BrokerProcess([
-      "--threads", "2", "--workers", "2", "--worker", WorkerModeTests.cWorker,
+      "--threads", "2", "--workers", "2", "--worker", Products.cWorker,
     ])
     defer { _ = broker.stop() }
     var ids = Set<UInt64>()
@@ -99,7 +100,7 @@ final class RequestMetadataTests: XCTestCase {
 
   func testSwiftWorkerEchoShowsTheConnection() throws {
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", try WorkerModeTests.product("swift-hello-worker"),
+      "--workers", "1", "--worker", Products.path("swift-hello-worker"),
     ])
     defer { _ = broker.stop() }
     let client = try RawHTTPClient(port: broker.port)

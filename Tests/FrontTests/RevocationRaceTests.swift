@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 /// Revocation races (ringabi.h, "Slot claims"): under load, with a stall timeout so short that
@@ -15,7 +16,7 @@ final class RevocationRaceTests: XCTestCase {
 
   func testEveryRequestIsAnsweredExactlyOnceWhileRequestsMoveAndWorkersDie() throws {
     let broker = try BrokerProcess([
-      "--workers", "3", "--worker", try WorkerModeTests.testWorker(), "--stall-timeout", "0.0002",
+      "--workers", "3", "--worker", Products.testWorker, "--stall-timeout", "0.0002",
     ])
     defer { _ = broker.stop() }
     XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 3), broker.stderr)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// --max-body may allow requests larger than any worker slot holds. Their bodies stream
@@ -7,7 +8,7 @@ import XCTest
 final class SlotLimitTests: XCTestCase {
   func testRequestLargerThanAnySlotStreamsAndHoldsUpNoOne() throws {
     let broker = try BrokerProcess([
-      "--workers", "2", "--worker", FailedReplyTests.cWorker, "--max-body", "4000000",
+      "--workers", "2", "--worker", Products.cWorker, "--max-body", "4000000",
     ])
     defer { _ = broker.stop() }
     XCTAssertEqual(try get(broker.port, "/").status, 200)
@@ -16,8 +17,10 @@ final class SlotLimitTests: XCTestCase {
     let large = try RawHTTPClient(port: broker.port, timeout: 10)
     try large.send("POST /sum HTTP/1.1\r\nHost: t\r\nContent-Length: \(body.count)\r\n\r\n")
     try large.send(Array(body[0..<1_000_000]))
-    usleep(300_000)
-    // Half the upload is in; another client is served meanwhile, at once.
+    // A worker took the upload (after the first GET) and reads it; half of it is sent.
+    XCTAssertTrue(
+      waitForRequestsTaken(byWorkersOf: broker.pid, atLeast: 2), "no worker took the upload")
+    // Another client is served meanwhile, at once.
     let small = try RawHTTPClient(port: broker.port, timeout: 10)
     let smallStart = Date()
     try small.send(Requests.get("/"))

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 /// A slow request costs only itself (DispatchConfig.stallAfterNs, ringabi.h "Slot claims"):
@@ -107,7 +108,7 @@ final class SlowHandlerIsolationTests: XCTestCase {
   }
 
   func testCWorkerSlowRequestHoldsUpNoOther() throws {
-    let broker = try BrokerProcess(["--workers", "2", "--worker", FailedReplyTests.cWorker])
+    let broker = try BrokerProcess(["--workers", "2", "--worker", Products.cWorker])
     defer { _ = broker.stop() }
     XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 2), broker.stderr)
     let slow = try startSlowRequests(1, broker: broker)
@@ -126,7 +127,7 @@ final class SlowHandlerIsolationTests: XCTestCase {
 
   /// Two slow requests at once on three workers: the third worker serves everything else.
   func testSeveralSlowRequestsAtOnce() throws {
-    let broker = try BrokerProcess(["--workers", "3", "--worker", FailedReplyTests.cWorker])
+    let broker = try BrokerProcess(["--workers", "3", "--worker", Products.cWorker])
     defer { _ = broker.stop() }
     XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 3), broker.stderr)
     let slow = try startSlowRequests(2, broker: broker)
@@ -136,7 +137,7 @@ final class SlowHandlerIsolationTests: XCTestCase {
 
   /// A stopped worker (SIGSTOP) claims nothing: what reaches its ring moves to the other one.
   func testStoppedWorkerHoldsUpNoRequest() throws {
-    let broker = try BrokerProcess(["--workers", "2", "--worker", FailedReplyTests.cWorker])
+    let broker = try BrokerProcess(["--workers", "2", "--worker", Products.cWorker])
     defer { _ = broker.stop() }
     XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 2), broker.stderr)
     let workers = WorkerProcesses.running(of: broker.pid)

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// A worker that acknowledges a body part it was never given (RB_RESP_BODY_TAKEN on a request
@@ -6,7 +7,7 @@ import XCTest
 /// the other worker serves on meanwhile.
 final class StrayBodyAckTests: XCTestCase {
   func testStrayBodyAcknowledgementBreaksOnlyThatChannel() throws {
-    let mode = try BrokerProcess.productURL("ringchannel-child").path + " stray-body-ack"
+    let mode = try Products.url("ringchannel-child").path + " stray-body-ack"
     let broker = try BrokerProcess(["--workers", "2", "--worker", mode])
     defer { _ = broker.stop() }
     XCTAssertTrue(waitUntil(timeout: 20) { WorkerProcesses.running(of: broker.pid).count == 2 })

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Request bodies larger than a slot stream through the worker's slot (ringabi.h, "Streamed
@@ -8,7 +9,7 @@ final class StreamedBodyTests: XCTestCase {
   private var broker: BrokerProcess!
 
   override func setUpWithError() throws {
-    broker = try BrokerProcess(["--workers", "1", "--worker", WorkerModeTests.cWorker])
+    broker = try BrokerProcess(["--workers", "1", "--worker", Products.cWorker])
   }
 
   override func tearDown() {
@@ -100,7 +101,7 @@ final class StreamedBodyTests: XCTestCase {
     XCTAssertEqual(response.status, 200)
     XCTAssertEqual(response.bodyText, "hello world\n")
     XCTAssertEqual(response.header("Connection"), "close")
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
     XCTAssertEqual(try get(broker.port, "/").status, 200)
   }
 
@@ -116,7 +117,7 @@ final class StreamedBodyTests: XCTestCase {
       let end = min(offset + 8_000, body.count)
       try client.send(Array(body[offset..<end]))
       offset = end
-      usleep(100_000)
+      usleep(100_000)  // the client's pace (about 80 KB/s) is what is under test
     }
     let response = try client.readResponse()
     XCTAssertGreaterThan(Date().timeIntervalSince(start), 10)
@@ -127,10 +128,12 @@ final class StreamedBodyTests: XCTestCase {
   /// A client that leaves mid-upload: rw_body_read fails in the worker (RB_REQ_BODY_ABORTED),
   /// which then serves the next request.
   func testClientLeavingMidUploadFailsTheWorkersReadAndTheWorkerServesOn() throws {
+    let taken = try XCTUnwrap(requestsTaken(byWorkersOf: broker.pid), "ringstat failed")
     let client = try RawHTTPClient(port: broker.port)
     try client.send("POST /sum HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n")
     try client.send(Uploads.body(count: 200_000))
-    usleep(200_000)
+    // The client leaves once a worker is reading its body (took the request).
+    XCTAssertTrue(waitForRequestsTaken(byWorkersOf: broker.pid, atLeast: taken + 1))
     client.closeConnection()
     XCTAssertTrue(
       waitUntil(timeout: 10) { (try? get(broker.port, "/stats").bodyText) == "body_errors 1\n" },
@@ -144,7 +147,7 @@ final class StreamedBodyTests: XCTestCase {
   /// A body that stops arriving gets 408 after --body-timeout, and the worker's read fails.
   func testStalledUploadTimesOutAndTheWorkersReadFails() throws {
     let stalled = try BrokerProcess([
-      "--workers", "1", "--worker", WorkerModeTests.cWorker, "--body-timeout", "1",
+      "--workers", "1", "--worker", Products.cWorker, "--body-timeout", "1",
     ])
     defer { XCTAssertEqual(stalled.stop(), 0) }
     let client = try RawHTTPClient(port: stalled.port, timeout: 10)
@@ -152,7 +155,7 @@ final class StreamedBodyTests: XCTestCase {
     try client.send(Uploads.body(count: 100_000))
     let response = try client.readResponse()
     XCTAssertEqual(response.status, 408)
-    XCTAssertTrue(client.waitForClose())
+    XCTAssertEqual(client.waitForClose(), [])
     XCTAssertTrue(
       waitUntil(timeout: 10) { (try? get(stalled.port, "/stats").bodyText) == "body_errors 1\n" })
   }
@@ -163,7 +166,7 @@ final class StreamedBodyTests: XCTestCase {
 final class SwiftWorkerBodyTests: XCTestCase {
   func testBodyChunksReadsSmallAndStreamedBodiesByteExact() throws {
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", try WorkerModeTests.product("swift-hello-worker"),
+      "--workers", "1", "--worker", Products.path("swift-hello-worker"),
     ])
     defer { XCTAssertEqual(broker.stop(), 0) }
     let client = try RawHTTPClient(port: broker.port, timeout: 60)
@@ -179,13 +182,14 @@ final class SwiftWorkerBodyTests: XCTestCase {
 
   func testClientLeavingMidUploadEndsBodyChunksWithAnError() throws {
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", try WorkerModeTests.product("swift-hello-worker"),
+      "--workers", "1", "--worker", Products.path("swift-hello-worker"),
     ])
     defer { XCTAssertEqual(broker.stop(), 0) }
     let client = try RawHTTPClient(port: broker.port)
     try client.send("POST /sum HTTP/1.1\r\nHost: t\r\nContent-Length: 1048576\r\n\r\n")
     try client.send(Uploads.body(count: 300_000))
-    usleep(200_000)
+    // The client leaves once the worker is reading its body (took the request).
+    XCTAssertTrue(waitForRequestsTaken(byWorkersOf: broker.pid, atLeast: 1))
     client.closeConnection()
     // The worker's iteration ended (RB_REQ_BODY_ABORTED) instead of waiting for the rest: it
     // serves the next request at once (its only worker; a hang would time this out).

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Both directions at once: a 64 MiB upload that workers/c-hello's /echo-stream sends back as
@@ -8,7 +9,7 @@ import XCTest
 /// the upload nor the reply).
 final class StreamedEchoTests: XCTestCase {
   private func echo(chunked: Bool) throws {
-    let broker = try BrokerProcess(["--workers", "1", "--worker", WorkerModeTests.cWorker])
+    let broker = try BrokerProcess(["--workers", "1", "--worker", Products.cWorker])
     defer { XCTAssertEqual(broker.stop(), 0) }
     XCTAssertEqual(try RawHTTPClient(port: broker.port).get("/").status, 200)
     let before = peakResidentMemoryKiB(broker.pid)

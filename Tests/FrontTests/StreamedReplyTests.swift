@@ -1,13 +1,13 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Streamed replies (ringabi.h, "Streamed replies") end to end: a real broker, the C worker
 /// writing with rw_reply_write / rw_reply_end, clients that check every byte as it arrives.
 final class StreamedReplyTests: XCTestCase {
-  static let cWorker = FailedReplyTests.cWorker
 
   private func broker(_ extra: [String] = [], workers: Int = 1) throws -> BrokerProcess {
-    try BrokerProcess(["--workers", String(workers), "--worker", Self.cWorker] + extra)
+    try BrokerProcess(["--workers", String(workers), "--worker", Products.cWorker] + extra)
   }
 
   /// Waits until two workers serve at once (a worker starts serving once it attached): two
@@ -56,7 +56,7 @@ final class StreamedReplyTests: XCTestCase {
     XCTAssertEqual(length, size, label, file: file, line: line)
     XCTAssertNil(pattern.firstMismatch, label, file: file, line: line)
     if chunked && http10 {
-      XCTAssertTrue(client.waitForClose(), "close-delimited: \(label)", file: file, line: line)
+      XCTAssertEqual(client.waitForClose(), 0, "close-delimited: \(label)", file: file, line: line)
       return
     }
     try client.send("GET / HTTP/1.\(http10 ? 0 : 1)\r\nHost: t\r\n\(keepAlive)\r\n")
@@ -74,7 +74,7 @@ final class StreamedReplyTests: XCTestCase {
   }
 
   func testSwiftWorkerStreamsEveryByteWithAndWithoutLengthOverHTTP11AndHTTP10() throws {
-    let worker = try BrokerProcess.productURL("swift-hello-worker").path
+    let worker = try Products.url("swift-hello-worker").path
     let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
     defer { _ = broker.stop() }
     try checkAllModes(broker.port)
@@ -146,14 +146,21 @@ final class StreamedReplyTests: XCTestCase {
     try stalled.send(Requests.get("/bytes?n=\(1 << 30)"))
     let head = try stalled.readHead()
     XCTAssertEqual(head.status, 200)
-    // Past --timeout: a worker waiting for its client is not stuck.
-    for _ in 0..<8 {
-      usleep(250_000)
+    // Past --timeout (1 s), and past --idle-timeout (3 s) without a byte read: a worker
+    // waiting for its client is not stuck, and the client is closed for making no progress.
+    for _ in 0..<16 {
+      usleep(250_000)  // time passing beyond both timeouts is what is under test
       XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n")
     }
     let grown = residentMemoryKiB(broker.pid) - before
     XCTAssertLessThan(grown, 32 * 1024, "broker RSS grew by \(grown) KiB")
-    XCTAssertTrue(stalled.waitForClose(), "--idle-timeout closes the stalled client")
+    // What still comes before the close is the rest of that reply, byte for byte (the bytes
+    // the broker had sent before --idle-timeout closed the client).
+    var pattern = BytePattern()
+    XCTAssertNotNil(
+      stalled.waitForClose { pattern.check($0) }, "--idle-timeout closes the stalled client")
+    XCTAssertLessThan(pattern.offset, 1 << 30, "the whole reply came: no idle close")
+    XCTAssertNil(pattern.firstMismatch, "the bytes before the close are not the reply's")
     // Both workers serve again: two streams at once start at once.
     let first = try StreamingHTTPClient(port: broker.port, timeout: 10)
     let second = try StreamingHTTPClient(port: broker.port, timeout: 10)
@@ -243,6 +250,7 @@ final class StreamedReplyTests: XCTestCase {
     XCTAssertTrue(broker.stderr.contains("sent no reply part"), broker.stderr)
     // The worker writes its next event at 2.6 s (its credit says the client is gone) and
     // the one after at 5.2 s, which fails at once: it ends the reply and serves on.
+    // The worker's own schedule is under test: wait past its write at 5.2 s.
     usleep(UInt32(max(0, 5.6 - Date().timeIntervalSince(start)) * 1_000_000))
     XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n")
     XCTAssertEqual(WorkerProcesses.running(of: broker.pid), workers, "the worker was not replaced")
@@ -328,13 +336,15 @@ final class StreamedReplyTests: XCTestCase {
 /// and the rogue is replaced.
 final class RogueReplyPartTests: XCTestCase {
   private func check(_ kind: String, headGoesOut: Bool) throws {
-    let worker = try BrokerProcess.productURL("ringchannel-child").path + " rogue-parts " + kind
+    let worker = try Products.url("ringchannel-child").path + " rogue-parts " + kind
     let broker = try BrokerProcess(["--workers", "2", "--worker", worker])
     defer { _ = broker.stop() }
     // The request must reach worker 0 (the rogue): the front sends none to a worker before it
     // attached, so with worker 1 attached first it went to worker 1 and this test failed now
     // and then. Both attached, and a front loop turn (at most 100 ms) later both serve.
     XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 2), broker.stderr)
+    // The front's own turn (making an attached worker active) shows in no counter, log line
+    // or channel field: this sleep stands for it (three times the longest turn).
     usleep(300_000)
     let client = try StreamingHTTPClient(port: broker.port, timeout: 10)
     try client.send(Requests.get("/rogue"))

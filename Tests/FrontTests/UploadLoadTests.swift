@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// Many unfinished uploads at once cost the broker bounded memory each (their bodies wait in
@@ -13,7 +14,7 @@ final class UploadLoadTests: XCTestCase {
     setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
     try XCTSkipIf(limit.rlim_cur < 2_200, "needs 2,200 file descriptors, has \(limit.rlim_cur)")
     let broker = try BrokerProcess([
-      "--workers", "2", "--worker", WorkerModeTests.cWorker, "--max-connections", "3000",
+      "--workers", "2", "--worker", Products.cWorker, "--max-connections", "3000",
       "--queue-timeout", "60", "--body-timeout", "60",
     ])
     defer { _ = broker.stop() }
@@ -25,7 +26,11 @@ final class UploadLoadTests: XCTestCase {
       try client.send(part)
       uploads.append(client)
     }
-    usleep(500_000)
+    // The broker accepted every connection (a socket each) and a worker reads an upload.
+    XCTAssertTrue(
+      waitUntil(timeout: 60) { openSockets(of: broker.pid) >= 2_000 },
+      "the broker holds \(openSockets(of: broker.pid)) sockets")
+    XCTAssertTrue(waitForRequestsTaken(byWorkersOf: broker.pid, atLeast: 1))
     let resident = residentMemoryKiB(broker.pid)
     XCTAssertGreaterThan(resident, 0)
     XCTAssertLessThan(resident, 200 * 1024, "broker RSS \(resident) KiB with 2,000 open uploads")
@@ -36,5 +41,14 @@ final class UploadLoadTests: XCTestCase {
     XCTAssertLessThan(Date().timeIntervalSince(start), 5)
     XCTAssertLessThan(peakResidentMemoryKiB(broker.pid), 200 * 1024)
     uploads.removeAll()
+  }
+
+  /// Sockets among a process's open file descriptors.
+  private func openSockets(of pid: Int32) -> Int {
+    let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
+    return fds.filter {
+      (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)"))?
+        .hasPrefix("socket:") ?? false
+    }.count
   }
 }

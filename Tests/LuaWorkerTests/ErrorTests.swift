@@ -28,7 +28,7 @@ final class ErrorTests: XCTestCase {
       XCTAssertEqual(try worker.request("GET", "/ok").text, "fine", "the worker keeps serving")
     }
     XCTAssertEqual(try worker.request("GET", "/boom?what=again").status, 500)
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
     let log = worker.log
     XCTAssertTrue(log.contains("GET /boom?what=purpose HTTP/1.1: handler failed: "), log)
     XCTAssertTrue(log.contains("app.lua:2: exploded on purpose"), log)
@@ -43,7 +43,7 @@ final class ErrorTests: XCTestCase {
     let app = try directory.write("app.lua", "return function(req) error({ code = 7 }) end")
     let worker = try WorkerFixture(app: app)
     XCTAssertEqual(try worker.request("GET", "/").status, 500)
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
     XCTAssertTrue(worker.log.contains("(error object is a table value: table: "), worker.log)
   }
 
@@ -110,7 +110,7 @@ final class ErrorTests: XCTestCase {
       XCTAssertEqual(ok.status, 200, "the worker keeps serving")
       XCTAssertEqual(ok.header("X-Ok"), "1")
     }
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
     let log = worker.log
     for (index, (statement, expected)) in Self.wrongReturns.enumerated() {
       XCTAssertTrue(log.contains("GET /\(index) HTTP/1.1: \(expected)"), "\(statement): \(log)")
@@ -156,7 +156,7 @@ final class ErrorTests: XCTestCase {
     XCTAssertEqual(reply.declaredLength, UInt64(over))
     XCTAssertEqual(reply.body, Array(repeating: UInt8(ascii: "x"), count: over))
     XCTAssertEqual(try worker.request("GET", "/?n=3").text, "xxx")
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
     XCTAssertFalse(worker.log.contains("does not fit"), worker.log)
   }
 
@@ -187,6 +187,6 @@ final class ErrorTests: XCTestCase {
       XCTAssertEqual(over.body.count, room + 1)
       XCTAssertEqual(over.header("X-A"), "b")
     }
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 }

@@ -97,6 +97,7 @@ final class LoadErrorTests: XCTestCase {
   func testServingWithoutAChannelFailsWithoutCode78() throws {
     let result = try runToExit(luaWorkerExecutable, [examplesDirectory + "/hello.lua"])
     XCTAssertEqual(result.status, 1)
-    XCTAssertTrue(result.stderr.contains("neither RINGWORKER_FD nor RINGWORKER_ENDPOINT is set"), result.stderr)
+    XCTAssertTrue(
+      result.stderr.contains("neither RINGWORKER_FD nor RINGWORKER_ENDPOINT is set"), result.stderr)
   }
 }

@@ -1,5 +1,6 @@
 import CRingABI
 import Foundation
+import TestSupport
 import XCTest
 
 /// Lua bodies of any size: a string larger than the reply room is streamed with its length
@@ -21,7 +22,7 @@ final class LuaStreamedReplyTests: XCTestCase {
     let period = Array("abcdefghij".utf8)
     XCTAssertTrue(reply.body.enumerated().allSatisfy { $0.element == period[$0.offset % 10] })
     XCTAssertEqual(try worker.request("GET", "/").body.count, 10 << 20, "and again")
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 
   func testFunctionBodyFromACoroutineStreamsEachPiece() throws {
@@ -44,7 +45,7 @@ final class LuaStreamedReplyTests: XCTestCase {
     XCTAssertFalse(reply.aborted)
     XCTAssertEqual(reply.text, (1...500).map { "data: \($0)\n\n" }.joined())
     XCTAssertEqual(try worker.request("GET", "/?n=0").text, "")
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 
   func testFailingBodyFunctionAnswers500OrAbortsTheStream() throws {
@@ -68,7 +69,7 @@ final class LuaStreamedReplyTests: XCTestCase {
     XCTAssertEqual(late.status, 200)
     XCTAssertTrue(late.aborted, "the connection is closed: the client sees a cut body")
     XCTAssertEqual(late.text, "piecepiecepiece")
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
     XCTAssertTrue(worker.log.contains("body function failed"), worker.log)
     XCTAssertTrue(worker.log.contains("boom"), worker.log)
   }
@@ -101,6 +102,6 @@ final class LuaStreamedReplyTests: XCTestCase {
     }
     XCTAssertEqual(received, 300000)
     worker.front.releaseSlot(slot)
-    XCTAssertEqual(worker.child.wait(), 0)
+    XCTAssertEqual(try worker.waitForExit(), 0)
   }
 }

@@ -5,25 +5,13 @@ import CRingABI
 import Foundation
 import Glibc
 import RingChannel
+import TestSupport
 import XCTest
 
-/// The directory holding the built products (the test runner lives there too).
-func productsDirectory() -> String {
-  var buffer = [CChar](repeating: 0, count: 4096)
-  let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-  precondition(count > 0)
-  let path = String(cString: buffer)
-  return String(path[..<path.lastIndex(of: "/")!])
-}
+let luaWorkerExecutable = Products.path("ringworker-lua")
 
-let luaWorkerExecutable = productsDirectory() + "/ringworker-lua"
-
-/// workers/lua/examples, found from this file's path.
-let examplesDirectory: String = {
-  var path = #filePath
-  for _ in 0..<3 { path = String(path[..<path.lastIndex(of: "/")!]) }
-  return path + "/workers/lua/examples"
-}()
+/// workers/lua/examples.
+let examplesDirectory = Products.luaExamples
 
 /// A reply as the front received it, copied out of the slot.
 struct WorkerReply {
@@ -69,21 +57,10 @@ final class TemporaryDirectory {
   deinit { try? FileManager.default.removeItem(atPath: path) }
 }
 
-/// Runs `executable` with `arguments` to completion; returns its exit code and stderr (stdout is
-/// dropped).
-func runToExit(_ executable: String, _ arguments: [String]) throws -> (
-  status: Int32, stderr: String
-) {
-  let process = Process()
-  process.executableURL = URL(fileURLWithPath: executable)
-  process.arguments = arguments
-  let pipe = Pipe()
-  process.standardError = pipe
-  process.standardOutput = FileHandle.nullDevice
-  try process.run()
-  let output = pipe.fileHandleForReading.readDataToEndOfFile()
-  process.waitUntilExit()
-  return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+/// Runs `executable` with `arguments` to completion (killed, and a thrown error, after 30 s);
+/// returns its exit code and stderr.
+func runToExit(_ executable: String, _ arguments: [String]) throws -> Spawn.Result {
+  try Spawn.run(executable, arguments, timeout: 30)
 }
 
 /// A channel with a worker process attached: ringworker-lua on an app by default.
@@ -94,6 +71,8 @@ final class WorkerFixture {
   /// The worker's stderr.
   let logPath: String
   private var nextID: UInt64 = 1
+  /// The child was reaped (or is being waited for): deinit leaves it alone.
+  private var stopped = false
   /// Where the last request dispatched has its reply start in its slot (RequestSlotWriter).
   private(set) var lastReplyOffset = 0
 
@@ -118,10 +97,7 @@ final class WorkerFixture {
   }
 
   deinit {
-    if kill(child.pid, 0) == 0 {
-      child.signal(SIGKILL)
-      child.wait()
-    }
+    if !stopped { child.killAndReap() }
     unlink(logPath)
   }
 
@@ -182,11 +158,11 @@ final class WorkerFixture {
       front.releaseSlot(reply.slot)
       return result
     case .broken(let reason):
-      throw FixtureError("channel broken: \(reason)")
+      throw TestError("channel broken: \(reason)")
     case .bodyTaken:
-      throw FixtureError("a body acknowledgement for a request without a streamed body")
+      throw TestError("a body acknowledgement for a request without a streamed body")
     case .none:
-      throw FixtureError("no reply within the timeout; worker log:\n\(log)")
+      throw TestError("no reply within the timeout; worker log:\n\(log)")
     }
   }
 
@@ -203,11 +179,11 @@ final class WorkerFixture {
         result.body += next.body
         part = next
       case .broken(let reason):
-        throw FixtureError("channel broken mid-stream: \(reason)")
+        throw TestError("channel broken mid-stream: \(reason)")
       case .bodyTaken:
-        throw FixtureError("a body acknowledgement in the middle of a streamed reply")
+        throw TestError("a body acknowledgement in the middle of a streamed reply")
       case .none:
-        throw FixtureError("no reply part within the timeout; worker log:\n\(log)")
+        throw TestError("no reply part within the timeout; worker log:\n\(log)")
       }
     }
     result.aborted = part.isAborted
@@ -304,31 +280,20 @@ final class WorkerFixture {
     front.publishAndWake()
   }
 
-  /// Asks the worker to stop and returns its exit status.
-  func stop() -> Int32 {
+  /// Asks the worker to stop and returns its wait status; throws (the worker killed) when it
+  /// has not exited within 30 s.
+  func stop() throws -> Int32 {
     front.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
     wake()
-    return child.wait()
+    return try waitForExit()
   }
-}
 
-struct FixtureError: Error, CustomStringConvertible {
-  var description: String
-  init(_ description: String) { self.description = description }
-}
-
-/// Waits (sleeping on the futex, as the front does) for the next reply or a broken channel.
-func awaitReply(_ front: FrontChannel, timeoutSeconds: Double = 20) -> FrontChannel.ReplyPoll {
-  let deadline = rb_monotonic_ns() + UInt64(timeoutSeconds * 1e9)
-  while rb_monotonic_ns() < deadline {
-    let poll = front.nextReply(now: rb_monotonic_ns())
-    if case .none = poll {
-      front.sleepUntilReplyPending(timeoutNanoseconds: 100_000_000)
-      continue
-    }
-    return poll
+  /// Waits for the worker to exit by itself and returns its wait status; throws (the worker
+  /// killed) when it has not within `timeout` seconds.
+  func waitForExit(timeout: Double = 30) throws -> Int32 {
+    stopped = true
+    return try child.wait(timeout: timeout, "ringworker-lua")
   }
-  return .none
 }
 
 /// "Name: value\r\n" lines, as the worker library writes them.

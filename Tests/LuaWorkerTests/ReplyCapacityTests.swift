@@ -1,17 +1,16 @@
 import Foundation
 import RingChannel
+import TestSupport
 import XCTest
 
 /// rw_reply_capacity: what a reply may take, known before it starts (Request.replyCapacity, which
 /// it returns, is what the Lua worker checks replies against: ErrorTests.testReplyRoomIsExact).
 final class ReplyCapacityTests: XCTestCase {
-  static let cWorker = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../../workers/c-hello/hello-worker").standardizedFileURL.path
 
   /// The C worker sends a body of rw_reply_capacity bytes: all of it arrives (not a byte more
   /// was claimed than the slot holds, nor less), and it follows each request's own size.
   func testCWorkerFillsExactlyItsReplyCapacity() throws {
-    let worker = try WorkerFixture(executable: Self.cWorker, arguments: [])
+    let worker = try WorkerFixture(executable: Products.cWorker, arguments: [])
     // Small requests land in the smallest slot of the standard layout.
     let slotSize = try XCTUnwrap(ChannelParameters.standard.slotClasses.map(\.slotSize).min())
     let long = [("X-Padding", String(repeating: "p", count: 3000))]
@@ -23,6 +22,6 @@ final class ReplyCapacityTests: XCTestCase {
       XCTAssertEqual(reply.body.first, UInt8(ascii: "c"))
     }
     XCTAssertEqual(try worker.request("GET", "/").text, "hello world\n")
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 }

@@ -13,7 +13,7 @@ final class RequestAPITests: XCTestCase {
     XCTAssertEqual(reply.status, 200)
     XCTAssertEqual(reply.header("Content-Type"), "text/plain")
     XCTAssertEqual(reply.text, "hello world\n")
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 
   func testMethodPathTargetReachTheHandler() throws {
@@ -24,7 +24,7 @@ final class RequestAPITests: XCTestCase {
       XCTAssertEqual(json["path"] as? String, "/a/b%20c/", "the path as sent, not decoded")
       XCTAssertEqual(json["target"] as? String, "/a/b%20c/?x=1")
     }
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 
   /// req.remote_addr, remote_port, local_addr, local_port, id and scheme: what the front wrote
@@ -49,7 +49,7 @@ final class RequestAPITests: XCTestCase {
       first.text, "2001:db8::7|40123|10.0.0.1|8443|72057594037927941|string|http|number")
     let second = try worker.request("GET", "/", id: 42)
     XCTAssertEqual(second.text, "192.0.2.7|40000|127.0.0.1|8080|42|string|http|number")
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 
   func testQueryIsPercentDecodedAndRepeatedKeysGiveLists() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// require("ringbroker").router(), lua-cjson, and the api example with its own module.
@@ -68,7 +69,7 @@ final class RouterAndJSONTests: XCTestCase {
     reply = try worker.request("DELETE", "/users")
     XCTAssertEqual(reply.status, 405)
     XCTAssertEqual(reply.header("Allow"), "OPTIONS, POST")
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
     XCTAssertFalse(worker.log.contains("handler"), "404 and 405 are not errors: \(worker.log)")
   }
 
@@ -171,7 +172,7 @@ final class RouterAndJSONTests: XCTestCase {
     XCTAssertEqual(missing.header("X-Missing"), "/nope")
     XCTAssertNil(missing.header("Location"), "\(missing.headers)")
     XCTAssertNil(try worker.request("GET", "/users").header("X-Missing"))
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 
   /// examples/api.lua: router, params, query, JSON bodies, and require("store") from its folder.
@@ -203,7 +204,7 @@ final class RouterAndJSONTests: XCTestCase {
     XCTAssertEqual(reply.body, [])
     XCTAssertEqual(try worker.request("GET", "/users/3").status, 404)
     XCTAssertEqual(try worker.request("PATCH", "/users/1").status, 405)
-    XCTAssertEqual(worker.stop(), 0)
+    XCTAssertEqual(try worker.stop(), 0)
   }
 
   func testRequireFindsNestedModulesInTheAppDirectory() throws {

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 import XCTest
 
 /// Request bodies larger than a slot reach a Lua app through a real broker: `req.body` reads
@@ -31,96 +32,40 @@ final class LuaStreamedBodyTests: XCTestCase {
     end
     """
 
-  private var broker: Process!
-  private var port: UInt16 = 0
+  private var broker: BrokerProcess!
   private var directory: TemporaryDirectory!
 
   override func setUpWithError() throws {
     directory = TemporaryDirectory()
     let app = try directory.write("app.lua", Self.app)
-    broker = Process()
-    broker.executableURL = URL(fileURLWithPath: productsDirectory() + "/ringbroker")
-    let name = "rbluatest-\(getpid())"
-    broker.arguments = [
-      app, "--workers", "1", "--listen", "127.0.0.1:0", "--name", name, "--control",
-      NSTemporaryDirectory() + name + ".sock",
-    ]
-    let pipe = Pipe()
-    broker.standardError = pipe
-    broker.standardOutput = pipe
-    try broker.run()
-    // The ready line names the port: "ringbroker listening on 127.0.0.1:PORT (...)".
-    var text = ""
-    let deadline = Date().addingTimeInterval(60)
-    while port == 0 && Date() < deadline {
-      let data = pipe.fileHandleForReading.availableData
-      if data.isEmpty { break }
-      text += String(decoding: data, as: UTF8.self)
-      if let line = text.split(separator: "\n").first(where: { $0.contains("listening on") }),
-        let address = line.split(separator: " ").first(where: { $0.contains(":") }),
-        let value = UInt16(address.split(separator: ":").last ?? "")
-      {
-        port = value
-      }
-    }
-    XCTAssertNotEqual(port, 0, text)
+    broker = try BrokerProcess([app, "--workers", "1"])
   }
 
   override func tearDown() {
-    if broker.isRunning {
-      kill(broker.processIdentifier, SIGTERM)
-      broker.waitUntilExit()
-    }
-    XCTAssertEqual(broker.terminationStatus, 0)
+    XCTAssertEqual(broker.stop(), 0, broker.stderr)
+    broker = nil
   }
 
   /// Sends a request with `body` (Content-Length, or chunked) and returns the reply's body.
   private func post(_ path: String, body: [UInt8], chunked: Bool) throws -> String {
-    let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-    defer { close(fd) }
-    var address = sockaddr_in()
-    address.sin_family = sa_family_t(AF_INET)
-    address.sin_port = port.bigEndian
-    address.sin_addr.s_addr = inet_addr("127.0.0.1")
-    let connected = withUnsafePointer(to: &address) {
-      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-        connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
-      }
-    }
-    XCTAssertEqual(connected, 0)
-    func send(_ bytes: [UInt8]) {
-      var offset = 0
-      while offset < bytes.count {
-        let n = bytes[offset...].withUnsafeBytes {
-          Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
-        }
-        guard n > 0 else { return XCTFail("send failed: errno \(errno)") }
-        offset += n
-      }
-    }
+    let client = try RawHTTPClient(port: broker.port)
     let framing = chunked ? "Transfer-Encoding: chunked" : "Content-Length: \(body.count)"
-    send(Array("POST \(path) HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\(framing)\r\n\r\n".utf8))
+    try client.send("POST \(path) HTTP/1.1\r\nHost: t\r\n\(framing)\r\n\r\n")
     if chunked {
       var offset = 0
       while offset < body.count {
         let end = min(offset + 123_457, body.count)
-        send(Array("\(String(end - offset, radix: 16))\r\n".utf8) + body[offset..<end] + [13, 10])
+        try client.send(
+          Array("\(String(end - offset, radix: 16))\r\n".utf8) + body[offset..<end] + [13, 10])
         offset = end
       }
-      send(Array("0\r\n\r\n".utf8))
+      try client.send("0\r\n\r\n")
     } else {
-      send(body)
+      try client.send(body)
     }
-    var reply: [UInt8] = []
-    var buffer = [UInt8](repeating: 0, count: 65536)
-    while true {
-      let n = recv(fd, &buffer, buffer.count, 0)
-      if n <= 0 { break }
-      reply += buffer[0..<n]
-    }
-    let text = String(decoding: reply, as: UTF8.self)
-    XCTAssertTrue(text.hasPrefix("HTTP/1.1 200"), text)
-    return text.components(separatedBy: "\r\n\r\n").dropFirst().joined(separator: "\r\n\r\n")
+    let reply = try client.readResponse()
+    XCTAssertEqual(reply.status, 200, reply.bodyText)
+    return reply.bodyText
   }
 
   private static func body(count: Int) -> [UInt8] {

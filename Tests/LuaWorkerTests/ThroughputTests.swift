@@ -2,6 +2,7 @@ import CRingABI
 import Foundation
 import Glibc
 import RingChannel
+import TestSupport
 import XCTest
 
 /// The cost of the Lua worker per request, over one channel with the test process as the front:
@@ -21,13 +22,13 @@ final class ThroughputTests: XCTestCase {
   private let environment = ProcessInfo.processInfo.environment
 
   private var contenders: [Contender] {
-    let hello = productsDirectory() + "/swift-hello-worker"
+    let hello = Products.path("swift-hello-worker")
     // workers/swift-hello when it is built, else the channel tests' echo worker (8-byte reply).
     let swift =
       access(hello, X_OK) == 0
       ? Contender(name: "swift-hello-worker", executable: hello, arguments: [])
       : Contender(
-        name: "ringchannel-child echo", executable: productsDirectory() + "/ringchannel-child",
+        name: "ringchannel-child echo", executable: Products.path("ringchannel-child"),
         arguments: ["echo"])
     return [
       Contender(
@@ -52,7 +53,7 @@ final class ThroughputTests: XCTestCase {
             executable: contender.executable, arguments: contender.arguments,
             spinNanoseconds: 20_000, parameters: Self.parameters(depth: depth))
           let run = try serve(worker, depth: depth, seconds: seconds)
-          XCTAssertEqual(worker.stop(), 0)
+          XCTAssertEqual(try worker.stop(), 0)
           best[index] = max(best[index], run.requestsPerSecond)
         }
       }
@@ -77,7 +78,7 @@ final class ThroughputTests: XCTestCase {
       let worker = try WorkerFixture(
         executable: contender.executable, arguments: contender.arguments, spinNanoseconds: 0)
       let run = try serve(worker, depth: Self.standardDepth, seconds: seconds)
-      XCTAssertEqual(worker.stop(), 0)
+      XCTAssertEqual(try worker.stop(), 0)
       let user = run.workerCPU.user / Double(run.measured)
       let system = run.workerCPU.system / Double(run.measured)
       userPerRequest.append(user)
@@ -130,9 +131,9 @@ final class ThroughputTests: XCTestCase {
           completed += 1
         }
         front.releaseResponses()
-      case .broken(let reason): throw FixtureError(reason)
-      case .bodyTaken: throw FixtureError("a body acknowledgement without a streamed body")
-      case .none: throw FixtureError("no reply; worker log:\n\(worker.log)")
+      case .broken(let reason): throw TestError(reason)
+      case .bodyTaken: throw TestError("a body acknowledgement without a streamed body")
+      case .none: throw TestError("no reply; worker log:\n\(worker.log)")
       }
       if started == 0 && completed >= warmUp {
         started = rb_monotonic_ns()

@@ -1,6 +1,7 @@
 import CRingABI
 import Glibc
 import RingChannel
+import TestSupport
 import XCTest
 
 @testable import RingWorker
@@ -25,7 +26,7 @@ final class BadRequestSpanTests: XCTestCase {
       usleep(2_000)
     }
     fixture.child.signal(SIGKILL)
-    _ = waitpid(fixture.child.pid, &status, 0)
+    status = try fixture.child.wait(timeout: 10, "echo worker")
     XCTFail("the worker answered a request with impossible spans, or hung")
     return status
   }
@@ -100,6 +101,6 @@ final class BadRequestSpanTests: XCTestCase {
     }
     XCTAssertEqual(Array(reply.body.dropFirst(8)), Array("body".utf8))
     fixture.front.releaseSlot(reply.slot)
-    XCTAssertEqual(fixture.stop(), 0)
+    XCTAssertEqual(try fixture.stop(), 0)
   }
 }

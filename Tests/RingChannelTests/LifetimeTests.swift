@@ -1,5 +1,6 @@
 import Glibc
 import RingChannel
+import TestSupport
 import XCTest
 
 /// No shared memory outlives its processes: channels are memfds, never files.
@@ -24,16 +25,20 @@ final class LifetimeTests: XCTestCase {
 
     kill(workerPid, SIGKILL)
     front.signal(SIGKILL)
-    front.wait()
+    try front.wait(timeout: 10, "ringchannel-child front")
     XCTAssertTrue(waitUntil { kill(workerPid, 0) != 0 })
     XCTAssertEqual(try FileManagerLite.list("/dev/shm"), shmBefore)
     XCTAssertFalse(anyProcessMaps(name: name), "no process still maps the channel")
   }
 
+  /// One line from `fd`, or what came of it within 20 s (the front may never say anything).
   private func readLine(fd: Int32) -> String {
     var bytes: [UInt8] = []
     var byte: UInt8 = 0
-    while read(fd, &byte, 1) == 1, byte != 10 { bytes.append(byte) }
+    var waiting = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+    while poll(&waiting, 1, 20_000) == 1, read(fd, &byte, 1) == 1, byte != 10 {
+      bytes.append(byte)
+    }
     return String(decoding: bytes, as: UTF8.self)
   }
 
@@ -46,14 +51,6 @@ final class LifetimeTests: XCTestCase {
       guard let pid = Int32(entry) else { return false }
       return mapsMention(pid: pid, name: name)
     }
-  }
-
-  private func waitUntil(_ condition: () -> Bool) -> Bool {
-    for _ in 0..<200 {
-      if condition() { return true }
-      usleep(25_000)
-    }
-    return false
   }
 }
 

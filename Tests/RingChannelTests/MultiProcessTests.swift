@@ -1,6 +1,7 @@
 import CRingABI
 import Glibc
 import RingChannel
+import TestSupport
 import XCTest
 
 /// Real processes on both ends of a real channel.
@@ -32,13 +33,13 @@ final class MultiProcessTests: XCTestCase {
       case .reply(let reply):
         let body = try XCTUnwrap(bodies.removeValue(forKey: Int(reply.requestID)))
         XCTAssertEqual(reply.body.count, 8 + body.count)
-        XCTAssertEqual(reply.body.load(as: UInt64.self), fnv1a(body))
+        XCTAssertEqual(reply.body.load(as: UInt64.self), fnv1a64(body))
         XCTAssertTrue(reply.body.dropFirst(8).elementsEqual(body))
         fixture.front.releaseSlot(reply.slot)
         received += 1
         while case .reply(let more) = fixture.front.nextReply(now: 0) {
           let expected = try XCTUnwrap(bodies.removeValue(forKey: Int(more.requestID)))
-          XCTAssertEqual(more.body.load(as: UInt64.self), fnv1a(expected))
+          XCTAssertEqual(more.body.load(as: UInt64.self), fnv1a64(expected))
           fixture.front.releaseSlot(more.slot)
           received += 1
         }
@@ -51,7 +52,7 @@ final class MultiProcessTests: XCTestCase {
     XCTAssertTrue(bodies.isEmpty)
     XCTAssertEqual(fixture.segment.header.pointee.front.replies_completed, UInt64(total))
     XCTAssertEqual(fixture.segment.header.pointee.worker.replies_published, UInt64(total))
-    XCTAssertEqual(fixture.stop(), 0)
+    XCTAssertEqual(try fixture.stop(), 0)
   }
 
   /// Both sides sleep between every message (no spinning at all), so every single hop goes
@@ -78,13 +79,13 @@ final class MultiProcessTests: XCTestCase {
     XCTAssertEqual(fixture.segment.header.pointee.worker.late_wakeups, 0)
     XCTAssertGreaterThan(
       fixture.segment.header.pointee.worker.wakeups, 1000, "the worker did sleep")
-    XCTAssertEqual(fixture.stop(), 0)
+    XCTAssertEqual(try fixture.stop(), 0)
   }
 
   func testWorkerExitsWhenTheChannelIsMarkedDead() throws {
     let fixture = try EchoWorkerFixture(spinNanoseconds: 0)
     fixture.segment.header.pointee.state = UInt32(RB_STATE_DEAD)
-    let status = fixture.child.wait()
+    let status = try fixture.child.wait(timeout: 20, "echo worker on a dead channel")
     XCTAssertEqual(status, 0, "the worker noticed within its sleep slice and exited cleanly")
   }
 }

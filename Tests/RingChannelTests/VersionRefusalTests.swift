@@ -2,14 +2,12 @@ import CRingABI
 import Foundation
 import Glibc
 import RingChannel
+import TestSupport
 import XCTest
 
 /// A worker whose library speaks another ABI version than the broker's segment refuses the
 /// channel with one line naming both versions, and never serves it.
 final class VersionRefusalTests: XCTestCase {
-  /// workers/c-hello/hello-worker on libringworker.so, built by the test command.
-  static let cWorker = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
-    .appendingPathComponent("../../workers/c-hello/hello-worker").standardizedFileURL.path
 
   /// A real segment whose version word says 1, as a version 1 broker's would: the C worker
   /// (libringworker, this ABI's version) prints exactly one line and exits 1.
@@ -22,24 +20,10 @@ final class VersionRefusalTests: XCTestCase {
     XCTAssertGreaterThanOrEqual(logFd, 0)
     defer { unlink(log) }
     let child = try ChildProcess.spawn(
-      executable: Self.cWorker, arguments: [], environment: ["RINGWORKER_FD": "100"],
+      executable: Products.cWorker, arguments: [], environment: ["RINGWORKER_FD": "100"],
       inherit: [(segment.fd, 100), (logFd, 2)])
     close(logFd)
-    let deadline = rb_monotonic_ns() + 20_000_000_000
-    var status: Int32 = 0
-    var exited = false
-    while rb_monotonic_ns() < deadline {
-      if waitpid(child.pid, &status, WNOHANG) == child.pid {
-        exited = true
-        break
-      }
-      usleep(5_000)
-    }
-    if !exited {
-      child.signal(SIGKILL)
-      _ = waitpid(child.pid, &status, 0)
-    }
-    XCTAssertTrue(exited, "the worker did not exit within 20 s")
+    let status = try child.wait(timeout: 20, "hello-worker on a version 1 segment")
     XCTAssertEqual(status & 0x7F, 0, "killed by signal \(status & 0x7F)")
     XCTAssertEqual((status >> 8) & 0xFF, 1, "exit status")
     XCTAssertEqual(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// `ringstat --check` fails while any channel is broken. A broken channel lives only until the
@@ -14,25 +15,20 @@ final class BrokenChannelCheckTests: XCTestCase {
     try process.run()
     defer {
       process.terminate()
-      process.waitUntilExit()
+      XCTAssertNoThrow(try process.waitForExit(timeout: 10, "broken-broker"))
     }
     let pid = process.processIdentifier
     // Ready once both memfds are open.
-    let deadline = Date().addingTimeInterval(20)
     var links: [String] = []
-    while Date() < deadline {
+    let ready = waitUntil(timeout: 20) {
       let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []
       links = fds.compactMap {
         try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")
       }
-      if links.contains(where: { $0.contains("ringbroker-info") })
+      return links.contains(where: { $0.contains("ringbroker-info") })
         && links.contains(where: { $0.contains("ringbroker-w0") })
-      {
-        break
-      }
-      usleep(20_000)
     }
-    XCTAssertTrue(links.contains { $0.contains("ringbroker-w0") }, "\(links)")
+    XCTAssertTrue(ready, "\(links)")
     let table = try Ringstat.run([String(pid)])
     XCTAssertTrue(table.stdout.contains(" broken "), table.stdout + table.stderr)
     let check = try Ringstat.run(["--check", String(pid)])

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// A few client threads, each keeping several keep-alive connections busy (one request in flight
 /// per connection), counting requests sent and replies received so a test can compare them with
@@ -21,16 +22,16 @@ final class LoadClient {
       let thread = Thread { [self] in
         defer { finished.signal() }
         do {
-          let sockets = try (0..<connections).map { _ in try HTTPConnection(port: port) }
+          let sockets = try (0..<connections).map { _ in try RawHTTPClient(port: port) }
           for round in 0..<rounds {
             for (c, socket) in sockets.enumerated() {
               lock.withLock { sentCount += 1 }
-              try socket.sendGet("/t\(index)/c\(c)/r\(round)")
+              try socket.send(Requests.get("/t\(index)/c\(c)/r\(round)"))
             }
             for (c, socket) in sockets.enumerated() {
-              let reply = try socket.readReply()
-              guard reply.status == 200, reply.body == "ok /t\(index)/c\(c)/r\(round)" else {
-                throw TestError("unexpected reply \(reply.status) \(reply.body)")
+              let reply = try socket.readResponse()
+              guard reply.status == 200, reply.bodyText == "ok /t\(index)/c\(c)/r\(round)" else {
+                throw TestError("unexpected reply \(reply.status) \(reply.bodyText)")
               }
               lock.withLock { receivedCount += 1 }
             }
@@ -44,27 +45,13 @@ final class LoadClient {
     }
   }
 
-  func wait() {
-    for _ in threads { finished.wait() }
-  }
-}
-
-/// A counting semaphore from NSCondition (no Dispatch needed).
-final class CountingSemaphore {
-  private let condition = NSCondition()
-  private var count = 0
-
-  func signal() {
-    condition.lock()
-    count += 1
-    condition.signal()
-    condition.unlock()
-  }
-
-  func wait() {
-    condition.lock()
-    while count == 0 { condition.wait() }
-    count -= 1
-    condition.unlock()
+  /// Waits for every thread to finish; throws when they have not within `timeout` seconds.
+  func wait(timeout: Double = 120) throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    for _ in threads {
+      guard finished.wait(timeout: max(0, deadline.timeIntervalSinceNow)) else {
+        throw TestError("the load client's threads did not finish within \(timeout) s")
+      }
+    }
   }
 }

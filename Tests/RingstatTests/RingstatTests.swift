@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import XCTest
 
 /// ringstat against real brokers (ringbroker + the `ringchannel-child http` test worker).
@@ -55,7 +56,9 @@ final class RingstatTests: XCTestCase {
     // Mid-load: everything the client got back was completed by the front, and the front
     // cannot have completed more than the client sent.
     var midSamples = 0
-    while client.received < 4 * 8 * rounds / 4 && client.errors.isEmpty { usleep(20_000) }
+    XCTAssertTrue(
+      waitUntil(timeout: 120) { client.received >= 4 * 8 * rounds / 4 || !client.errors.isEmpty },
+      "a quarter of the load was not answered within 120 s")
     for _ in 0..<3 {
       let receivedBefore = client.received
       let result = try Ringstat.run(["--json", String(broker.pid)])
@@ -67,7 +70,7 @@ final class RingstatTests: XCTestCase {
       XCTAssertLessThanOrEqual(served, sentAfter)
       midSamples += 1
     }
-    client.wait()
+    try client.wait()
     XCTAssertEqual(client.errors, [])
     let total = 4 * 8 * rounds
     XCTAssertEqual(client.received, total)
@@ -93,7 +96,26 @@ final class RingstatTests: XCTestCase {
       XCTAssertEqual(
         (channel["latencyBuckets"] as? [Int])?.reduce(0, +), channel["requestsServed"] as? Int)
       XCTAssertEqual(channel["restarts"] as? Int, 0)
+      // The README: each worker's channel has 20 slots.
+      XCTAssertEqual(channel["slotsTotal"] as? Int, 20, "\(channel)")
     }
+  }
+
+  /// `--check` reports a crash loop (README: restarted 3 times or more, the current worker
+  /// younger than 10 s, or a worker respawning), after the broker's first 2 s.
+  func testCrashLoopFailsCheck() throws {
+    let name = uniqueName()
+    let broker = try BrokerProcess(["--name", name, "--workers", "1", "--worker", "/bin/false"])
+    var check = try Ringstat.run(["--check", String(broker.pid)])
+    XCTAssertTrue(
+      waitUntil(timeout: 20) {
+        check = (try? Ringstat.run(["--check", String(broker.pid)])) ?? check
+        return check.status == 1 && check.stdout.hasPrefix("crash loop: ")
+      }, check.stdout + check.stderr)
+    XCTAssertEqual(check.stdout.split(separator: "\n").count, 1, check.stdout)
+    XCTAssertTrue(
+      check.stdout.hasPrefix("crash loop: worker 0 of broker \(name) (pid \(broker.pid))"),
+      check.stdout)
   }
 
   /// A worker stopped (SIGSTOP) inside a handler holds a request it claimed: its ring is stuck
@@ -115,8 +137,8 @@ final class RingstatTests: XCTestCase {
     }
     let before = try takenCounts()
     XCTAssertEqual(before.count, 2, "\(before)")
-    let slow = try HTTPConnection(port: broker.port)
-    try slow.sendGet("/sleep/4000")
+    let slow = try RawHTTPClient(port: broker.port)
+    try slow.send(Requests.get("/sleep/4000"))
     var taker: (id: Int, pid: Int)?
     let deadline = Date().addingTimeInterval(10)
     while taker == nil && Date() < deadline {
@@ -131,14 +153,19 @@ final class RingstatTests: XCTestCase {
     defer { if !continued { kill(Int32(stoppedPID), SIGCONT) } }
     // Others are served meanwhile, by the other worker.
     for _ in 0..<4 {
-      let connection = try HTTPConnection(port: broker.port)
-      try connection.sendGet("/sleep/1")
-      XCTAssertEqual(try connection.readReply().status, 200)
+      let connection = try RawHTTPClient(port: broker.port)
+      try connection.send(Requests.get("/sleep/1"))
+      XCTAssertEqual(try connection.readResponse().status, 200)
     }
 
-    usleep(1_300_000)
-    let check = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
-    XCTAssertEqual(check.status, 1, check.stdout)
+    // Stuck once the claimed request has waited for the threshold (1 s): the check says so
+    // within a few.
+    var check = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
+    XCTAssertTrue(
+      waitUntil(timeout: 10) {
+        check = (try? Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])) ?? check
+        return check.status == 1
+      }, check.stdout)
     XCTAssertEqual(check.stdout.split(separator: "\n").count, 1, check.stdout)
     XCTAssertTrue(check.stdout.hasPrefix("stuck: ring ringbroker-w\(stoppedID) "), check.stdout)
     let table = try Ringstat.run(["--stuck-after", "1", String(broker.pid)])
@@ -153,7 +180,7 @@ final class RingstatTests: XCTestCase {
 
     XCTAssertEqual(kill(Int32(stoppedPID), SIGCONT), 0)
     continued = true
-    XCTAssertEqual(try slow.readReply().status, 200)
+    XCTAssertEqual(try slow.readResponse().status, 200)
     let after = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
     XCTAssertEqual(after.status, 0, after.stdout)
     XCTAssertTrue(after.stdout.hasPrefix("ok: "), after.stdout)
@@ -165,29 +192,39 @@ final class RingstatTests: XCTestCase {
     let broker = try BrokerProcess(name: uniqueName())
     // Idle for longer than the threshold (the wait is what this test is about).
     usleep(1_500_000)
-    let connection = try HTTPConnection(port: broker.port)
-    try connection.sendGet("/sleep/900")
+    let connection = try RawHTTPClient(port: broker.port)
+    try connection.send(Requests.get("/sleep/900"))
     usleep(400_000)
     let check = try Ringstat.run(["--check", "--stuck-after", "1", String(broker.pid)])
     XCTAssertEqual(check.status, 0, check.stdout)
     XCTAssertTrue(check.stdout.hasPrefix("ok: "), check.stdout)
-    XCTAssertEqual(try connection.readReply().status, 200)
+    XCTAssertEqual(try connection.readResponse().status, 200)
   }
 
   func testWatchRefreshesUnderTmux() throws {
     let broker = try BrokerProcess(name: uniqueName())
     let client = LoadClient()
     client.start(port: broker.port, threads: 2, connections: 4, rounds: 2000)
-    defer { client.wait() }
+    defer { XCTAssertNoThrow(try client.wait()) }
     // A private tmux server (its own socket name), so no one else's sessions are touched.
     let tmux = Tmux(server: "ringstat-test-\(getpid())")
     let command = "\(Products.path("ringstat")) \(broker.pid) --watch 0.3"
     try tmux.run(["new-session", "-d", "-x", "160", "-y", "20", command])
     defer { tmux.stop() }
-    usleep(1_200_000)
-    let first = try tmux.run(["capture-pane", "-p"])
-    usleep(900_000)
-    let second = try tmux.run(["capture-pane", "-p"])
+    // The first screen is drawn once both worker rows are on it; the view refreshed once the
+    // screen changed (the load keeps the counters moving).
+    var first = ""
+    XCTAssertTrue(
+      waitUntil(timeout: 20) {
+        first = (try? tmux.run(["capture-pane", "-p"])) ?? ""
+        return first.contains("\ntotal ") && first.contains("\n1 ")
+      }, "ringstat --watch drew no complete screen: \(first)")
+    var second = first
+    XCTAssertTrue(
+      waitUntil(timeout: 20) {
+        second = (try? tmux.run(["capture-pane", "-p"])) ?? first
+        return second != first && second.contains("\ntotal ") && second.contains("\n1 ")
+      }, "the view did not refresh")
     for screen in [first, second] {
       let lines = screen.split(separator: "\n")
       XCTAssertTrue(

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 
 /// tmux on a private server socket (`-L`), so no one else's sessions are touched.
 struct Tmux {

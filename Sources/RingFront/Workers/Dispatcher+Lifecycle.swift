@@ -181,11 +181,7 @@ extension Dispatcher {
 
   func scheduleRespawn(_ worker: WorkerHandle, now: UInt64, fast: Bool) {
     worker.consecutiveFastExits = fast ? worker.consecutiveFastExits + 1 : 0
-    // First exit: respawn at once. A crash loop: 100 ms, 200 ms, ... up to 10 s, so that it
-    // never spins a CPU.
-    let delay: UInt64 =
-      worker.consecutiveFastExits <= 1
-      ? 0 : min(100_000_000 << UInt64(min(worker.consecutiveFastExits - 2, 20)), Self.maxBackoffNs)
+    let delay = Self.respawnDelayNs(consecutiveFastExits: worker.consecutiveFastExits)
     if delay > 0 { log("worker \(worker.id) keeps exiting; next start in \(delay / 1_000_000) ms") }
     worker.respawnAt = now + delay
   }

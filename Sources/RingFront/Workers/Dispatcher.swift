@@ -19,6 +19,7 @@ public final class Dispatcher: FrontHandler {
   /// Workers whose channel has requests pushed but not yet published.
   var unpublished: [Int] = []
   var lastTimeoutScan: UInt64 = 0
+  var replySpin = ReplySpin(cpus: Int(rb_allowed_cpu_count()))
   /// Every io_uring operation and reply release outstanding; their tokens index it.
   var operations = OperationTable()
   /// Keyed checksums of the requests in slots (the key never leaves this process).
@@ -347,8 +348,20 @@ public final class Dispatcher: FrontHandler {
   }
 
   public func prepareToWait(loop: FrontLoop) -> Bool {
+    if spinForReplies() { return false }
     wakeWhenWorkersMayStall(loop: loop)
     return armReplyWaits(loop: loop)
+  }
+
+  /// With requests out at workers that are not stalled, spins briefly for a reply instead of
+  /// sleeping at once (ReplySpin); true when one came.
+  private func spinForReplies() -> Bool {
+    guard workers.contains(where: { !$0.isStalled && $0.inFlight > 0 }) else { return false }
+    return replySpin.spin {
+      workers.contains { worker in
+        worker.inFlight > 0 && (worker.channel?.hasPendingReply() ?? false)
+      }
+    }
   }
 
   public func released(token: UInt64) {

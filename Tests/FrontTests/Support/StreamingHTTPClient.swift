@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import TestSupport
 
 /// Reads replies of any size as they arrive, without keeping their bodies: each piece goes to
 /// a closure (e.g. a `BytePattern` check). Framing is the client's own parse: Content-Length,
@@ -83,11 +84,18 @@ final class StreamingHTTPClient {
     }
   }
 
-  /// True when the server closes the connection within the receive timeout.
-  func waitForClose() -> Bool {
-    start = 0
-    end = 0
-    return closed || connection.waitForClose()
+  /// Reads until the server closes the connection, handing every byte that comes before the
+  /// close (buffered ones first) to `consume`, and returns how many came; nil when the
+  /// connection is still open after the receive timeout. Like `readBody`, it keeps nothing, so
+  /// that it can wait out a reply of any size; a test checks what arrived through `consume`.
+  func waitForClose(_ consume: (UnsafeRawBufferPointer) -> Void = { _ in }) -> Int? {
+    var total = 0
+    if start < end { consumeBuffered(end - start, &total, consume) }
+    while !closed {
+      guard (try? receive()) != nil else { return nil }
+      if end > start { consumeBuffered(end - start, &total, consume) }
+    }
+    return total
   }
 
   // MARK: Private

@@ -1,4 +1,5 @@
 import Glibc
+import TestSupport
 
 /// Bodies for upload tests and the digest the C worker's /sum answers with.
 enum Uploads {
@@ -13,12 +14,7 @@ enum Uploads {
 
   /// What workers/c-hello's /sum answers for `body` (not streamed: "0", streamed: "1").
   static func sumLine(_ body: [UInt8], streamed: Bool) -> String {
-    var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-    for byte in body {
-      hash ^= UInt64(byte)
-      hash = hash &* 0x100_0000_01b3
-    }
-    let hex = String(hash, radix: 16)
+    let hex = String(fnv1a64(body), radix: 16)
     return
       "\(body.count) \(String(repeating: "0", count: 16 - hex.count))\(hex) \(streamed ? 1 : 0)\n"
   }

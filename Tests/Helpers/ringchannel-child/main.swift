@@ -3,6 +3,8 @@
 //
 //   ringchannel-child echo            serve: reply = FNV-1a of the body (8 bytes) + the body
 //   ringchannel-child garbage KIND    take one request, then write an invalid reply of KIND
+//                                     (head-backwards: a valid reply, then once the front
+//                                     took it, the response-ring head moved back to 0)
 //   ringchannel-child front NAME      create a channel named NAME, spawn an echo worker on it,
 //                                     print "ready <worker pid>", serve until killed
 //   ringchannel-child http            a worker for broker tests: /sleep/MS answers after MS ms,
@@ -80,12 +82,22 @@ func serveEcho() -> Int32 {
   }
 }
 
-/// Claims a request the way the worker library does (ringabi.h, "Slot claims"), so that the
-/// front does not take it back while this hand-made worker takes its time.
-func claim(_ request: rb_request_descriptor, in segment: ChannelSegment) {
-  guard Int(request.slot) < segment.slotCount else { return }
-  _ = rb_compare_exchange_u64(
-    segment.claimWord(Int(request.slot)), request.request_id, ~request.request_id)
+/// Waits for the next request descriptor in the ring and takes it (not released), claiming
+/// it the way the worker library does (ringabi.h, "Slot claims"), so that the front does not
+/// take it back while this hand-made worker takes its time.
+func takeOne(
+  _ requests: inout RingConsumer<rb_request_descriptor>, in segment: ChannelSegment
+) -> rb_request_descriptor {
+  while true {
+    if case .entry(let entry) = requests.pop() {
+      if Int(entry.slot) < segment.slotCount {
+        _ = rb_compare_exchange_u64(
+          segment.claimWord(Int(entry.slot)), entry.request_id, ~entry.request_id)
+      }
+      return entry
+    }
+    usleep(100)
+  }
 }
 
 /// Writes one invalid response of the given kind into the response ring, the way a buggy or
@@ -96,15 +108,7 @@ func writeGarbage(kind: String) -> Int32 {
   else { return 1 }
   var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
   var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
-  var request: rb_request_descriptor
-  while true {
-    if case .entry(let entry) = requests.pop() {
-      request = entry
-      break
-    }
-    usleep(100)
-  }
-  claim(request, in: segment)
+  let request = takeOne(&requests, in: segment)
   var reply = rb_response_descriptor(
     slot: request.slot, status: 200, request_id: request.request_id, header_length: 0,
     flags: 0, body_offset: request.reply_offset, body_length: 0)
@@ -123,10 +127,12 @@ func writeGarbage(kind: String) -> Int32 {
     pause()
     return 0
   case "head-backwards":
+    // A valid reply first; once the front has taken it (released its ring entry), the head
+    // moves back behind the front's tail.
     _ = responses.push(reply)
     responses.publish()
-    _ = responses.claimWake()
-    usleep(200_000)
+    if responses.claimWake() { responses.wakeConsumer() }
+    while rb_load_acquire_u64(&segment.responseRing.control.pointee.tail) == 0 { usleep(1000) }
     rb_store_release_u64(&segment.responseRing.control.pointee.head, 0)
     pause()
     return 0
@@ -149,16 +155,8 @@ func rogueParts(kind: String) -> Int32 {
   }
   var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
   var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
-  var request: rb_request_descriptor
-  while true {
-    if case .entry(let entry) = requests.pop() {
-      request = entry
-      requests.release()
-      break
-    }
-    usleep(100)
-  }
-  claim(request, in: segment)
+  let request = takeOne(&requests, in: segment)
+  requests.release()
   let slot = segment.slot(Int(request.slot))!
   let start = Int(request.reply_offset)
   let header: StaticString = "X-Rogue: 1\r\n"

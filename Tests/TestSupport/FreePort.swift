@@ -2,9 +2,9 @@ import Glibc
 
 /// Ports for tests that need a fixed one (most tests let the broker pick with port 0 and read
 /// the port from its ready line, which cannot race with other processes).
-enum FreePort {
+public enum FreePort {
   /// A port nobody listens on right now on 127.0.0.1.
-  static func find() throws -> UInt16 {
+  public static func find() throws -> UInt16 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestError("socket failed") }
     defer { close(fd) }
@@ -21,7 +21,7 @@ enum FreePort {
 
   /// Occupies a port the way another program would (listening, no SO_REUSEPORT); close the
   /// returned fd to free it.
-  static func occupy(_ port: UInt16) throws -> Int32 {
+  public static func occupy(_ port: UInt16) throws -> Int32 {
     let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestError("socket failed") }
     var address = LoopbackAddress.make(port: port)
@@ -38,8 +38,8 @@ enum FreePort {
   }
 }
 
-enum LoopbackAddress {
-  static func make(port: UInt16) -> sockaddr_in {
+public enum LoopbackAddress {
+  public static func make(port: UInt16) -> sockaddr_in {
     var address = sockaddr_in()
     address.sin_family = sa_family_t(AF_INET)
     address.sin_port = port.bigEndian

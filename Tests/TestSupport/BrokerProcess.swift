@@ -1,15 +1,16 @@
 import Foundation
-import XCTest
 
 /// A `ringbroker` child process for a test: started with the given arguments, considered ready
 /// once it printed its "listening on HOST:PORT" line (whose port the tests then use), stopped with
 /// a signal or killed when the test is done with it.
-final class BrokerProcess {
-  let process = Process()
-  private(set) var port: UInt16 = 0
+public final class BrokerProcess {
+  public let process = Process()
+  public private(set) var port: UInt16 = 0
+  /// The broker's `--name` (made up for it unless the test gave one; "" for other products).
+  public let name: String
   /// The control socket made up for this broker (nil when the test named one: then it is the
   /// test's to remove).
-  let controlPath: String?
+  public let controlPath: String?
   private let output = CapturedOutput()
   private static let serial = Counter()
 
@@ -19,7 +20,7 @@ final class BrokerProcess {
   /// it never meets another broker on this machine (the default socket is shared by every
   /// broker of a name); the socket is removed when the test drops the broker. `wrapper` runs
   /// the broker through another program (e.g. `prlimit --nofile=1024:1024`).
-  init(
+  public init(
     _ arguments: [String], executable: String = "ringbroker", readyTimeout: Double = 60,
     wrapper: [String] = [], ownControlSocket: Bool = true
   ) throws {
@@ -29,6 +30,7 @@ final class BrokerProcess {
     }
     (arguments, controlPath) = Self.isolated(
       arguments, executable: executable, ownControlSocket: ownControlSocket)
+    name = arguments.firstIndex(of: "--name").map { arguments[$0 + 1] } ?? ""
     try Self.prepare(process, executable: executable, arguments: arguments, wrapper: wrapper)
     output.attach(to: process)
     try process.run()
@@ -37,8 +39,7 @@ final class BrokerProcess {
       let line = output.waitForLine(
         containing: "listening on", timeout: readyTimeout, while: { self.process.isRunning })
     else {
-      if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-      process.waitUntilExit()
+      _ = try? process.waitForExit(timeout: process.isRunning ? 0 : 10, executable)
       throw TestError(
         "\(executable) \(arguments.joined(separator: " ")) did not become ready:\n\(output.text)")
     }
@@ -54,25 +55,32 @@ final class BrokerProcess {
   deinit {
     if process.isRunning {
       kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
+      _ = try? process.waitForExit(timeout: 10, "killed broker")
     }
     // A broker that was killed cannot remove its socket; nothing of a test stays behind.
     if let controlPath { unlink(controlPath) }
   }
 
-  var pid: Int32 { process.processIdentifier }
+  public var pid: Int32 { process.processIdentifier }
 
   /// Everything the broker wrote to stderr so far.
-  var stderr: String { output.text }
+  public var stderr: String { output.text }
+
+  /// Waits until the broker's stderr has a line containing `needle`; that line, or nil when
+  /// none came within `timeout` seconds.
+  public func waitForLogLine(containing needle: String, timeout: Double = 20) -> String? {
+    output.waitForLine(containing: needle, timeout: timeout, while: { true })
+  }
 
   /// Sends `signal` and waits for the exit status (nil on timeout).
-  func stop(signal: Int32 = SIGTERM, timeout: Double = 30) -> Int32? {
+  @discardableResult
+  public func stop(signal: Int32 = SIGTERM, timeout: Double = 30) -> Int32? {
     kill(process.processIdentifier, signal)
     return waitForExit(timeout: timeout)
   }
 
   /// The exit status (128 + signal when killed by one), or nil if still running after `timeout`.
-  func waitForExit(timeout: Double) -> Int32? {
+  public func waitForExit(timeout: Double) -> Int32? {
     let deadline = Date().addingTimeInterval(timeout)
     while process.isRunning && Date() < deadline { usleep(20_000) }
     guard !process.isRunning else { return nil }
@@ -85,14 +93,18 @@ final class BrokerProcess {
   private static func prepare(
     _ process: Process, executable: String, arguments: [String], wrapper: [String]
   ) throws {
-    let product = try productURL(executable)
-    guard let launcher = wrapper.first else {
-      process.executableURL = product
-      process.arguments = arguments
-      return
-    }
-    process.executableURL = URL(fileURLWithPath: launcher)
-    process.arguments = Array(wrapper.dropFirst()) + [product.path] + arguments
+    let command = try commandLine(executable: executable, arguments: arguments, wrapper: wrapper)
+    process.executableURL = URL(fileURLWithPath: command[0])
+    process.arguments = Array(command.dropFirst())
+  }
+
+  /// The program to run and its arguments: the product, or `wrapper`'s program with the
+  /// product's path after its own arguments.
+  private static func commandLine(executable: String, arguments: [String], wrapper: [String])
+    throws -> [String]
+  {
+    let product = try Products.url(executable).path
+    return wrapper + [product] + arguments
   }
 
   /// `arguments` plus a `--name` and a `--control` path of this broker's own, where the test
@@ -112,67 +124,37 @@ final class BrokerProcess {
     return (arguments + ["--control", path], path)
   }
 
-  /// Runs a product that is expected to exit by itself (bad flags, port in use), isolated like
-  /// a broker started with `init`.
-  static func runToExit(
+  /// Runs a product that is expected to exit by itself (bad flags, port in use, --help),
+  /// isolated like a broker started with `init`; kills it and throws when it has not exited
+  /// within `timeout` seconds.
+  public static func runToExit(
     _ arguments: [String], executable: String = "ringbroker", timeout: Double = 60,
     wrapper: [String] = [], ownControlSocket: Bool = true
-  ) throws -> (
-    status: Int32, stderr: String
-  ) {
+  ) throws -> Spawn.Result {
     let (arguments, controlPath) = isolated(
       arguments, executable: executable, ownControlSocket: ownControlSocket)
     defer { controlPath.map { _ = unlink($0) } }
-    let process = Process()
-    try prepare(process, executable: executable, arguments: arguments, wrapper: wrapper)
-    let output = CapturedOutput()
-    output.attach(to: process)
-    try process.run()
-    output.startReading()
-    let deadline = Date().addingTimeInterval(timeout)
-    while process.isRunning && Date() < deadline { usleep(20_000) }
-    if process.isRunning {
-      kill(process.processIdentifier, SIGKILL)
-      process.waitUntilExit()
-      throw TestError("\(executable) \(arguments) did not exit within \(timeout) s")
-    }
-    output.waitForEnd(timeout: 10)
-    return (process.terminationStatus, output.text)
-  }
-
-  /// A product of this package, found next to the test bundle in the build products directory
-  /// (tests assume `swift build` ran), or at $RINGBROKER_BIN_DIR.
-  static func productURL(_ name: String) throws -> URL {
-    var directories: [URL] = []
-    if let dir = ProcessInfo.processInfo.environment["RINGBROKER_BIN_DIR"] {
-      directories.append(URL(fileURLWithPath: dir))
-    }
-    for bundle in Bundle.allBundles {
-      directories.append(bundle.bundleURL.deletingLastPathComponent())
-    }
-    directories.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-    for directory in directories {
-      let candidate = directory.appendingPathComponent(name)
-      if FileManager.default.isExecutableFile(atPath: candidate.path) { return candidate }
-    }
-    throw TestError("\(name) not found in \(directories.map(\.path)); run swift build first")
+    let command = try commandLine(executable: executable, arguments: arguments, wrapper: wrapper)
+    return try Spawn.run(command[0], Array(command.dropFirst()), timeout: timeout)
   }
 }
 
 /// Collects a child's stderr on a reader thread, so the pipe never fills and tests can wait for
 /// a line.
-final class CapturedOutput {
+public final class CapturedOutput {
   private let pipe = Pipe()
   private let condition = NSCondition()
   private var collected = ""
   private var ended = false
 
-  func attach(to process: Process) {
+  public init() {}
+
+  public func attach(to process: Process) {
     process.standardError = pipe
     process.standardOutput = FileHandle.nullDevice
   }
 
-  func startReading() {
+  public func startReading() {
     let handle = pipe.fileHandleForReading
     let thread = Thread { [self] in
       while true {
@@ -191,13 +173,15 @@ final class CapturedOutput {
     thread.start()
   }
 
-  var text: String {
+  public var text: String {
     condition.lock()
     defer { condition.unlock() }
     return collected
   }
 
-  func waitForLine(containing needle: String, timeout: Double, while alive: () -> Bool) -> String? {
+  public func waitForLine(containing needle: String, timeout: Double, while alive: () -> Bool)
+    -> String?
+  {
     let deadline = Date().addingTimeInterval(timeout)
     condition.lock()
     defer { condition.unlock() }
@@ -210,7 +194,7 @@ final class CapturedOutput {
     }
   }
 
-  func waitForEnd(timeout: Double) {
+  public func waitForEnd(timeout: Double) {
     let deadline = Date().addingTimeInterval(timeout)
     condition.lock()
     while !ended && Date() < deadline { _ = condition.wait(until: deadline) }

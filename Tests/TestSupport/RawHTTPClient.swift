@@ -2,15 +2,15 @@ import Glibc
 
 /// A blocking loopback HTTP/1.1 client that writes exactly the bytes a test gives it and parses
 /// replies itself, so tests can send malformed, pipelined or half-finished requests.
-final class RawHTTPClient {
-  private(set) var fd: Int32
+public final class RawHTTPClient {
+  public private(set) var fd: Int32
   private var pending: [UInt8] = []
   private var timeoutSeconds: Double
 
   /// `receiveBufferSize` sets SO_RCVBUF before connecting (which also turns off the kernel's
   /// autotuning): a small one makes replies back up in the server as soon as the client stops
   /// reading.
-  init(port: UInt16, timeout: Double = 30, receiveBufferSize: Int? = nil) throws {
+  public init(port: UInt16, timeout: Double = 30, receiveBufferSize: Int? = nil) throws {
     fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
     guard fd >= 0 else { throw TestError("socket failed: errno \(errno)") }
     timeoutSeconds = timeout
@@ -34,21 +34,21 @@ final class RawHTTPClient {
   deinit { closeConnection() }
 
   /// Closes the socket now (the client vanishes).
-  func closeConnection() {
+  public func closeConnection() {
     if fd >= 0 { close(fd) }
     fd = -1
   }
 
-  func setReceiveTimeout(_ seconds: Double) {
+  public func setReceiveTimeout(_ seconds: Double) {
     timeoutSeconds = seconds
     var tv = timeval(
       tv_sec: Int(seconds), tv_usec: Int((seconds - Double(Int(seconds))) * 1_000_000))
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
   }
 
-  func send(_ text: String) throws { try send(Array(text.utf8)) }
+  public func send(_ text: String) throws { try send(Array(text.utf8)) }
 
-  func send(_ bytes: [UInt8]) throws {
+  public func send(_ bytes: [UInt8]) throws {
     var offset = 0
     while offset < bytes.count {
       let n = bytes[offset...].withUnsafeBytes {
@@ -63,10 +63,10 @@ final class RawHTTPClient {
   }
 
   /// Shuts down the sending side (the client is done sending).
-  func finishSending() { shutdown(fd, Int32(SHUT_WR)) }
+  public func finishSending() { shutdown(fd, Int32(SHUT_WR)) }
 
   /// Reads one response. `forHEAD`: the reply carries no body whatever its Content-Length says.
-  func readResponse(forHEAD: Bool = false) throws -> HTTPResponse {
+  public func readResponse(forHEAD: Bool = false) throws -> HTTPResponse {
     let headEnd = try readUntilHeadEnd()
     let headText = String(decoding: pending[0..<headEnd], as: UTF8.self)
     pending.removeFirst(headEnd + 4)
@@ -101,22 +101,28 @@ final class RawHTTPClient {
     return response
   }
 
-  /// True when the server closes the connection (EOF or reset) within the receive timeout; any
-  /// bytes still arriving first are skipped.
-  func waitForClose() -> Bool {
+  /// Reads until the server closes the connection (EOF or reset) and returns every byte that
+  /// came before the close and was not part of a response read (empty when the server just
+  /// closed); nil when the connection is still open after the receive timeout. A test of a
+  /// close asserts on what it returns, so that data arriving unexpectedly fails it.
+  public func waitForClose() -> [UInt8]? {
+    var received = pending
+    pending.removeAll()
     var scratch = [UInt8](repeating: 0, count: 65536)
     while true {
       let n = recv(fd, &scratch, scratch.count, 0)
-      if n == 0 { return true }
-      if n < 0 {
-        if errno == EINTR { continue }
-        return errno == ECONNRESET
+      if n > 0 {
+        received += scratch[0..<n]
+        continue
       }
+      if n == 0 { return received }
+      if errno == EINTR { continue }
+      return errno == ECONNRESET ? received : nil
     }
   }
 
   /// True when nothing arrives and the connection stays open for `seconds`.
-  func staysSilent(for seconds: Double) -> Bool {
+  public func staysSilent(for seconds: Double) -> Bool {
     let saved = timeoutSeconds
     defer { setReceiveTimeout(saved) }
     setReceiveTimeout(seconds)
@@ -126,7 +132,7 @@ final class RawHTTPClient {
   }
 
   /// Bytes received but not consumed by a response (e.g. after a 100 Continue).
-  var bufferedBytes: Int { pending.count }
+  public var bufferedBytes: Int { pending.count }
 
   private func readUntilHeadEnd() throws -> Int {
     var searchFrom = 0
@@ -180,7 +186,7 @@ final class RawHTTPClient {
 
 extension RawHTTPClient {
   /// One GET on this connection, and its response.
-  func get(_ path: String) throws -> HTTPResponse {
+  public func get(_ path: String) throws -> HTTPResponse {
     try send(Requests.get(path))
     return try readResponse()
   }

@@ -1,18 +1,10 @@
 import CRingABI
 import Glibc
 import RingChannel
+import TestSupport
 import XCTest
 
-/// The directory holding the built products (the test runner lives there too).
-func productsDirectory() -> String {
-  var buffer = [CChar](repeating: 0, count: 4096)
-  let count = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-  let path = String(cString: buffer)
-  precondition(count > 0)
-  return String(path[..<path.lastIndex(of: "/")!])
-}
-
-let childExecutable = productsDirectory() + "/ringchannel-child"
+let childExecutable = Products.path("ringchannel-child")
 
 /// What the front would write for a client at 192.0.2.7:40000 talking to 127.0.0.1:8080.
 func testOrigin() -> RequestOrigin {
@@ -65,20 +57,6 @@ func dispatchRequest(
   return slot
 }
 
-/// Waits (sleeping on the futex, as the front does) for the next reply or a broken channel.
-func awaitReply(_ front: FrontChannel, timeoutSeconds: Double = 20) -> FrontChannel.ReplyPoll {
-  let deadline = rb_monotonic_ns() + UInt64(timeoutSeconds * 1e9)
-  while rb_monotonic_ns() < deadline {
-    let poll = front.nextReply(now: rb_monotonic_ns())
-    if case .none = poll {
-      front.sleepUntilReplyPending(timeoutNanoseconds: 100_000_000)
-      continue
-    }
-    return poll
-  }
-  return .none
-}
-
 /// A segment plus an echo worker child attached to it.
 final class EchoWorkerFixture {
   let segment: ChannelSegment
@@ -99,16 +77,11 @@ final class EchoWorkerFixture {
     front.publishAndWake()
   }
 
-  /// Asks the worker to stop and returns its exit status.
-  func stop() -> Int32 {
+  /// Asks the worker to stop and returns its wait status; throws (the worker killed) when it
+  /// has not exited within 30 s.
+  func stop() throws -> Int32 {
     front.sendControl(flags: UInt32(RB_REQ_SHUTDOWN))
     wake()
-    return child.wait()
+    return try child.wait(timeout: 30, "echo worker")
   }
-}
-
-func fnv1a(_ bytes: some Sequence<UInt8>) -> UInt64 {
-  var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-  for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
-  return hash
 }
