@@ -20,8 +20,7 @@ public struct SpinPolicy: Equatable {
   /// microseconds) when CPUs are plenty.
   public static func adaptive(cpus: Int, spinners: Int) -> SpinPolicy {
     if cpus <= 1 { return .never }
-    if spinners < cpus { return SpinPolicy(budgetNanoseconds: 50_000) }
-    return SpinPolicy(budgetNanoseconds: 2_000)
+    return SpinPolicy(budgetNanoseconds: 50_000)
   }
 
   /// RINGWORKER_SPIN_NS when set ("-1" spins forever), else adaptive for one spinner.
@@ -45,6 +44,8 @@ public struct SpinPolicy: Equatable {
         rb_cpu_relax()
       }
       if rb_monotonic_ns() >= deadline { return false }
+      // A thread waiting for this CPU (the producer we wait for, or the client) gets it.
+      sched_yield()
     }
   }
 }

@@ -244,7 +244,11 @@ public final class Worker {
       return nil
     }
     switch admit(descriptor) {
-    case .request(let request): return .request(request)
+    case .request(let request):
+      // Replies held back for a batch go out before the next handler runs: it may be slow,
+      // and they must not wait for it.
+      if unpublishedReplies > 0 { flush() }
+      return .request(request)
     case .exit(let reason): return .exit(stopTrusting(reason))
     default: return nil
     }
@@ -403,7 +407,8 @@ public final class Worker {
   }
 
   /// Called by ReplyWriter.send: queues the response descriptor and publishes the batch when
-  /// nothing else is waiting (or the batch is full).
+  /// nothing else is waiting (or the batch is full); at the latest, the next claim publishes
+  /// it.
   func complete(
     _ record: UnsafeMutablePointer<RequestRecord>, headerLength: Int, bodyOffset: Int,
     bodyLength: Int

@@ -246,22 +246,22 @@ public final class Dispatcher: FrontHandler {
     return true
   }
 
-  /// Moves queued requests to workers that have room, and answers expired ones with 503. A
-  /// request that cannot be placed keeps its place but does not hold up smaller ones behind
-  /// it: a large upload waiting for one of the few large slots must not make every small
-  /// request wait for its deadline. Whether a request fits is monotonic in its size (a larger
-  /// one can use only a subset of the slot classes a smaller one can), so once a size found no
-  /// slot, larger ones are not tried again in this pass.
+  /// Moves queued requests to workers that have room, in order. A request that cannot be
+  /// placed keeps its place but does not hold up smaller ones behind it: a large upload
+  /// waiting for one of the few large slots must not make every small request wait for its
+  /// deadline. Whether a request fits is monotonic in its size (a larger one can use only a
+  /// subset of the slot classes a smaller one can), so once a size found no slot, larger ones
+  /// are not tried again in this pass; once no worker has room at all, the pass ends (the
+  /// queue may hold thousands under overload, and this runs on every loop turn). Expiry is
+  /// `expireQueuedRequests`'s, every 100 ms; entries visited here are checked too.
   func drainQueue(loop: FrontLoop) {
+    guard someWorkerHasRoom() else { return }
     var smallestUnplaceable = Int.max
-    queue.removeAll { entry in
-      if entry.deadline <= loop.now {
-        loop.replyError(
-          entry.ticket, status: 503, body: "no worker became free in time\n",
-          extraHeaders: "Retry-After: 1\r\n")
-        return true
+    queue.visit { entry in
+      if entry.deadline <= loop.now || !loop.isConnectionAlive(entry.ticket) {
+        expire(entry, loop: loop)
+        return .remove
       }
-      if !loop.isConnectionAlive(entry.ticket) { return true }
       let placed: Bool
       let needed: Int
       switch entry.payload {
@@ -269,7 +269,7 @@ public final class Dispatcher: FrontHandler {
         needed = RequestSlotWriter.requiredBytes(
           headerCount: parsed.headers.count, rawHeadLength: headLength,
           bodyLength: bytes.count - headLength)
-        guard needed < smallestUnplaceable else { return false }
+        guard needed < smallestUnplaceable else { return .keep }
         placed = bytes.withUnsafeBytes { bytes in
           dispatch(
             head: UnsafeRawBufferPointer(rebasing: bytes[0..<headLength]), parsed: parsed,
@@ -280,21 +280,49 @@ public final class Dispatcher: FrontHandler {
         needed = BodyWindow.requiredBytes(
           requestLength: RequestSlotWriter.requiredBytes(
             headerCount: parsed.headers.count, rawHeadLength: bytes.count, bodyLength: 0))
-        guard needed < smallestUnplaceable else { return false }
+        guard needed < smallestUnplaceable else { return .keep }
         placed = bytes.withUnsafeBytes { bytes in
           dispatchStreamed(
             head: bytes, parsed: parsed, origin: origin, ticket: entry.ticket, loop: loop)
         }
       case .slotImage(let bytes, let replyOffset, let checksum):
         needed = replyOffset
-        guard needed < smallestUnplaceable else { return false }
+        guard needed < smallestUnplaceable else { return .keep }
         placed = bytes.withUnsafeBytes {
           dispatchSlotImage(
             $0, replyOffset: replyOffset, checksum: checksum, ticket: entry.ticket, now: loop.now)
         }
       }
-      if !placed { smallestUnplaceable = needed }
-      return placed
+      if placed { return .remove }
+      smallestUnplaceable = needed
+      return someWorkerHasRoom() ? .keep : .keepAndStop
+    }
+  }
+
+  /// Answers queued requests whose deadline passed with 503 and drops those whose client left:
+  /// the whole queue, every 100 ms (`drainQueue` stops early).
+  func expireQueuedRequests(loop: FrontLoop) {
+    queue.visit { entry in
+      guard entry.deadline <= loop.now || !loop.isConnectionAlive(entry.ticket) else {
+        return .keep
+      }
+      expire(entry, loop: loop)
+      return .remove
+    }
+  }
+
+  private func expire(_ entry: RequestQueue.Entry, loop: FrontLoop) {
+    guard entry.deadline <= loop.now else { return }  // its client left: nobody to answer
+    loop.replyError(
+      entry.ticket, status: 503, body: "no worker became free in time\n",
+      extraHeaders: "Retry-After: 1\r\n")
+  }
+
+  /// Some worker could take a request now: serving, not stalled, under depth, a slot free.
+  func someWorkerHasRoom() -> Bool {
+    workers.contains { worker in
+      worker.isServing && !worker.isStalled && worker.inFlight < config.maxDepthPerWorker
+        && (worker.channel?.freeSlotCount ?? 0) > 0
     }
   }
 
@@ -343,6 +371,7 @@ public final class Dispatcher: FrontHandler {
       lastTimeoutScan = now
       expireRequests(loop: loop, now: now)
       publishOldestRequests()
+      if !queue.isEmpty { expireQueuedRequests(loop: loop) }
     }
     publishAll(loop: loop)
   }

@@ -67,29 +67,56 @@ struct RequestQueue {
 
   var first: Entry? { head < entries.count ? entries[head] : nil }
 
-  /// Removes, in order, every entry `shouldRemove` says is done with; the others keep their
-  /// places (a request that cannot be placed yet must not hold up those behind it).
-  mutating func removeAll(where shouldRemove: (Entry) -> Bool) {
+  /// What `visit` decides for one entry.
+  enum Decision {
+    case remove
+    case keep
+    /// Keep this one and leave the rest unvisited (nothing behind it can be placed now).
+    case keepAndStop
+  }
+
+  /// Visits the entries in order and removes those `decide` is done with; the others keep
+  /// their places (a request that cannot be placed yet must not hold up those behind it).
+  /// Stopping early costs nothing for the entries left unvisited: under overload the queue
+  /// holds thousands, and the dispatcher visits it on every loop turn.
+  mutating func visit(_ decide: (Entry) -> Decision) {
     var kept = head
-    for index in head..<entries.count {
-      if shouldRemove(entries[index]) {
-        bytes -= entries[index].payload.size
+    var read = head
+    while read < entries.count {
+      let decision = decide(entries[read])
+      if decision == .remove {
+        bytes -= entries[read].payload.size
       } else {
-        if kept != index { entries.swapAt(kept, index) }
+        if kept != read { entries.swapAt(kept, read) }
         kept += 1
       }
+      read += 1
+      if decision == .keepAndStop { break }
     }
-    entries.removeLast(entries.count - kept)
-    if head > 64 && head * 2 > entries.count {
-      entries.removeFirst(head)
-      head = 0
+    // [head, kept) holds the kept entries, [kept, read) the removed ones: move the kept ones
+    // (usually one) next to the unvisited rest, and let the removed ones fall before `head`.
+    let keptCount = kept - head
+    if kept != read {
+      for offset in (0..<keptCount).reversed() {
+        entries.swapAt(head + offset, read - keptCount + offset)
+      }
     }
+    head = read - keptCount
+    compactIfWorthIt()
   }
 
   mutating func removeFirst() {
     bytes -= entries[head].payload.size
     head += 1
-    if head > 64 && head * 2 > entries.count {
+    compactIfWorthIt()
+  }
+
+  /// Entries before `head` are gone: they are dropped once they are most of the array.
+  private mutating func compactIfWorthIt() {
+    if head == entries.count {
+      entries.removeAll(keepingCapacity: true)
+      head = 0
+    } else if head > 64 && head * 2 > entries.count {
       entries.removeFirst(head)
       head = 0
     }
