@@ -11,7 +11,9 @@
 # Each round runs every c, and at each c every target in turn (a fresh server each time, a
 # 1 s warm-up, then DURATION), so that drift on a shared machine hits all targets alike. The
 # table shows the medians over the rounds of req/s and p99 latency, then the req/s ratios
-# lua-worker/inline, lua-worker/nginx-lua and c-worker/inline at each c.
+# lua-worker/inline, lua-worker/nginx-lua and c-worker/inline at each c. "spread" is the
+# largest distance of one round from the median: the stability goal is ±10% over ten rounds
+# (`ROUNDS=10 CONNECTIONS=50 bench/dispatch.sh`).
 #
 #   bench/dispatch.sh
 #   ROUNDS=5 DURATION=10s bench/dispatch.sh
@@ -105,7 +107,7 @@ done
 
 echo
 echo "wrk -t1, $DURATION, medians of $ROUNDS rounds; $WORKERS broker workers, 1 nginx worker"
-printf "%-11s %6s %10s %10s\n" target c "req/s" "p99 (ms)"
+printf "%-11s %6s %10s %10s %9s\n" target c "req/s" "p99 (ms)" "spread"
 declare -A RPS=()
 for c in $CONNECTIONS; do
   for target in "${TARGETS[@]}"; do
@@ -115,8 +117,9 @@ for c in $CONNECTIONS; do
       continue
     fi
     RPS[$target-$c]=$(awk '{ print $1 }' "$file" | median)
-    printf "%-11s %6s %10.0f %10s\n" "$target" "$c" "${RPS[$target-$c]}" \
-      "$(us_to_ms "$(awk '{ print $2 }' "$file" | median)")"
+    printf "%-11s %6s %10.0f %10s %9s\n" "$target" "$c" "${RPS[$target-$c]}" \
+      "$(us_to_ms "$(awk '{ print $2 }' "$file" | median)")" \
+      "$(awk '{ print $1 }' "$file" | spread "${RPS[$target-$c]}")"
   done
 done
 

@@ -109,6 +109,13 @@ to_mb_per_s() {
 
 median() { sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) print "-"; else print a[int((NR + 1) / 2)] }'; }
 
+# The largest distance of the numbers on stdin from `$1` (their median), in percent of it:
+# "±7.5%". What "stable throughput" is judged by, over alternating rounds.
+spread() {
+  awk -v m="$1" '{ d = ($1 > m ? $1 - m : m - $1) / m * 100; if (d > w) w = d }
+    END { if (NR == 0 || m == 0) print "-"; else printf "±%.1f%%\n", w }'
+}
+
 # Exits with a message when wrk is missing.
 require_wrk() {
   command -v wrk >/dev/null || { echo "wrk is not installed (apt-get install wrk)" >&2; exit 1; }
