@@ -77,6 +77,9 @@ final class RevocationRaceTests: XCTestCase {
     }
     lock.lock()
     defer { lock.unlock() }
+    print(
+      "revocation race: \(answered) answered by their own reply, \(failed) with 502, "
+        + "\(revokedSeen) taken back (most seen at once), \(kills) workers killed")
     XCTAssertEqual(wrong, [], "replies that were not their request's")
     XCTAssertEqual(answered + failed, perConnection * Self.connections, "each answered once")
     XCTAssertLessThan(failed, answered / 100, "only requests a killed worker had claimed fail")
