@@ -1,5 +1,4 @@
 import CRingABI
-import CURing
 import RingChannel
 
 extension Dispatcher {
@@ -104,12 +103,9 @@ extension Dispatcher {
       worker.sleepFlagSet = true
       guard !worker.futexArmed else { continue }
       worker.futexArmed = true
-      let address = channel.responseWakeWord
       let token = operations.insert(.futexWait, worker: worker.index, generation: worker.generation)
       worker.futexWaitToken = token
-      loop.submit(token: token) { sqe in
-        FutexOperations.prepareWait(sqe, word: address, expected: word)
-      }
+      loop.waitOnWord(channel.responseWakeWord, expected: word, token: token)
     }
     return mayBlock
   }

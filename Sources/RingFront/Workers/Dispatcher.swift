@@ -1,5 +1,4 @@
 import CRingABI
-import CURing
 import Glibc
 import HTTP1
 import RingChannel
@@ -331,11 +330,8 @@ public final class Dispatcher: FrontHandler {
     for index in unpublished {
       let worker = workers[index]
       guard let channel = worker.channel, channel.publish() else { continue }
-      let word = channel.requestWakeWord
       let token = operations.insert(.futexWake, worker: index, generation: worker.generation)
-      loop.submit(token: token) { sqe in
-        FutexOperations.prepareWake(sqe, word: word)
-      }
+      loop.wakeWord(channel.requestWakeWord, token: token)
     }
     unpublished.removeAll(keepingCapacity: true)
   }
