@@ -2,6 +2,8 @@ import CRingABI
 import Glibc
 import HTTP1
 import RingChannel
+import RingControl
+import RingFront
 
 /// The front's handler in worker mode: writes each request into the slot of the node-local
 /// worker with the fewest requests in flight, sends replies straight from the slots, and keeps

@@ -1,6 +1,8 @@
 import CRingABI
 import Glibc
 import RingChannel
+import RingControl
+import RingFront
 
 extension Dispatcher {
   /// A worker that lived shorter than this counts as crashing at start-up.

@@ -1,5 +1,6 @@
 import CRingABI
 import RingChannel
+import RingFront
 
 extension Dispatcher {
   /// Takes every finished reply from every channel and queues it for sending, straight from
