@@ -24,13 +24,23 @@ let package = Package(
     .target(name: "ReplyHeaderRules"),
     .target(name: "RingWorker", dependencies: ["RingChannel", "CRingABI", "ReplyHeaderRules"]),
     .target(name: "HTTP1"),
+    // The io_uring HTTP engine: connections, parsing, replies, and the typed operations
+    // (futex wait/wake, process exit, cancel) it runs for its handler. Knows no workers.
     .target(
       name: "RingFront",
       dependencies: ["CURing", "CRingABI", "RingChannel", "HTTP1", "ReplyHeaderRules"]),
+    // The control socket: workers started by hand ask here to be attached.
+    .target(name: "RingControl", dependencies: ["RingFront", "RingChannel", "CRingABI"]),
+    // The worker pool, the engine's handler: balancing, queue, supervision, lifecycle,
+    // timeouts, the front side of the channels. Policy only: no io_uring (no CURing).
+    .target(
+      name: "RingPool",
+      dependencies: ["RingFront", "RingControl", "RingChannel", "HTTP1", "CRingABI"]),
     .executableTarget(
       name: "ringbroker",
       dependencies: [
-        "RingFront", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        "RingFront", "RingPool", "RingControl",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "ringbench", dependencies: ["RingChannel", "RingWorker"]),
     .executableTarget(
@@ -47,7 +57,9 @@ let package = Package(
       dependencies: ["RingChannel", "RingWorker", "ringchannel-child", "TestSupport"]),
     .testTarget(name: "HTTP1Tests", dependencies: ["HTTP1"]),
     .testTarget(name: "ReplyHeaderRulesTests", dependencies: ["ReplyHeaderRules"]),
-    .testTarget(name: "FrontTests", dependencies: ["RingFront", "HTTP1", "TestSupport"]),
+    .testTarget(
+      name: "FrontTests",
+      dependencies: ["RingFront", "RingPool", "RingControl", "HTTP1", "TestSupport"]),
     // The Lua script worker (workers/lua): LuaJIT embedded, apps written in Lua.
     .systemLibrary(name: "CLuaJIT", path: "workers/lua/Sources/CLuaJIT", pkgConfig: "luajit"),
     .target(name: "CLuaShim", dependencies: ["CLuaJIT"], path: "workers/lua/Sources/CLuaShim"),

@@ -13,7 +13,7 @@ public struct FrontError: Error, CustomStringConvertible {
   public var description: String { message }
 
   /// "what: strerror(errno)", for failed system calls.
-  static func system(_ what: String, errno code: Int32) -> FrontError {
+  public static func system(_ what: String, errno code: Int32) -> FrontError {
     FrontError("\(what): \(String(cString: strerror(code)))")
   }
 }

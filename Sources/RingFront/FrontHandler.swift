@@ -67,7 +67,9 @@ public protocol FrontHandler: AnyObject {
   /// Never called from inside `reply`; always from the loop itself.
   func released(token: UInt64)
 
-  /// Completion of an SQE the handler submitted through `loop.submit`.
+  /// Completion of an operation the handler asked the loop for, with the token it gave: a
+  /// typed one (`waitOnWord`, `wakeWord`, `watchProcessExit`, `cancel(operation:token:)`;
+  /// FrontLoop+Operations) or a raw SQE from `loop.submit`. Each completes exactly once.
   func completed(token: UInt64, result: Int32, flags: UInt32, loop: FrontLoop)
 
   /// Called only when the loop found no work and is about to block in io_uring: the moment to

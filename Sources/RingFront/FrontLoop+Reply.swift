@@ -99,9 +99,10 @@ extension FrontLoop {
     finishHandling(connection)
   }
 
-  /// Queues the handler's own operation (FUTEX_WAIT/WAKE, POLL_ADD on a pidfd, ...). The SQE is
-  /// zeroed before `prepare` fills it; the loop sets user_data afterwards, and the completion
-  /// comes back through `completed(token:...)`. Tokens are 56 bits.
+  /// Queues a raw operation of the handler's own, for what the typed ones (futex wait and wake,
+  /// process exit, cancel: FrontLoop+Operations) do not cover. The SQE is zeroed before
+  /// `prepare` fills it; the loop sets user_data afterwards, and the completion comes back
+  /// through `completed(token:...)`. Tokens are 56 bits.
   public func submit(token: UInt64, _ prepare: (UnsafeMutablePointer<io_uring_sqe>) -> Void) {
     let sqe = ring.nextSQE()
     memset(sqe, 0, MemoryLayout<io_uring_sqe>.size)
@@ -109,8 +110,8 @@ extension FrontLoop {
     sqe.pointee.user_data = Self.userData(forHandlerToken: token)
   }
 
-  /// The user_data the loop puts on a handler SQE: what a handler needs to cancel its own
-  /// operation (IORING_OP_ASYNC_CANCEL) by key.
+  /// The user_data the loop puts on a handler SQE: what cancelling a handler's operation
+  /// (IORING_OP_ASYNC_CANCEL, `cancel(operation:token:)`) targets.
   public static func userData(forHandlerToken token: UInt64) -> UInt64 {
     UserData.encode(.handler, token)
   }

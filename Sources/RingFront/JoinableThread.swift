@@ -1,8 +1,9 @@
 import Glibc
 
 /// A plain pthread running a closure, joinable. The front threads are long-lived loops; they
-/// need neither Foundation's Thread nor any executor.
-final class JoinableThread {
+/// need neither Foundation's Thread nor any executor. Public for the control socket's thread
+/// (RingControl), which is started the same way.
+public final class JoinableThread {
   private final class Body {
     let name: String
     let run: () -> Void
@@ -15,7 +16,8 @@ final class JoinableThread {
   private var thread = pthread_t()
   private var joined = false
 
-  init(name: String, _ run: @escaping () -> Void) throws(FrontError) {
+  /// Starts the thread at once, named `name`, running `run`; throws when pthread_create fails.
+  public init(name: String, _ run: @escaping () -> Void) throws(FrontError) {
     let body = Unmanaged.passRetained(Body(name: name, run: run)).toOpaque()
     let rc = pthread_create(
       &thread, nil,
@@ -41,7 +43,8 @@ final class JoinableThread {
     close(fd)
   }
 
-  func join() {
+  /// Waits until the thread's closure returned; later calls return at once.
+  public func join() {
     guard !joined else { return }
     joined = true
     pthread_join(thread, nil)

@@ -1,5 +1,6 @@
 import Glibc
 import RingChannel
+import RingControl
 import RingFront
 
 /// Starts the broker described by `options` and returns the process exit code once it stopped.

@@ -1,6 +1,8 @@
 import Glibc
 import RingChannel
+import RingControl
 import RingFront
+import RingPool
 
 /// Worker mode: which workers run, where, and which front thread owns each. Built once at
 /// start-up; each front thread then gets a Dispatcher over its share of the workers.

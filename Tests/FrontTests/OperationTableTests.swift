@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import RingFront
+@testable import RingPool
 
 final class OperationTableTests: XCTestCase {
   func testEachTokenNamesItsOperationUntilItsOneCompletion() {

@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import RingFront
+@testable import RingPool
 
 /// The numbers the README promises for worker supervision, checked as numbers: the respawn
 /// backoff of a crash loop and the random extra of `--max-requests`.

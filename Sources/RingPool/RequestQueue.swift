@@ -1,5 +1,6 @@
 import HTTP1
 import RingChannel
+import RingFront
 
 /// Requests that found every worker full wait here, copied out of the connection's buffer
 /// (the only case where the front keeps a second copy), until a worker has room or their

@@ -1,5 +1,6 @@
 import CRingABI
 import RingChannel
+import RingFront
 
 /// Requests that move to another worker before their worker began them: when it died, or when
 /// it stalled on a slow request (ringabi.h, "Slot claims"): a slow handler holds up only its

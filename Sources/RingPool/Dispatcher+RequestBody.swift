@@ -1,6 +1,7 @@
 import CRingABI
 import HTTP1
 import RingChannel
+import RingFront
 
 /// Streamed request bodies, the dispatcher's side: a request too large to collect goes to a
 /// worker with only its head, into a slot with a body window (BodyWindow); the loop then

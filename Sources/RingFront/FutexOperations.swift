@@ -3,6 +3,7 @@ import CURing
 /// io_uring futex operations (Linux 6.7) on a shared 32-bit word, filled by hand: liburing 2.3
 /// has no helpers. Layout as in later liburing: fd = futex2 flags, addr = word, off = value,
 /// addr3 = mask. No FUTEX2_PRIVATE flag: the word is in memory shared with another process.
+/// The mechanism behind `FrontLoop.waitOnWord` and `wakeWord` (FrontLoop+Operations).
 enum FutexOperations {
   private static let sizeU32: Int32 = 0x02  // FUTEX2_SIZE_U32
   private static let matchAny: UInt64 = 0xFFFF_FFFF  // FUTEX_BITSET_MATCH_ANY

@@ -1,5 +1,6 @@
 import CRingABI
 import RingChannel
+import RingFront
 
 extension Dispatcher {
   /// Queues one part of a streamed reply (checked by the channel) on its client's connection.

@@ -1,6 +1,7 @@
 import CRingABI
 import Glibc
 import RingChannel
+import RingFront
 
 /// The control socket: a unix socket (mode 0600, peer uid checked) where a worker started by
 /// hand asks to be attached. It gets a new channel's memfd over SCM_RIGHTS; the channel is

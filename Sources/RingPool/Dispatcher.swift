@@ -1,8 +1,9 @@
 import CRingABI
-import CURing
 import Glibc
 import HTTP1
 import RingChannel
+import RingControl
+import RingFront
 
 /// The front's handler in worker mode: writes each request into the slot of the node-local
 /// worker with the fewest requests in flight, sends replies straight from the slots, and keeps
@@ -331,11 +332,8 @@ public final class Dispatcher: FrontHandler {
     for index in unpublished {
       let worker = workers[index]
       guard let channel = worker.channel, channel.publish() else { continue }
-      let word = channel.requestWakeWord
       let token = operations.insert(.futexWake, worker: index, generation: worker.generation)
-      loop.submit(token: token) { sqe in
-        FutexOperations.prepareWake(sqe, word: word)
-      }
+      loop.wakeWord(channel.requestWakeWord, token: token)
     }
     unpublished.removeAll(keepingCapacity: true)
   }

@@ -1,7 +1,8 @@
 import CRingABI
-import CURing
 import Glibc
 import RingChannel
+import RingControl
+import RingFront
 
 extension Dispatcher {
   /// A worker that lived shorter than this counts as crashing at start-up.
@@ -62,11 +63,8 @@ extension Dispatcher {
     worker.sleepFlagSet = false
     worker.brokenChannelHandled = false
     worker.startedAt = loop.now
-    let pidfd = process.pidfd
     let token = operations.insert(.workerExit, worker: worker.index, generation: worker.generation)
-    loop.submit(token: token) { sqe in
-      io_uring_prep_poll_add(sqe, pidfd, UInt32(POLLIN))
-    }
+    loop.watchProcessExit(pidfd: process.pidfd, token: token)
   }
 
   /// A FUTEX_WAIT armed on a channel that is going would wait forever (nobody wakes that word
@@ -75,11 +73,8 @@ extension Dispatcher {
     guard let waitToken = worker.futexWaitToken else { return }
     worker.futexWaitToken = nil
     worker.futexArmed = false
-    let target = FrontLoop.userData(forHandlerToken: waitToken)
     let token = operations.insert(.cancel, worker: worker.index, generation: worker.generation)
-    loop.submit(token: token) { sqe in
-      io_uring_prep_cancel64(sqe, target, 0)
-    }
+    loop.cancel(operation: waitToken, token: token)
   }
 
   /// The worker's process ended: reap it, fail the requests it had taken (502), hand the ones

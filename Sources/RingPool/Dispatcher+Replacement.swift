@@ -1,6 +1,7 @@
 import CRingABI
 import Glibc
 import RingChannel
+import RingFront
 
 /// Replacing workers without failing a request: a successor starts in a spare position, takes
 /// requests once its worker has attached, and only then does the old worker stop taking new

@@ -1,6 +1,7 @@
 import CRingABI
 import Glibc
 import RingChannel
+import RingFront
 
 extension Dispatcher {
   /// Answers 504 for requests their worker has held longer than the request timeout, and kills

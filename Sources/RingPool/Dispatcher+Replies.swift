@@ -1,6 +1,6 @@
 import CRingABI
-import CURing
 import RingChannel
+import RingFront
 
 extension Dispatcher {
   /// Takes every finished reply from every channel and queues it for sending, straight from
@@ -104,12 +104,9 @@ extension Dispatcher {
       worker.sleepFlagSet = true
       guard !worker.futexArmed else { continue }
       worker.futexArmed = true
-      let address = channel.responseWakeWord
       let token = operations.insert(.futexWait, worker: worker.index, generation: worker.generation)
       worker.futexWaitToken = token
-      loop.submit(token: token) { sqe in
-        FutexOperations.prepareWait(sqe, word: address, expected: word)
-      }
+      loop.waitOnWord(channel.responseWakeWord, expected: word, token: token)
     }
     return mayBlock
   }

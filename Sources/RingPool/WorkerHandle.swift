@@ -1,4 +1,5 @@
 import RingChannel
+import RingFront
 
 /// One worker position of a front thread: the current process and channel, the requests the
 /// channel holds, and the restart history. Lives on the front thread only.
