@@ -1,6 +1,7 @@
+import RingFront
 import XCTest
 
-@testable import RingFront
+@testable import RingPool
 
 /// The front's queue of requests that found no worker with room: bounded in count and bytes,
 /// in order, and a pass over it may stop early without losing or reordering anything.
