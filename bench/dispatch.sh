@@ -41,7 +41,7 @@ EXTRA_ARGS=${EXTRA_ARGS:-}
 require_wrk
 require_nginx
 ensure_broker
-make -s -B -C workers/c-hello BUILD="$(cd "$(dirname "$BROKER")" && pwd)" >&2
+build_c_hello
 make_work_dir
 
 # Every connection costs wrk one descriptor and the server one (nginx: two while it accepts):
@@ -79,13 +79,8 @@ run() {
         return 1
       ;;
   esac
-  local url="http://127.0.0.1:$PORT/" body
-  body=$(curl -s "$url" || true)
-  if [[ $body != "hello world" ]]; then
-    echo "$name: $url answered '$body', not 'hello world'" >&2
-    stop_server
-    return 1
-  fi
+  local url="http://127.0.0.1:$PORT/"
+  expect_hello "$url" "$name" || return 1
   wrk -t1 -c"$c" -d"$WARMUP" "$url" >/dev/null 2>&1 || true
   local out rps p99 errors
   out=$(wrk -t1 -c"$c" -d"$DURATION" --latency "$url")

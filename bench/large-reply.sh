@@ -27,7 +27,7 @@ BROKER=${BROKER:-}
 require_wrk
 require_nginx
 ensure_broker
-make -s -B -C workers/c-hello BUILD="$(cd "$(dirname "$BROKER")" && pwd)" >&2
+build_c_hello
 make_work_dir
 
 # nginx's workers run as an unprivileged user: they must be able to read the files.

@@ -138,6 +138,22 @@ ensure_broker() {
   fi
 }
 
+# Builds the C example worker against the library next to $BROKER (the same build).
+build_c_hello() {
+  make -s -B -C workers/c-hello BUILD="$(cd "$(dirname "$BROKER")" && pwd)" >&2
+}
+
+# Returns 1 (and stops the server) unless `$1` answers "hello world"; `$2` names the target.
+expect_hello() {
+  local body
+  body=$(curl -s "$1" || true)
+  if [[ $body != "hello world" ]]; then
+    echo "$2: $1 answered '$body', not 'hello world'" >&2
+    stop_server
+    return 1
+  fi
+}
+
 # A temporary WORK directory, and a trap that stops the server and removes it at exit.
 make_work_dir() {
   WORK=$(mktemp -d)

@@ -40,7 +40,7 @@ EXTRA_ARGS=${EXTRA_ARGS:-}
 
 require_wrk
 ensure_broker
-make -s -B -C workers/c-hello BUILD="$(cd "$(dirname "$BROKER")" && pwd)" >&2
+build_c_hello
 make_work_dir
 SLOW_PIDS=()
 trap 'stop_slow; stop_server; rm -rf "$WORK"' EXIT
@@ -84,13 +84,8 @@ run() {
   local args=${rest%%|*} slow_path=${rest#*|}
   PORT=$(free_port)
   start_broker "$BROKER" "$args $EXTRA_ARGS" || return 1
-  local url="http://127.0.0.1:$PORT/" body
-  body=$(curl -s "$url" || true)
-  if [[ $body != "hello world" ]]; then
-    echo "$name: $url answered '$body', not 'hello world'" >&2
-    stop_server
-    return 1
-  fi
+  local url="http://127.0.0.1:$PORT/"
+  expect_hello "$url" "$name" || return 1
   wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$url" >/dev/null 2>&1 || true
   start_slow "http://127.0.0.1:$PORT$slow_path"
   sleep 0.2  # the slow requests reach their workers

@@ -107,32 +107,33 @@ final class SlowHandlerIsolationTests: XCTestCase {
       }, "slow replies came")
   }
 
-  func testCWorkerSlowRequestHoldsUpNoOther() throws {
-    let broker = try BrokerProcess(["--workers", "2", "--worker", Products.cWorker])
+  /// `slow` slow requests on a broker with `arguments` and `workers` workers: everything else
+  /// is served meanwhile, and the slow ones are answered too.
+  private func assertSlowRequestsHoldUpNoOther(
+    _ arguments: [String], workers: Int, slow: Int, file: StaticString = #filePath,
+    line: UInt = #line
+  ) throws {
+    let broker = try BrokerProcess(["--workers", String(workers)] + arguments)
     defer { _ = broker.stop() }
-    XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 2), broker.stderr)
-    let slow = try startSlowRequests(1, broker: broker)
-    assertFastRequestsAreServed(port: broker.port)
-    waitForSlowReplies(slow)
+    XCTAssertTrue(
+      waitForAttachedWorkers(brokerPid: broker.pid, count: workers), broker.stderr, file: file,
+      line: line)
+    let slowRequests = try startSlowRequests(slow, broker: broker)
+    assertFastRequestsAreServed(port: broker.port, file: file, line: line)
+    waitForSlowReplies(slowRequests)
+  }
+
+  func testCWorkerSlowRequestHoldsUpNoOther() throws {
+    try assertSlowRequestsHoldUpNoOther(["--worker", Products.cWorker], workers: 2, slow: 1)
   }
 
   func testLuaWorkerSlowRequestHoldsUpNoOther() throws {
-    let broker = try BrokerProcess(["--workers", "2", try luaAppPath()])
-    defer { _ = broker.stop() }
-    XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 2), broker.stderr)
-    let slow = try startSlowRequests(1, broker: broker)
-    assertFastRequestsAreServed(port: broker.port)
-    waitForSlowReplies(slow)
+    try assertSlowRequestsHoldUpNoOther([try luaAppPath()], workers: 2, slow: 1)
   }
 
   /// Two slow requests at once on three workers: the third worker serves everything else.
   func testSeveralSlowRequestsAtOnce() throws {
-    let broker = try BrokerProcess(["--workers", "3", "--worker", Products.cWorker])
-    defer { _ = broker.stop() }
-    XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 3), broker.stderr)
-    let slow = try startSlowRequests(2, broker: broker)
-    assertFastRequestsAreServed(port: broker.port)
-    waitForSlowReplies(slow)
+    try assertSlowRequestsHoldUpNoOther(["--worker", Products.cWorker], workers: 3, slow: 2)
   }
 
   /// A stopped worker (SIGSTOP) claims nothing: what reaches its ring moves to the other one.
