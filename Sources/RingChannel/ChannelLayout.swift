@@ -17,14 +17,17 @@ public struct SlotClassSpec: Equatable {
 public struct ChannelParameters: Equatable {
   public var slotClasses: [SlotClassSpec]
 
-  /// 20 slots of 96 KiB: 1.9 MiB of shared memory per worker with the header and rings,
-  /// allocated once. Sized for the hop, not for the largest body: bodies of any size stream
-  /// through a slot in parts (ringabi.h). A slot holds the largest request head (32 KiB and
-  /// its header table) with room to spare, and a 64 KiB reply in one part, so that common
-  /// pages need no credit round trip. Measured against larger and smaller slots with
-  /// bench/large-reply.sh and the hello benchmark (README, "Measuring").
+  /// 26 slots of 76 KiB: under 2 MiB of shared memory per worker with the header, rings and
+  /// claims, allocated once. Sized for the hop, not for the largest body: bodies of any size
+  /// stream through a slot in parts (ringabi.h). A slot holds the largest request head
+  /// (32 KiB and its header table) with the minimum reply room, and a 64 KiB reply in one
+  /// part, so that common pages need no credit round trip. 26 rather than fewer, larger
+  /// slots: two workers then hold 50 clients' requests at once, where 20 slots of 96 KiB
+  /// sent every request beyond 40 through the front's queue (a copy and an allocation each:
+  /// hello at c=50 ran in a slow mode). Measured with bench/dispatch.sh and
+  /// bench/large-reply.sh (README, "Measuring").
   public static let standard = ChannelParameters(slotClasses: [
-    SlotClassSpec(slotSize: 96 * 1024, slotCount: 20)
+    SlotClassSpec(slotSize: 76 * 1024, slotCount: 26)
   ])
 
   public init(slotClasses: [SlotClassSpec]) {

@@ -73,8 +73,8 @@ extension FrontLoop {
   /// (and so reading) its next pipelined request, as nginx does: a client that pipelines and
   /// does not read then holds at most this many replies (worker slots, head chunks), its further
   /// requests wait in the kernel and its sends block. Reading resumes as sends complete. 4 still
-  /// lets a pipelining client's replies leave in batches, while one client can pin only a fifth
-  /// of a worker's 20 slots: it takes ten clients that never read to hold every slot of two
+  /// lets a pipelining client's replies leave in batches, while one client can pin only 4 of a
+  /// worker's 26 slots: it takes fourteen clients that never read to hold every slot of two
   /// workers (each is closed by the send timeout, --idle-timeout).
   static let maxRepliesAhead = 4
 

@@ -111,6 +111,9 @@ public final class Dispatcher: FrontHandler {
       loop.replyError(ticket, status: 413, body: tooLargeBody)
       return
     }
+    // Queued requests are older: they go first, and once they are gone this one goes straight
+    // to a slot instead of through the queue (a copy and an allocation).
+    if !queue.isEmpty { drainQueue(loop: loop) }
     if queue.isEmpty,
       dispatch(
         head: request.head, parsed: request.parsed, body: request.body, origin: request.origin,

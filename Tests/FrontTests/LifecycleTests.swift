@@ -114,6 +114,6 @@ final class LifecycleTests: XCTestCase {
     }
     // The README's figure for a worker's shared memory, which --help computes from the layout.
     let words = help.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
-    XCTAssertTrue(words.contains("a channel of 1.89 MiB of shared memory"), help)
+    XCTAssertTrue(words.contains("a channel of 1.96 MiB of shared memory"), help)
   }
 }
