@@ -35,6 +35,11 @@
 //                                     later rewrites that header line in the slot into one that
 //                                     ends the head and smuggles a "299 Evil" response
 //                                     (on /invalid: rewritten before the reply is published)
+//   ringchannel-child ignore-claims   worker 0's first process takes one request without
+//                                     claiming it, waits until the front took it back (its
+//                                     claim word 0), answers it anyway with a valid reply
+//                                     "rogue", says so on stderr and sleeps; every other
+//                                     process serves like `http`
 //   ringchannel-child rogue-parts KIND  worker 0's first process takes one request and answers
 //                                     it with streamed reply parts that break the protocol
 //                                     as KIND says (too-many, outside, before-reply,
@@ -232,6 +237,46 @@ func openWorker() -> Worker? {
     fputs("child: \(error)\n", stderr)
     return nil
   }
+}
+
+/// A worker that ignores the claim protocol (ringabi.h, "Slot claims"): it answers a request
+/// the front revoked and ran elsewhere, which must break only its own channel.
+func ignoreClaims() -> Int32 {
+  guard let worker = openWorker() else { return 1 }
+  let segment = worker.segment
+  guard segment.header.pointee.worker_id == 0, segment.header.pointee.front.restarts == 0 else {
+    return serveHTTP(worker)
+  }
+  var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
+  var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
+  var request: rb_request_descriptor
+  while true {
+    if case .entry(let entry) = requests.pop() {
+      request = entry
+      break
+    }
+    usleep(100)
+  }
+  requests.release()
+  let deadline = rb_monotonic_ns() + 10_000_000_000
+  while rb_load_acquire_u64(segment.claimWord(Int(request.slot))) != 0
+    && rb_monotonic_ns() < deadline
+  {
+    usleep(1000)
+  }
+  let slot = segment.slot(Int(request.slot))!
+  let body: StaticString = "rogue"
+  (slot.baseAddress! + Int(request.reply_offset)).copyMemory(
+    from: body.utf8Start, byteCount: body.utf8CodeUnitCount)
+  _ = responses.push(
+    rb_response_descriptor(
+      slot: request.slot, status: 200, request_id: request.request_id, header_length: 0,
+      flags: UInt32(RB_RESP_FINAL), body_offset: request.reply_offset,
+      body_length: UInt32(body.utf8CodeUnitCount)))
+  responses.publish()
+  if responses.claimWake() { responses.wakeConsumer() }
+  fputs("child: answered a request the front took back\n", stderr)
+  while true { withExtendedLifetime(worker) { _ = pause() } }
 }
 
 /// Makes one reply call fail the way `path` asks; false for any other path.
@@ -442,6 +487,7 @@ func rewriteHeaders() -> Int32 {
 
 switch arguments.first {
 case "http": exit(serveHTTP())
+case "ignore-claims": exit(ignoreClaims())
 case "rogue-parts": exit(rogueParts(kind: arguments.count > 1 ? arguments[1] : ""))
 case "rewrite-headers": exit(rewriteHeaders())
 case "rewrite-queued": exit(rewriteQueued())
