@@ -16,6 +16,8 @@ let package = Package(
   targets: [
     // The channel ABI header, plus the few syscalls and atomics Swift cannot call directly.
     .target(name: "CRingABI"),
+    // The broker's log lines (timestamp, level, pid; text or JSON) and reopenable log files.
+    .target(name: "BrokerLog"),
     .systemLibrary(name: "CURing", pkgConfig: "liburing"),
     .systemLibrary(name: "CNuma", pkgConfig: "numa"),
     .target(name: "RingChannel", dependencies: ["CRingABI", "CNuma"]),
@@ -28,18 +30,21 @@ let package = Package(
     // (futex wait/wake, process exit, cancel) it runs for its handler. Knows no workers.
     .target(
       name: "RingFront",
-      dependencies: ["CURing", "CRingABI", "RingChannel", "HTTP1", "ReplyHeaderRules"]),
+      dependencies: [
+        "CURing", "CRingABI", "RingChannel", "HTTP1", "ReplyHeaderRules", "BrokerLog",
+      ]),
     // The control socket: workers started by hand ask here to be attached.
-    .target(name: "RingControl", dependencies: ["RingFront", "RingChannel", "CRingABI"]),
+    .target(
+      name: "RingControl", dependencies: ["RingFront", "RingChannel", "CRingABI", "BrokerLog"]),
     // The worker pool, the engine's handler: balancing, queue, supervision, lifecycle,
     // timeouts, the front side of the channels. Policy only: no io_uring (no CURing).
     .target(
       name: "RingPool",
-      dependencies: ["RingFront", "RingControl", "RingChannel", "HTTP1", "CRingABI"]),
+      dependencies: ["RingFront", "RingControl", "RingChannel", "HTTP1", "CRingABI", "BrokerLog"]),
     .executableTarget(
       name: "ringbroker",
       dependencies: [
-        "RingFront", "RingPool", "RingControl",
+        "RingFront", "RingPool", "RingControl", "BrokerLog",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "ringbench", dependencies: ["RingChannel", "RingWorker"]),

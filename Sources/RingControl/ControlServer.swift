@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import Glibc
 import RingChannel
@@ -160,7 +161,7 @@ public final class ControlServer {
     guard uid == getuid() else {
       reply(connection, "refused: uid \(uid) is not the broker's user (uid \(getuid()))")
       close(connection)
-      log("control: refused an attach from pid \(pid), uid \(uid)")
+      Log.warning("control: refused an attach from pid \(pid), uid \(uid)")
       return
     }
     guard count > 0, String(decoding: request.prefix(count), as: UTF8.self).hasPrefix("attach")

@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import Glibc
 
@@ -98,9 +99,8 @@ public final class FrontServer {
         rb_pin_current_thread($0.baseAddress, Int32($0.count))
       }
       if rc != 0 {
-        fputs(
-          "ringbroker: cannot pin front-\(index) to CPUs \(cpus): \(String(cString: strerror(-rc)))\n",
-          stderr)
+        Log.warning(
+          "cannot pin front-\(index) to CPUs \(cpus): \(String(cString: strerror(-rc)))")
       }
     }
     let loop: FrontLoop

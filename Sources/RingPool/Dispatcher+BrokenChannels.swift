@@ -1,3 +1,4 @@
+import BrokerLog
 import Glibc
 
 extension Dispatcher {
@@ -10,7 +11,7 @@ extension Dispatcher {
     for worker in workers where !worker.brokenChannelHandled {
       guard let channel = worker.channel, let reason = channel.brokenReason else { continue }
       worker.brokenChannelHandled = true
-      log(
+      Log.error(
         "worker \(worker.id) (pid \(worker.process?.pid ?? 0)) broke its channel: \(reason); replacing it"
       )
       worker.process?.signal(SIGKILL)

@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import Glibc
 import RingChannel
@@ -21,7 +22,7 @@ extension Dispatcher {
         restarts: worker.restarts)
       install(launched.segment, process: launched.process, in: worker, loop: loop)
     } catch {
-      log("cannot start worker \(worker.id): \(error)")
+      Log.error("cannot start worker \(worker.id): \(error)")
       scheduleRespawn(worker, now: loop.now, fast: true)
     }
   }
@@ -47,7 +48,7 @@ extension Dispatcher {
       attached.segment,
       process: ChildProcess(pid: attached.pid, pidfd: rb_pidfd_open(attached.pid)), in: worker,
       loop: loop)
-    log("worker \(attached.id) (pid \(attached.pid)) attached through the control socket")
+    Log.info("worker \(attached.id) (pid \(attached.pid)) attached through the control socket")
   }
 
   private func install(
@@ -101,7 +102,7 @@ extension Dispatcher {
         // Its head went out: the client can only see the body is incomplete.
         failed += 1
         loop.closeReply(entry.ticket)
-        log(
+        Log.warning(
           "request \(Self.requestLine(in: channel, slot: orphan.slot, length: entry.length)) on "
             + "worker \(worker.id) (pid \(process.pid)): the worker exited mid-reply; closed the "
             + "client's connection")
@@ -117,7 +118,7 @@ extension Dispatcher {
       case .changed:
         failed += 1
         channel.countError()
-        log(
+        Log.error(
           "worker \(worker.id) (pid \(process.pid)): a request it never took changed in its slot "
             + "(rewritten by the worker?); answered 502 instead of running it elsewhere")
         loop.replyError(
@@ -141,7 +142,7 @@ extension Dispatcher {
       close(connection)
       worker.attachedConnection = nil
       worker.role = .gone
-      log(
+      Log.info(
         "attached worker \(worker.id) (pid \(process.pid)) left; \(failed) request(s) failed, \(moved) moved"
       )
       return
@@ -149,7 +150,7 @@ extension Dispatcher {
     switch worker.role {
     case .retiring, .gone:
       worker.role = .gone
-      log("worker \(worker.id) (pid \(process.pid)) retired: \(Self.describe(status))")
+      Log.info("worker \(worker.id) (pid \(process.pid)) retired: \(Self.describe(status))")
       return
     case .starting where worker.replaces != nil:
       // A successor that never got ready: the worker it was to replace keeps serving, and the
@@ -157,7 +158,7 @@ extension Dispatcher {
       worker.role = .gone
       workers[worker.replaces!].nextReplacementAttempt = loop.now + 1_000_000_000
       worker.replaces = nil
-      log(
+      Log.error(
         "successor for worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) before it was ready"
       )
       return
@@ -166,7 +167,7 @@ extension Dispatcher {
     case .active:
       break
     }
-    log(
+    Log.warning(
       "worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) after \(lived / 1_000_000) ms; "
         + "\(failed) request(s) failed, \(moved) moved to other workers")
     if loop.isDraining { return }
@@ -177,7 +178,9 @@ extension Dispatcher {
   func scheduleRespawn(_ worker: WorkerHandle, now: UInt64, fast: Bool) {
     worker.consecutiveFastExits = fast ? worker.consecutiveFastExits + 1 : 0
     let delay = Self.respawnDelayNs(consecutiveFastExits: worker.consecutiveFastExits)
-    if delay > 0 { log("worker \(worker.id) keeps exiting; next start in \(delay / 1_000_000) ms") }
+    if delay > 0 {
+      Log.error("worker \(worker.id) keeps exiting; next start in \(delay / 1_000_000) ms")
+    }
     worker.respawnAt = now + delay
   }
 
@@ -219,10 +222,6 @@ extension Dispatcher {
     if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
     return "was killed by signal \(signal)"
   }
-}
-
-func log(_ message: String) {
-  fputs("ringbroker: \(message)\n", stderr)
 }
 
 extension Dispatcher {

@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import RingChannel
 import RingFront
@@ -36,7 +37,7 @@ extension Dispatcher {
           break
         case .changed:
           channel.countError()
-          log(
+          Log.error(
             "worker \(worker.id): a request it had not begun changed in its slot (rewritten by "
               + "the worker?); answered 502 instead of running it elsewhere")
           loop.replyError(entry.ticket, status: 502, body: "the worker rewrote this request\n")

@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import Glibc
 import RingChannel
@@ -20,7 +21,7 @@ extension Dispatcher {
       let old = workers[oldIndex]
       worker.replaces = nil
       old.role = .retiring
-      log(
+      Log.info(
         "worker \(worker.id) (pid \(old.process?.pid ?? 0)) replaced by pid \(worker.process?.pid ?? 0)"
       )
       if reloadQueue.first == oldIndex { reloadQueue.removeFirst() }
@@ -37,7 +38,7 @@ extension Dispatcher {
       guard let limit = worker.requestLimit, let channel = worker.channel,
         channel.repliesCompleted >= limit, !hasSuccessor(worker)
       else { continue }
-      log(
+      Log.info(
         "worker \(worker.id) (pid \(worker.process?.pid ?? 0)) served \(limit) requests: recycling it"
       )
       startSuccessor(replacing: worker, loop: loop)

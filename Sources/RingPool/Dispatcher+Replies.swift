@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import RingChannel
 import RingFront
@@ -66,10 +67,10 @@ extension Dispatcher {
     switch outcome {
     case .invalidHeaders:
       channel.countError()
-      log("worker \(worker.id) wrote invalid reply headers; answered 502")
+      Log.error("worker \(worker.id) wrote invalid reply headers; answered 502")
     case .invalidStatus:
       channel.countError()
-      log("worker \(worker.id) wrote reply status \(reply.status); answered 502")
+      Log.error("worker \(worker.id) wrote reply status \(reply.status); answered 502")
     case .queued, .clientGone:
       break
     }

@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import RingChannel
 import RingFront
@@ -36,7 +37,7 @@ extension Dispatcher {
     }
     if reply.isAborted {
       loop.abortReply(entry.ticket, releaseToken: token)
-      log(
+      Log.warning(
         "request \(Self.requestLine(in: channel, slot: reply.slot, length: entry.length)) on "
           + "worker \(worker.id): the worker aborted its streamed reply; closing the connection")
       return

@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import Glibc
 import RingChannel
@@ -32,7 +33,7 @@ extension Dispatcher {
             // Closed already by an earlier expiry: the worker wrote since, it is not stuck.
             guard loop.closeReply(entry.ticket) else { continue }
             channel.countError()
-            log(
+            Log.warning(
               "request \(Self.requestLine(in: channel, slot: slot, length: entry.length)) sent no "
                 + "reply part for \(timeout / 1_000_000) ms on worker \(worker.id) (pid \(process.pid)): "
                 + "closed its connection")
@@ -45,7 +46,7 @@ extension Dispatcher {
         expired += 1
         channel.countError()
         loop.replyError(entry.ticket, status: 504, body: "the worker did not answer in time\n")
-        log(
+        Log.warning(
           "request \(Self.requestLine(in: channel, slot: slot, length: entry.length)) ran "
             + "\((now &- entry.dispatchedAt) / 1_000_000) ms on worker \(worker.id) (pid \(process.pid)): "
             + "answered 504, replacing the worker")

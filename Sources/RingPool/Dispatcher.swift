@@ -1,3 +1,4 @@
+import BrokerLog
 import CRingABI
 import Glibc
 import HTTP1
@@ -364,7 +365,7 @@ public final class Dispatcher: FrontHandler {
       // and retry forever). They stay; whoever started them restarts them.
       reloadQueue = workers.filter { $0.role == .active && $0.attachedConnection == nil }.map(
         \.index)
-      log("reload: replacing \(reloadQueue.count) worker(s), one at a time")
+      Log.info("reload: replacing \(reloadQueue.count) worker(s), one at a time")
     }
     superviseWorkers(loop: loop, now: now)
     superviseReplacements(loop: loop, now: now)

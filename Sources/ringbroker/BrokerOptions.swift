@@ -1,3 +1,4 @@
+import BrokerLog
 import RingFront
 
 /// What the command line asked for, independent of how it was parsed: `runBroker` takes this.
@@ -36,6 +37,10 @@ struct BrokerOptions {
   var maxRequestsPerWorker = 0
   /// The control socket's path; nil: the default for the broker's name.
   var controlPath: String?
+  var logLevel = LogLevel.info
+  var logFormat = LogFormat.text
+  /// Where the broker log goes instead of stderr (reopened on SIGUSR1); nil: stderr.
+  var logFile: String?
 
   func frontConfig() -> FrontConfig {
     var config = FrontConfig(

@@ -9,23 +9,31 @@ enum BrokerSignals {
     case stop
     /// Rolling reload of the workers.
     case reload
-    /// No meaning yet (reopening logs, binary upgrade): logged and otherwise ignored, instead of
-    /// the default action that would kill the broker (USR1, USR2, ALRM) or stop it (TTIN, TTOU).
-    case ignore
+    /// Open the log files anew at their paths (logrotate renamed the old ones).
+    case reopenLogs
+    /// No meaning (yet): logged with the reason and otherwise ignored, instead of the default
+    /// action that would kill the broker (USR2, ALRM) or stop it (TTIN, TTOU).
+    case ignore(String)
   }
 
   /// QUIT stops gracefully, as it does for nginx and uWSGI (its default action would dump core).
   static let actions: [(signal: Int32, name: String, action: Action)] = [
     (SIGTERM, "SIGTERM", .stop), (SIGINT, "SIGINT", .stop), (SIGQUIT, "SIGQUIT", .stop),
     (SIGHUP, "SIGHUP", .reload),
-    (SIGUSR1, "SIGUSR1", .ignore), (SIGUSR2, "SIGUSR2", .ignore), (SIGALRM, "SIGALRM", .ignore),
-    (SIGTTIN, "SIGTTIN", .ignore), (SIGTTOU, "SIGTTOU", .ignore),
+    (SIGUSR1, "SIGUSR1", .reopenLogs),
+    (SIGUSR2, "SIGUSR2", .ignore("reserved for the binary upgrade, which this version lacks")),
+    (SIGALRM, "SIGALRM", .ignore("it has no meaning for ringbroker")),
+    (SIGTTIN, "SIGTTIN", .ignore("it has no meaning for ringbroker yet")),
+    (SIGTTOU, "SIGTTOU", .ignore("it has no meaning for ringbroker yet")),
   ]
 
   static var handled: [Int32] { actions.map(\.signal) }
 
   static func action(for signal: Int32) -> (name: String, action: Action) {
     let entry = actions.first { $0.signal == signal }
-    return (entry?.name ?? "signal \(signal)", entry?.action ?? .ignore)
+    return (
+      entry?.name ?? "signal \(signal)",
+      entry?.action ?? .ignore("it has no meaning for ringbroker")
+    )
   }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrokerLog
 import Glibc
 import RingChannel
 import RingFront
@@ -148,7 +149,30 @@ struct RingBrokerCommand: ParsableCommand {
       valueName: "bytes"))
   var inlineBodySize: Int?
 
+  @Option(
+    help: ArgumentHelp(
+      "Least severe broker log lines kept: debug, info, warn or error.", valueName: "level"))
+  var logLevel = "info"
+
+  @Option(
+    help: ArgumentHelp(
+      "Broker log lines as text (\"TIME LEVEL ringbroker[PID]: message\") or json (one object a line).",
+      valueName: "text|json"))
+  var logFormat = "text"
+
+  @Option(
+    help: ArgumentHelp(
+      "Append the broker's log (and what workers write to stderr) to this file instead of stderr; SIGUSR1 reopens it.",
+      valueName: "path"))
+  var logFile: String?
+
   func validate() throws {
+    guard LogLevel(name: logLevel) != nil else {
+      throw ValidationError("--log-level must be debug, info, warn or error, got '\(logLevel)'")
+    }
+    guard LogFormat(rawValue: logFormat) != nil else {
+      throw ValidationError("--log-format must be text or json, got '\(logFormat)'")
+    }
     if !inline {
       guard app != nil || worker != nil || workers == 0 else {
         throw ValidationError(
@@ -231,6 +255,9 @@ struct RingBrokerCommand: ParsableCommand {
       stallTimeoutSeconds: stallTimeout,
       requestTimeoutSeconds: timeout,
       maxRequestsPerWorker: maxRequests,
-      controlPath: control)
+      controlPath: control,
+      logLevel: LogLevel(name: logLevel)!,
+      logFormat: LogFormat(rawValue: logFormat)!,
+      logFile: logFile)
   }
 }

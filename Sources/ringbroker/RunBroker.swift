@@ -1,3 +1,4 @@
+import BrokerLog
 import Glibc
 import RingChannel
 import RingControl
@@ -9,6 +10,17 @@ import RingFront
 /// channels), start the front, print the ready line, wait for a termination signal.
 func runBroker(_ options: BrokerOptions) -> Int32 {
   SignalWatcher.block(BrokerSignals.handled)
+  Log.minimumLevel = options.logLevel
+  Log.format = options.logFormat
+  var logFile: ReopenableFile?
+  if let path = options.logFile {
+    do {
+      logFile = try ReopenableFile(path: path, onto: 2)
+    } catch {
+      Log.error("--log-file: \(error)")
+      return 1
+    }
+  }
   // A front thread per NUMA node by default, pinned to its node's CPUs when there are several
   // nodes (on a single node the scheduler knows best).
   let topology = NumaTopology.current()
@@ -57,17 +69,19 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
       switch action {
       case .reload:
         reload()
+      case .reopenLogs:
+        reopenLogs(logFile)
       case .stop:
         stopsSeen += 1
-        if stopsSeen == 1 { fputs("ringbroker: \(name): stopping\n", stderr) }
+        if stopsSeen == 1 { Log.info("\(name): stopping") }
         server.stop(immediately: stopsSeen > 1)
-      case .ignore:
-        fputs("ringbroker: \(name) ignored (it has no meaning for ringbroker yet)\n", stderr)
+      case .ignore(let why):
+        Log.info("\(name) ignored: \(why)")
       }
     }
     try control?.start()
   } catch {
-    fputs("ringbroker: \(error)\n", stderr)
+    Log.error("\(error)")
     control?.stop()
     server.stop(immediately: true)
     server.wait()
@@ -78,12 +92,24 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   let info = try? BrokerInfo(
     name: options.name, listen: "\(server.boundAddress)", workerTarget: options.workerCount ?? 0,
     controlSocket: control?.path ?? "")
-  fputs("ringbroker listening on \(server.boundAddress) (\(summary))\n", stderr)
+  Log.info("listening on \(server.boundAddress) (\(summary))")
   server.wait()
   withExtendedLifetime(info) {}
   control?.stop()
   stopWorkers()
   return 0
+}
+
+/// SIGUSR1: every log file opened anew at its path (after logrotate renamed the old one).
+private func reopenLogs(_ files: ReopenableFile?...) {
+  for file in files.compactMap({ $0 }) {
+    do {
+      try file.reopen()
+      Log.info("SIGUSR1: reopened \(file.path)")
+    } catch {
+      Log.error("SIGUSR1: \(error); still writing to the old file")
+    }
+  }
 }
 
 /// `--max-connections`, lowered to what the open-file limit allows (after raising it); nil,
@@ -92,15 +118,15 @@ private func connectionLimit(requested: Int, threads: Int, workers: Int) -> Int?
   let limit = DescriptorLimit.raiseSoftLimit()
   let budget = DescriptorLimit.connectionBudget(limit: limit, threads: threads, workers: workers)
   guard budget >= DescriptorLimit.minimumConnections else {
-    fputs(
-      "ringbroker: the open-file limit (\(limit)) is too low for \(workers) worker(s); raise it "
-        + "with ulimit -n or LimitNOFILE= to at least \(limit - budget + DescriptorLimit.minimumConnections)\n",
-      stderr)
+    Log.error(
+      "the open-file limit (\(limit)) is too low for \(workers) worker(s); raise it "
+        + "with ulimit -n or LimitNOFILE= to at least \(limit - budget + DescriptorLimit.minimumConnections)"
+    )
     return nil
   }
   guard budget < requested else { return requested }
-  fputs(
-    "ringbroker: --max-connections lowered from \(requested) to \(budget): the open-file limit is "
-      + "\(limit) (raise it with ulimit -n or LimitNOFILE=)\n", stderr)
+  Log.warning(
+    "--max-connections lowered from \(requested) to \(budget): the open-file limit is "
+      + "\(limit) (raise it with ulimit -n or LimitNOFILE=)")
   return budget
 }

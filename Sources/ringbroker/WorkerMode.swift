@@ -1,3 +1,4 @@
+import BrokerLog
 import Glibc
 import RingChannel
 import RingControl
@@ -90,7 +91,7 @@ final class WorkerMode {
     pthread_mutex_lock(&lock)
     let all = dispatchers
     pthread_mutex_unlock(&lock)
-    fputs("ringbroker: SIGHUP: rolling reload of the workers\n", stderr)
+    Log.info("SIGHUP: rolling reload of the workers")
     for dispatcher in all { dispatcher.requestReload() }
   }
 
@@ -107,21 +108,19 @@ final class WorkerMode {
   private static func appLoads(_ app: String) -> Bool {
     let executable = WorkerCommand.siblingExecutable("ringworker-lua")
     guard access(executable, X_OK) == 0 else {
-      fputs(
-        "ringbroker: the Lua worker is missing at \(executable) (build it with swift build)\n",
-        stderr)
+      Log.error("the Lua worker is missing at \(executable) (build it with swift build)")
       return false
     }
     do {
       let check = try ChildProcess.spawn(executable: executable, arguments: ["--check", app])
       let status = check.wait()
       guard status == 0 else {
-        fputs("ringbroker: the app \(app) failed to load (see the line above)\n", stderr)
+        Log.error("the app \(app) failed to load (see the line above)")
         return false
       }
       return true
     } catch {
-      fputs("ringbroker: cannot run \(executable): \(error)\n", stderr)
+      Log.error("cannot run \(executable): \(error)")
       return false
     }
   }

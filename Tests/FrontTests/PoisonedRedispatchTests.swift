@@ -36,7 +36,7 @@ final class PoisonedRedispatchTests: XCTestCase {
     XCTAssertTrue(
       waitUntil(timeout: 10) { broker.stderr.contains("changed in its slot") }, broker.stderr)
     // The innocent worker never exited: no exit line for worker 1.
-    XCTAssertFalse(broker.stderr.contains("ringbroker: worker 1 (pid"), broker.stderr)
+    XCTAssertFalse(broker.stderr.contains("]: worker 1 (pid"), broker.stderr)
     for index in 0..<4 {
       XCTAssertEqual(try get(broker.port, "/after/\(index)").bodyText, "ok /after/\(index)")
     }
