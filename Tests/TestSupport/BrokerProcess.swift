@@ -43,11 +43,9 @@ public final class BrokerProcess {
       throw TestError(
         "\(executable) \(arguments.joined(separator: " ")) did not become ready:\n\(output.text)")
     }
-    guard
-      let portText = line.split(separator: " ").first(where: { $0.contains(":") })?.split(
-        separator: ":"
-      ).last,
-      let port = UInt16(portText)
+    // "… listening on HOST:PORT (…)": the port ends the word after "listening on".
+    let address = line.components(separatedBy: "listening on ").last?.split(separator: " ").first
+    guard let portText = address?.split(separator: ":").last, let port = UInt16(portText)
     else { throw TestError("no port in ready line: \(line)") }
     self.port = port
   }
