@@ -77,11 +77,14 @@ let package = Package(
       dependencies: [
         "ringworker-lua", "RingChannel", "RingWorker", "ringchannel-child", "TestSupport",
       ]),
+    // What ringstat shows and /status serves, one definition for both: brokers found through
+    // /proc, their info memfd and channels sampled, the JSON view, the health verdict.
+    .target(name: "RingStatus", dependencies: ["RingChannel", "CRingABI"]),
     // ringstat (tools/ringstat): read-only view of live brokers and their rings.
     .executableTarget(
       name: "ringstat",
       dependencies: [
-        "RingChannel", "CRingABI",
+        "RingStatus", "RingChannel", "CRingABI",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "tools/ringstat", exclude: ["README.md"]),

@@ -74,6 +74,8 @@ final class Connection {
 
   // Timers (CLOCK_MONOTONIC ns).
   var requestStartedAt: UInt64 = 0
+  /// When the request in `handling` was handed over (for the reply latency); 0 when none.
+  var handedAt: UInt64 = 0
   var lastActivity: UInt64 = 0
   var lastSendProgress: UInt64 = 0
   var lingerUntil: UInt64 = 0
@@ -125,6 +127,7 @@ final class Connection {
     handlerToldGone = false
     closeRequested = false
     requestStartedAt = 0
+    handedAt = 0
     lastActivity = 0
     lastSendProgress = 0
     lingerUntil = 0

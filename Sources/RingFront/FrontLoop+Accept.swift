@@ -28,7 +28,7 @@ extension FrontLoop {
     let fd = result
     guard !isDraining, liveConnections < config.maxConnections || reclaimIdleConnection() else {
       close(fd)
-      stats.connectionsRejected += 1
+      stats.pointee.connections_rejected &+= 1
       return
     }
     // Both ends of the connection, once: every request of it carries them (RequestOrigin), and
@@ -40,7 +40,7 @@ extension FrontLoop {
       close(fd)
       return
     }
-    stats.connectionsAccepted += 1
+    stats.pointee.connections_accepted &+= 1
     // Replies go out in one sendmsg each; Nagle would only delay the rare split ones.
     ListenSocket.setOption(fd, Int32(IPPROTO_TCP), TCP_NODELAY, 1)
     let connection = allocateConnection()
@@ -82,7 +82,7 @@ extension FrontLoop {
       lastFruitlessReclaim = now
       return false
     }
-    stats.idleConnectionsReclaimed &+= 1
+    stats.pointee.idle_reclaimed &+= 1
     abort(oldest)
     return true
   }

@@ -125,7 +125,7 @@ extension FrontLoop {
       closeStream(connection)
       return
     }
-    connection.handling = false
+    setHandling(connection, false)
     replyFramingError(connection, error)
   }
 

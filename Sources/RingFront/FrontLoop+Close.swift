@@ -53,7 +53,7 @@ extension FrontLoop {
         connection.fd = -1
         for reply in connection.replies { retire(reply.release, on: connection) }
         connection.replies.removeAll(keepingCapacity: true)
-        if connection.handling { connection.handling = false }
+        setHandling(connection, false)
       }
       if connection.zeroCopyOperations.isEmpty { freeConnection(connection) }
     case .lingering, .free:

@@ -33,7 +33,7 @@ extension FrontLoop {
         }
         connection.buffer.commit(Int(result))
         connection.lastActivity = now
-        stats.bytesReceived &+= UInt64(result)
+        stats.pointee.bytes_received &+= UInt64(result)
         markReady(connection)
       } else if result == -EINTR || result == -EAGAIN || result == -ENOBUFS {
         if !connection.handling || connection.buffer.isEmpty { armReceive(connection) }
@@ -118,12 +118,13 @@ extension FrontLoop {
 
   private func dispatchRequest(_ connection: Connection) {
     let head = connection.reader.head
-    connection.handling = true
+    setHandling(connection, true)
+    connection.handedAt = now
     connection.serial &+= 1
     connection.replyKeepAlive = head.keepAlive && !isDraining
     connection.replyOmitsBody = head.isHeadMethod
     connection.requestVersionMinor = head.versionMinor
-    stats.requests &+= 1
+    stats.pointee.requests &+= 1
     let origin = RequestOrigin(
       remote: connection.remote, local: connection.local, scheme: UInt32(RB_SCHEME_HTTP),
       receivedUnixNanoseconds: connection.headCompletedAt)

@@ -75,6 +75,7 @@ extension FrontLoop {
       if pooled { headChunks.give(chunk) } else { free(chunk) }
       return nil
     }
+    countReply(connection, status: status)
     length += headerBlock.count
     length += ReplyHeadWriter.copy("\r\n", to: chunk + length)
     return (chunk, length, pooled)
@@ -141,7 +142,7 @@ extension FrontLoop {
   }
 
   func finishHandling(_ connection: Connection) {
-    connection.handling = false
+    setHandling(connection, false)
     connection.requestsServed += 1
     if !connection.replyKeepAlive || isDraining { connection.lifecycle = .closingAfterSend }
     markReady(connection)
@@ -155,7 +156,7 @@ extension FrontLoop {
   /// A malformed request: its status with a short body, `Connection: close`, then close.
   func replyFramingError(_ connection: Connection, _ error: HTTPError) {
     guard connection.lifecycle == .open else { return }
-    stats.framingErrors &+= 1
+    stats.pointee.framing_errors &+= 1
     connection.replyKeepAlive = false
     connection.replyOmitsBody = false
     let reason = error.reason.isEmpty ? HTTPStatus.reasonPhrase(error.status) : error.reason
@@ -171,6 +172,7 @@ extension FrontLoop {
     let omitBody = connection.replyOmitsBody
     let length = ReplyHeadWriter.maxLength + extra.utf8.count + 32 + body.utf8.count
     let storage = malloc(length)!
+    countReply(connection, status: status)
     var p = storage
     p += headWriter.write(
       into: p, status: status, contentLength: body.utf8.count,

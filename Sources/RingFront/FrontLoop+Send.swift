@@ -32,10 +32,10 @@ extension FrontLoop {
     if zeroCopy {
       io_uring_prep_sendmsg_zc(sqe, connection.fd, message, flags)
       connection.zeroCopyOperations.append(index)
-      stats.zeroCopySends &+= 1
+      stats.pointee.zero_copy_sends &+= 1
     } else {
       io_uring_prep_sendmsg(sqe, connection.fd, message, flags)
-      stats.copySends &+= 1
+      stats.pointee.copy_sends &+= 1
     }
     sqe.pointee.user_data = UserData.encode(.send, UInt64(index))
     sendOperations[index].length = length
@@ -83,7 +83,7 @@ extension FrontLoop {
   /// Accounts `count` bytes the kernel took: finished replies are retired, a partial one keeps
   /// its progress for the next send.
   func advanceReplies(_ connection: Connection, by count: Int) {
-    stats.bytesSent &+= UInt64(count)
+    stats.pointee.bytes_sent &+= UInt64(count)
     var remaining = count
     var finished = 0
     while finished < connection.replies.count {

@@ -66,23 +66,23 @@ extension FrontLoop {
         && now >= connection.lastSendProgress + config.idleTimeoutNs
       {
         // The client stopped reading; its reply cannot leave.
-        stats.sendTimeouts &+= 1
+        stats.pointee.send_timeouts &+= 1
         abort(connection)
       } else if let bodyDeadline = bodyStreamDeadline(connection), now >= bodyDeadline {
-        stats.headerTimeouts &+= 1
+        stats.pointee.header_timeouts &+= 1
         failBodyStream(connection, HTTPError(status: 408, reason: "request timeout"))
       } else if connection.lifecycle == .open && !connection.handling
         && !connection.heldBackByReplies
       {
         if waitsForRequest(connection) {
           if now >= requestDeadline(connection) {
-            stats.headerTimeouts &+= 1
+            stats.pointee.header_timeouts &+= 1
             replyFramingError(connection, HTTPError(status: 408, reason: "request timeout"))
           }
         } else if connection.replies.isEmpty && connection.sendOperation == nil
           && now >= connection.lastActivity + config.idleTimeoutNs
         {
-          stats.idleTimeouts &+= 1
+          stats.pointee.idle_timeouts &+= 1
           abort(connection)
         }
       }

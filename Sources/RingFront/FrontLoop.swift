@@ -12,7 +12,11 @@ import RingChannel
 /// `poll` run even when no I/O happens.
 public final class FrontLoop {
   public let threadIndex: Int
-  @exclusivity(unchecked) public internal(set) var stats = FrontStats()
+  /// This loop's counters, in the broker info memfd when FrontServer was given a place for
+  /// them (ringstat and /metrics read them there), else in memory of its own. Written by this
+  /// thread only, the handler included.
+  public let stats: UnsafeMutablePointer<rb_front_stats>
+  private let ownsStats: Bool
   /// CLOCK_MONOTONIC ns, refreshed every iteration.
   public internal(set) var now: UInt64 = 0
   /// CLOCK_REALTIME ns, refreshed with `now`: when a request head is complete (its origin).
@@ -42,7 +46,6 @@ public final class FrontLoop {
   // walks one contiguous array.
   @exclusivity(unchecked) var connections: [Connection] = []
   @exclusivity(unchecked) var freeSlots: [UInt32] = []
-  var liveConnections = 0
   let deadlines: UnsafeMutablePointer<UInt64>
   var lastTimerScan: UInt64 = 0
   let receiveLimit: Int
@@ -72,8 +75,14 @@ public final class FrontLoop {
   var wakeDeadline: UInt64 = 0
 
   /// Creates the ring; must run on the thread that will call `run` (SINGLE_ISSUER).
-  init(threadIndex: Int, config: FrontConfig, listenFd: Int32) throws(FrontError) {
+  init(
+    threadIndex: Int, config: FrontConfig, listenFd: Int32,
+    stats: UnsafeMutablePointer<rb_front_stats>? = nil
+  ) throws(FrontError) {
     self.threadIndex = threadIndex
+    ownsStats = stats == nil
+    self.stats = stats ?? .allocate(capacity: 1)
+    if ownsStats { self.stats.initialize(to: rb_front_stats()) }
     self.config = config
     self.listenFd = listenFd
     self.ring = try IOURing(entries: config.ringEntries)
@@ -112,6 +121,7 @@ public final class FrontLoop {
     deadlines.deallocate()
     stopRequest.deallocate()
     wakeBuffer.deallocate()
+    if ownsStats { stats.deallocate() }
   }
 
   // MARK: - Running

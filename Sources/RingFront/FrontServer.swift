@@ -12,6 +12,7 @@ public final class FrontServer {
 
   private let cpuSets: [[Int]]
   private let makeHandler: (Int) -> FrontHandler
+  private let statsPlace: ((Int) -> UnsafeMutablePointer<rb_front_stats>)?
   private var threads: [JoinableThread] = []
   private var loops: [FrontLoop] = []
   private var startupErrors: [FrontError] = []
@@ -20,11 +21,13 @@ public final class FrontServer {
 
   /// `cpuSets[i % cpuSets.count]` is thread i's CPU set (e.g. its NUMA node's CPUs); empty:
   /// no pinning. `makeHandler(i)` runs on thread i, so the handler's memory is first touched
-  /// on its node.
+  /// on its node. `stats(i)`, when given, is where thread i keeps its counters (BrokerInfo).
   public init(
     config: FrontConfig, threads: Int, cpuSets: [[Int]] = [],
+    stats: ((Int) -> UnsafeMutablePointer<rb_front_stats>)? = nil,
     makeHandler: @escaping (Int) -> FrontHandler
   ) {
+    self.statsPlace = stats
     self.config = config
     self.threadCount = max(threads, 1)
     self.cpuSets = cpuSets.filter { !$0.isEmpty }
@@ -107,7 +110,8 @@ public final class FrontServer {
     do {
       var share = config
       share.maxConnections = max(1, (config.maxConnections + threadCount - 1) / threadCount)
-      loop = try FrontLoop(threadIndex: index, config: share, listenFd: listenFd)
+      loop = try FrontLoop(
+        threadIndex: index, config: share, listenFd: listenFd, stats: statsPlace?(index))
     } catch {
       close(listenFd)
       lock.locked { startupErrors.append(error) }

@@ -22,6 +22,9 @@ public struct DispatchConfig {
   /// Replies after which a worker is replaced by a fresh one (nil: never); each worker's limit
   /// gets up to 10% random extra, so that workers started together do not recycle together.
   public var maxRequestsPerWorker: UInt64?
+  /// A started worker that has not attached this long after its start is killed; while the
+  /// broker starts, that stops it (a worker that never attaches would otherwise go unnoticed).
+  public var attachTimeoutNs: UInt64 = 10_000_000_000
   public var maxQueuedRequests = 4096
   public var maxQueuedBytes = 64 << 20
 

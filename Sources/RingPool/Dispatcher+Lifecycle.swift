@@ -16,6 +16,7 @@ extension Dispatcher {
     worker.respawnAt = nil
     // No requests until the worker attached: a process that fails to start never holds any.
     worker.role = .starting
+    worker.attachTimedOut = false
     do {
       let launched = try launcher.launch(
         worker: worker.id, placement: worker.placement, generation: worker.generation,
@@ -23,6 +24,7 @@ extension Dispatcher {
       install(launched.segment, process: launched.process, in: worker, loop: loop)
     } catch {
       Log.error("cannot start worker \(worker.id): \(error)")
+      workerFailedToStart(worker, reason: "could not be started: \(error)", loop: loop)
       scheduleRespawn(worker, now: loop.now, fast: true)
     }
   }
@@ -156,6 +158,9 @@ extension Dispatcher {
       // A successor that never got ready: the worker it was to replace keeps serving, and the
       // next attempt waits.
       worker.role = .gone
+      workerFailedToStart(
+        worker, reason: "(pid \(process.pid)) \(Self.describe(status)) before it was ready",
+        loop: loop)
       workers[worker.replaces!].nextReplacementAttempt = loop.now + 1_000_000_000
       worker.replaces = nil
       Log.error(
@@ -163,7 +168,9 @@ extension Dispatcher {
       )
       return
     case .starting:
-      break
+      workerFailedToStart(
+        worker, reason: "(pid \(process.pid)) \(Self.describe(status)) before it attached",
+        loop: loop)
     case .active:
       break
     }
@@ -219,7 +226,12 @@ extension Dispatcher {
 
   static func describe(_ status: Int32) -> String {
     let signal = status & 0x7F
-    if signal == 0 { return "exited with status \((status >> 8) & 0xFF)" }
+    if signal == 0 {
+      let code = (status >> 8) & 0xFF
+      // The shell's codes for a command it could not run (workers start through /bin/sh).
+      let hint = code == 127 ? " (command not found)" : code == 126 ? " (not executable)" : ""
+      return "exited with status \(code)\(hint)"
+    }
     return "was killed by signal \(signal)"
   }
 }

@@ -17,6 +17,7 @@ extension Dispatcher {
         continue
       }
       worker.role = .active
+      workerBecameReady(worker, loop: loop)
       guard let oldIndex = worker.replaces else { continue }
       let old = workers[oldIndex]
       worker.replaces = nil

@@ -29,6 +29,7 @@ extension Dispatcher {
         head: request.head, parsed: request.parsed, origin: request.origin, ticket: ticket,
         loop: loop)
     {
+      observeQueueWait(0, loop: loop)
       return
     }
     if !workers.contains(where: { $0.isServing || $0.respawnAt != nil || $0.process != nil }) {

@@ -18,6 +18,10 @@ public final class Dispatcher: FrontHandler {
   /// Ids for requests and their descriptors, unique across the broker's front threads.
   var requestIDs: RequestIDSequence
   var started = false
+  /// Whether this dispatcher's first workers came up; the broker waits for it at start.
+  public let startup = StartupReport()
+  /// Indexes of first workers that have not attached yet.
+  var startingWorkers = Set<Int>()
   /// Workers whose channel has requests pushed but not yet published.
   var unpublished: [Int] = []
   var lastTimeoutScan: UInt64 = 0
@@ -120,6 +124,7 @@ public final class Dispatcher: FrontHandler {
         head: request.head, parsed: request.parsed, body: request.body, origin: request.origin,
         needed: needed, ticket: ticket, now: loop.now)
     {
+      observeQueueWait(0, loop: loop)
       return
     }
     if !workers.contains(where: { $0.isServing || $0.respawnAt != nil || $0.process != nil }) {
@@ -298,7 +303,13 @@ public final class Dispatcher: FrontHandler {
             $0, replyOffset: replyOffset, checksum: checksum, ticket: entry.ticket, now: loop.now)
         }
       }
-      if placed { return .remove }
+      if placed {
+        if case .slotImage = entry.payload {
+        } else {
+          observeQueueWait(loop.now &- queuedAt(entry), loop: loop)
+        }
+        return .remove
+      }
       smallestUnplaceable = needed
       return someWorkerHasRoom() ? .keep : .keepAndStop
     }
@@ -318,6 +329,7 @@ public final class Dispatcher: FrontHandler {
 
   private func expire(_ entry: RequestQueue.Entry, loop: FrontLoop) {
     guard entry.deadline <= loop.now else { return }  // its client left: nobody to answer
+    observeQueueWait(loop.now &- queuedAt(entry), loop: loop)
     loop.replyError(
       entry.ticket, status: 503, body: "no worker became free in time\n",
       extraHeaders: "Retry-After: 1\r\n")
@@ -348,11 +360,14 @@ public final class Dispatcher: FrontHandler {
     if !started {
       started = true
       servingLoop = loop
+      startingWorkers = Set(workers.map(\.index))
+      if startingWorkers.isEmpty { startup.settle(.ready) }
       for worker in workers {
         worker.requestLimit = config.recycleLimit()
         launch(worker, loop: loop)
       }
     }
+    loop.stats.pointee.requests_queued = UInt64(queue.count)
     adoptAttachedWorkers(loop: loop)
     collectReplies(loop: loop)
     moveRequestsOffStalledWorkers(loop: loop)
@@ -372,6 +387,7 @@ public final class Dispatcher: FrontHandler {
     if now &- lastTimeoutScan >= 100_000_000 {
       lastTimeoutScan = now
       expireRequests(loop: loop, now: now)
+      superviseHealth(loop: loop, now: now)
       publishOldestRequests()
       if !queue.isEmpty { expireQueuedRequests(loop: loop) }
     }

@@ -70,6 +70,8 @@ final class WorkerHandle {
   var restarts: UInt64 = 0
   var startedAt: UInt64 = 0
   var consecutiveFastExits = 0
+  /// Killed for not attaching within DispatchConfig.attachTimeoutNs (reported once).
+  var attachTimedOut = false
   var respawnAt: UInt64?
   var slots: [SlotTicket?] = []
   var outstandingSends = 0

@@ -52,9 +52,10 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
 
   var config = options.frontConfig()
   config.maxConnections = maxConnections
-  let server = FrontServer(
-    config: config, threads: threads, cpuSets: frontCPUSets, makeHandler: makeHandler)
   var control: ControlServer?
+  // Lets ringstat find this broker (a memfd: nothing is left behind, whatever the exit), and
+  // holds each front thread's counters.
+  let info: BrokerInfo
   do {
     // The control socket first: a path a live broker holds stops this one before it starts
     // any worker.
@@ -62,7 +63,21 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
       control = try workerMode.openControlServer(
         path: try options.controlPath ?? ControlServer.defaultPath(name: options.name))
     }
+    info = try BrokerInfo(
+      name: options.name, listen: "\(config.listen)", workerTarget: options.workerCount ?? 0,
+      controlSocket: control?.path ?? "", frontThreads: threads)
+  } catch {
+    Log.error("\(error)")
+    control?.stop()
+    stopWorkers()
+    return 1
+  }
+  let server = FrontServer(
+    config: config, threads: threads, cpuSets: frontCPUSets,
+    stats: { info.frontStats(thread: $0) }, makeHandler: makeHandler)
+  do {
     try server.start()
+    info.setListen("\(server.boundAddress)")
     var stopsSeen = 0
     try SignalWatcher.watch(BrokerSignals.handled) { signal in
       let (name, action) = BrokerSignals.action(for: signal)
@@ -73,13 +88,19 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
         reopenLogs(logFile)
       case .stop:
         stopsSeen += 1
-        if stopsSeen == 1 { Log.info("\(name): stopping") }
+        if stopsSeen == 1 {
+          Log.info("\(name): stopping")
+          info.markDraining()
+        }
         server.stop(immediately: stopsSeen > 1)
       case .ignore(let why):
         Log.info("\(name) ignored: \(why)")
       }
     }
     try control?.start()
+    if let failure = workerMode?.waitForFirstWorkers(stopRequested: { info.isDraining }) {
+      throw StartupFailure(reason: failure)
+    }
   } catch {
     Log.error("\(error)")
     control?.stop()
@@ -88,16 +109,19 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     stopWorkers()
     return 1
   }
-  // Lets ringstat find this broker (a memfd: nothing is left behind, whatever the exit).
-  let info = try? BrokerInfo(
-    name: options.name, listen: "\(server.boundAddress)", workerTarget: options.workerCount ?? 0,
-    controlSocket: control?.path ?? "")
   Log.info("listening on \(server.boundAddress) (\(summary))")
   server.wait()
   withExtendedLifetime(info) {}
   control?.stop()
   stopWorkers()
   return 0
+}
+
+/// A first worker did not come up: the broker stops with this one line, like an app that fails
+/// to load, rather than retrying forever.
+private struct StartupFailure: Error, CustomStringConvertible {
+  var reason: String
+  var description: String { "cannot start: \(reason)" }
 }
 
 /// SIGUSR1: every log file opened anew at its path (after logrotate renamed the old one).

@@ -86,6 +86,22 @@ final class WorkerMode {
     }
   }
 
+  /// After the front started: waits until every dispatcher's first workers attached (nil), or
+  /// returns the first failure's one-line reason. Each dispatcher kills a worker that does not
+  /// attach within the attach timeout, so this ends; `stopRequested` ends it early.
+  func waitForFirstWorkers(stopRequested: () -> Bool) -> String? {
+    pthread_mutex_lock(&lock)
+    let all = dispatchers
+    pthread_mutex_unlock(&lock)
+    while !stopRequested() {
+      let states = all.map(\.startup.state)
+      for case .failed(let reason) in states { return reason }
+      if states.allSatisfy({ $0 == .ready }) { return nil }
+      usleep(5_000)
+    }
+    return nil
+  }
+
   /// From the signal thread: every dispatcher replaces its workers, one at a time.
   func reload() {
     pthread_mutex_lock(&lock)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Glibc
+import RingStatus
 
 /// The command line: which view, of which broker, how often.
 struct RingstatCommand: ParsableCommand {

@@ -1,4 +1,5 @@
 import Glibc
+import RingStatus
 
 /// Set from the SIGINT handler; the loop checks it between sleeps of at most 50 ms.
 private var interrupted: sig_atomic_t = 0

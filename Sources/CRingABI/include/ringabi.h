@@ -340,10 +340,60 @@ typedef struct rb_header {
   rb_span value;
 } rb_header;
 
+/* A latency histogram: bucket i counts observations in [2^i, 2^(i+1)) ns (0 ns counts in
+   bucket 0), `sum_ns` adds them all up: what a Prometheus histogram needs (_bucket, _sum,
+   _count). One writer; readers see each field torn-free (aligned 64-bit stores) but the fields
+   of one histogram only roughly in step. rb_histogram_observe (ringsys.h) records one value. */
+typedef struct rb_histogram {
+  uint64_t count;
+  uint64_t sum_ns;
+  uint64_t buckets[RB_LATENCY_BUCKETS];
+} rb_histogram;
+
+/* Reply status classes counted in rb_front_stats.replies: index 0 is 1xx … index 4 is 5xx. */
+#define RB_STATUS_CLASSES 5u
+
+/* One front thread's counters, written by that thread only (the front loop and its handler run
+   on it), in the broker info memfd at `front_stats_offset`, one per front thread. Counters only
+   grow; gauges (marked) go up and down. Read by ringstat and the admin endpoint (/metrics). */
+typedef struct rb_front_stats {
+  uint64_t connections_accepted;
+  uint64_t connections_rejected;  /* closed at once: over --max-connections, or while stopping */
+  uint64_t connections_open;      /* gauge */
+  uint64_t requests;              /* request heads complete */
+  uint64_t requests_in_flight;    /* gauge: handed to the handler, reply not queued yet */
+  uint64_t requests_queued;       /* gauge: waiting in the front for a free worker */
+  uint64_t replies[RB_STATUS_CLASSES]; /* queued replies by status class, the front's own too */
+  uint64_t replies_502;           /* the worker's reply was refused, or the worker died */
+  uint64_t replies_503;           /* no worker in time (--queue-timeout) or none at all */
+  uint64_t replies_504;           /* the worker took longer than --timeout */
+  uint64_t bytes_received;        /* from clients, heads and bodies */
+  uint64_t bytes_sent;            /* to clients */
+  uint64_t framing_errors;        /* malformed requests answered by the front (4xx/5xx) */
+  uint64_t header_timeouts;       /* 408: the head did not arrive in time */
+  uint64_t idle_timeouts;         /* keep-alive connections closed idle */
+  uint64_t send_timeouts;         /* clients that stopped reading their reply */
+  uint64_t idle_reclaimed;        /* idle connections closed at --max-connections for a new one */
+  uint64_t copy_sends;
+  uint64_t zero_copy_sends;
+  uint64_t workers_crash_looping; /* gauge: this thread's workers waiting out a respawn backoff */
+  uint64_t reload_failures;       /* successors that exited before they were ready (old kept) */
+  uint64_t reload_failing;        /* gauge: 1 from a failed reload until a successor is ready */
+  uint64_t pad0[6];                /* the histograms start on the third line */
+  rb_histogram queue_wait;        /* head complete until handed to a worker (or answered) */
+  rb_histogram reply_latency;     /* head complete until the reply head was queued */
+  uint8_t pad1[RB_LINE - (2 * sizeof(rb_histogram)) % RB_LINE];
+} rb_front_stats;
+
+/* Broker states (rb_broker_info.state). */
+enum { RB_BROKER_RUNNING = 0, RB_BROKER_DRAINING = 1 };
+
 /* One per broker: a small memfd named "ringbroker-info" that says who the broker is, so that
    ringstat can list brokers from /proc/PID/fd without any file on disk. Written by the broker;
-   `channel_count` and `updated_ns` change while it runs. */
-#define RB_INFO_MAGIC 0x4F464E494B5242ULL /* "RBKINFO" */
+   `channel_count`, `state` and `updated_ns` change while it runs, the rb_front_stats after it
+   all the time. Magic "RBKINF2": version 2 added everything from `state` on (ringstat refuses
+   a broker whose info has another magic, whatever its channel ABI version). */
+#define RB_INFO_MAGIC 0x32464E494B5242ULL /* "RBKINF2" */
 typedef struct rb_broker_info {
   uint64_t magic;
   uint32_t abi_version;
@@ -356,6 +406,9 @@ typedef struct rb_broker_info {
   uint64_t started_unix_ns;/* CLOCK_REALTIME at start */
   uint64_t started_ns;     /* CLOCK_MONOTONIC at start */
   uint64_t updated_ns;     /* CLOCK_MONOTONIC of the last change */
+  uint32_t state;          /* RB_BROKER_* */
+  uint32_t front_threads;  /* rb_front_stats that follow, one per front thread */
+  uint64_t front_stats_offset; /* from the memfd start, RB_LINE-aligned */
 } rb_broker_info;
 
 /* Layout checks: a mismatch here is a compile error, not a silent ABI break. */
@@ -374,5 +427,7 @@ _Static_assert(sizeof(rb_slot_claim) == RB_LINE, "one claim per line");
 _Static_assert(__builtin_offsetof(rb_channel_header, front) == 2 * RB_LINE, "front counters on their own lines");
 _Static_assert(__builtin_offsetof(rb_channel_header, worker) == 6 * RB_LINE, "worker counters on their own line");
 _Static_assert(sizeof(rb_channel_header) == 7 * RB_LINE, "header is seven lines");
+_Static_assert(__builtin_offsetof(rb_front_stats, queue_wait) == 2 * RB_LINE, "counters fill two lines");
+_Static_assert(sizeof(rb_front_stats) == 8 * RB_LINE, "front stats of two threads never share a line");
 
 #endif

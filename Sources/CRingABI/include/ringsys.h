@@ -23,6 +23,15 @@ static inline _Bool rb_compare_exchange_u64(uint64_t *p, uint64_t expected, uint
 static inline uint32_t rb_exchange_u32(uint32_t *p, uint32_t v) { return __atomic_exchange_n(p, v, __ATOMIC_SEQ_CST); }
 static inline uint64_t rb_fetch_add_relaxed_u64(uint64_t *p, uint64_t v) { return __atomic_fetch_add(p, v, __ATOMIC_RELAXED); }
 static inline uint32_t rb_fetch_add_u32(uint32_t *p, uint32_t v) { return __atomic_fetch_add(p, v, __ATOMIC_SEQ_CST); }
+/* Records one value in a histogram (ringabi.h); single writer. */
+#include "ringabi.h"
+static inline void rb_histogram_observe(rb_histogram *h, uint64_t ns) {
+  unsigned bucket = ns < 2 ? 0u : 63u - (unsigned)__builtin_clzll(ns);
+  if (bucket >= RB_LATENCY_BUCKETS) bucket = RB_LATENCY_BUCKETS - 1;
+  h->count += 1;
+  h->sum_ns += ns;
+  h->buckets[bucket] += 1;
+}
 /* Store-load barrier: the sleeping-flag handshake needs it on both sides. */
 static inline void rb_fence_seq_cst(void) { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 static inline void rb_cpu_relax(void) {

@@ -2,9 +2,9 @@ import Glibc
 
 /// The few /proc lookups ringstat needs: which processes exist, who owns them, what their
 /// descriptors point at. All read-only.
-enum ProcFS {
+public enum ProcFS {
   /// Numeric entries of /proc, i.e. every process id visible to us.
-  static func processIDs() -> [Int32] {
+  public static func processIDs() -> [Int32] {
     guard let dir = opendir("/proc") else { return [] }
     defer { closedir(dir) }
     var pids: [Int32] = []
@@ -18,7 +18,7 @@ enum ProcFS {
   }
 
   /// Owner uid of /proc/PID, or nil when the process does not exist.
-  static func ownerUID(of pid: Int32) -> uid_t? {
+  public static func ownerUID(of pid: Int32) -> uid_t? {
     var info = stat()
     guard stat("/proc/\(pid)", &info) == 0 else { return nil }
     return info.st_uid
@@ -26,7 +26,7 @@ enum ProcFS {
 
   /// Descriptor numbers and link targets of a process; empty when we may not look (EACCES)
   /// or it is gone.
-  static func descriptors(of pid: Int32) -> [(fd: Int32, target: String)] {
+  public static func descriptors(of pid: Int32) -> [(fd: Int32, target: String)] {
     guard let dir = opendir("/proc/\(pid)/fd") else { return [] }
     defer { closedir(dir) }
     var result: [(Int32, String)] = []
@@ -47,7 +47,7 @@ enum ProcFS {
   }
 
   /// The memfd name behind a link target such as "/memfd:ringbroker-w0 (deleted)".
-  static func memfdName(_ target: String) -> String? {
+  public static func memfdName(_ target: String) -> String? {
     let prefix = "/memfd:"
     guard target.hasPrefix(prefix) else { return nil }
     var name = target.dropFirst(prefix.count)
@@ -57,12 +57,12 @@ enum ProcFS {
 
   /// Opens another process's descriptor read-only through /proc (a new open file description:
   /// nothing about the broker's own descriptor changes).
-  static func openDescriptor(pid: Int32, fd: Int32) -> Int32 {
+  public static func openDescriptor(pid: Int32, fd: Int32) -> Int32 {
     open("/proc/\(pid)/fd/\(fd)", O_RDONLY | O_CLOEXEC)
   }
 
   /// The one-letter scheduler state from /proc/PID/stat (R, S, T, Z, ...), nil when gone.
-  static func processState(_ pid: Int32) -> Character? {
+  public static func processState(_ pid: Int32) -> Character? {
     let fd = open("/proc/\(pid)/stat", O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else { return nil }
     defer { close(fd) }

@@ -1,11 +1,11 @@
 /// Everything `ringstat PID|NAME` shows about one broker at one instant.
-struct BrokerReport {
-  var info: BrokerInfoSnapshot
-  var rows: [WorkerRow]
-  var takenNs: UInt64
+public struct BrokerReport {
+  public var info: BrokerInfoSnapshot
+  public var rows: [WorkerRow]
+  public var takenNs: UInt64
 
   /// Samples every channel of `broker`. `previous` (an earlier report) provides the rates.
-  static func take(
+  public static func take(
     _ broker: DiscoveredBroker, previous: [ChannelKey: ChannelSample], stuckAfterNs: UInt64
   ) -> BrokerReport {
     // A channel can close between listing and opening it (worker replaced): skip it.
@@ -27,38 +27,42 @@ struct BrokerReport {
   }
 
   /// Samples keyed for the next report's rates.
-  var samplesByKey: [ChannelKey: ChannelSample] {
+  public var samplesByKey: [ChannelKey: ChannelSample] {
     var result: [ChannelKey: ChannelSample] = [:]
     for row in rows { if let sample = row.sample { result[sample.key] = sample } }
     return result
   }
 
-  var uptimeNs: UInt64 { takenNs &- info.startedNs }
+  public var uptimeNs: UInt64 { takenNs &- info.startedNs }
 
   /// Workers with a channel in a serving state (what "workers" means in the broker list).
-  var liveWorkers: Int { rows.filter { $0.state.isServing || $0.state == .draining }.count }
+  public var liveWorkers: Int { rows.filter { $0.state.isServing || $0.state == .draining }.count }
 
-  var totals: Totals { Totals(rows) }
+  public var totals: Totals { Totals(rows) }
+
+  /// The front threads' counters, summed.
+  public var front: FrontTotals { FrontTotals(info.frontStats) }
 }
 
 /// Sums over every row; latency percentiles come from the merged histograms.
-struct Totals {
-  var requestDepth = 0
-  var requestCapacity = 0
-  var responseDepth = 0
-  var slotsInUse: UInt64 = 0
-  var slotsTotal = 0
-  var dispatched: UInt64 = 0
-  var revoked: UInt64 = 0
-  var served: UInt64 = 0
-  var errors: UInt64 = 0
-  var bytesIn: UInt64 = 0
-  var bytesOut: UInt64 = 0
-  var ratePerSecond: Double?
-  var restarts: UInt64 = 0
-  var latency = LatencyHistogram(buckets: Array(repeating: 0, count: LatencyHistogram.bucketCount))
+public struct Totals {
+  public var requestDepth = 0
+  public var requestCapacity = 0
+  public var responseDepth = 0
+  public var slotsInUse: UInt64 = 0
+  public var slotsTotal = 0
+  public var dispatched: UInt64 = 0
+  public var revoked: UInt64 = 0
+  public var served: UInt64 = 0
+  public var errors: UInt64 = 0
+  public var bytesIn: UInt64 = 0
+  public var bytesOut: UInt64 = 0
+  public var ratePerSecond: Double?
+  public var restarts: UInt64 = 0
+  public var latency = LatencyHistogram(
+    buckets: Array(repeating: 0, count: LatencyHistogram.bucketCount))
 
-  init(_ rows: [WorkerRow]) {
+  public init(_ rows: [WorkerRow]) {
     for row in rows {
       guard let sample = row.sample else { continue }
       requestDepth += sample.requestDepth

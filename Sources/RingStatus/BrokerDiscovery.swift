@@ -2,22 +2,22 @@ import Glibc
 import RingChannel
 
 /// A running broker as found in /proc: its pid, identity, and the descriptors of its channels.
-struct DiscoveredBroker {
-  var info: BrokerInfoSnapshot
+public struct DiscoveredBroker {
+  public var info: BrokerInfoSnapshot
   /// Descriptor numbers (in the broker) of every "ringbroker-w<ID>" memfd it holds open.
-  var channelDescriptors: [Int32]
+  public var channelDescriptors: [Int32]
 
-  var pid: Int32 { info.pid }
+  public var pid: Int32 { info.pid }
 }
 
 /// Finds brokers through /proc/PID/fd: a broker keeps its "ringbroker-info" memfd open for its
 /// whole life, so no pid file or socket can go stale after a SIGKILL.
-enum BrokerDiscovery {
-  static let infoLink = "ringbroker-info"
-  static let channelPrefix = "ringbroker-w"
+public enum BrokerDiscovery {
+  public static let infoLink = "ringbroker-info"
+  public static let channelPrefix = "ringbroker-w"
 
   /// Every broker of this user (root: of every user). Others' /proc/PID/fd is unreadable anyway.
-  static func all() -> [DiscoveredBroker] {
+  public static func all() -> [DiscoveredBroker] {
     ProcFS.processIDs().compactMap { pid in
       guard mayInspect(pid) else { return nil }
       return try? broker(pid: pid)
@@ -25,7 +25,7 @@ enum BrokerDiscovery {
   }
 
   /// Resolves "PID" or "NAME" to exactly one broker, or throws a one-line reason.
-  static func resolve(_ target: String) throws -> DiscoveredBroker {
+  public static func resolve(_ target: String) throws -> DiscoveredBroker {
     if let pid = Int32(target) {
       guard let owner = ProcFS.ownerUID(of: pid) else {
         throw RingstatError("no process with pid \(pid)")
@@ -53,13 +53,13 @@ enum BrokerDiscovery {
   }
 
   /// Whether this user may inspect `pid`: its own processes, or any when root.
-  static func mayInspect(_ pid: Int32) -> Bool {
+  public static func mayInspect(_ pid: Int32) -> Bool {
     guard let owner = ProcFS.ownerUID(of: pid) else { return false }
     return getuid() == 0 || owner == getuid()
   }
 
   /// The broker at `pid`, or nil when that process holds no ringbroker-info memfd.
-  static func broker(pid: Int32) throws -> DiscoveredBroker? {
+  public static func broker(pid: Int32) throws -> DiscoveredBroker? {
     let descriptors = ProcFS.descriptors(of: pid)
     var infoFD: Int32?
     var channels: [Int32] = []

@@ -1,13 +1,13 @@
 import CRingABI
 
 /// What a worker is doing, as shown in the STATE column and the JSON "state" field.
-enum WorkerState: String, Codable {
+public enum WorkerState: String, Codable {
   case starting, running, sleeping, stopped, draining, dead, broken, respawning
 
   /// From the channel state the front wrote, refined by the worker's sleeping flag and by the
   /// kernel's view of its process (a SIGSTOPped or vanished worker still looks "running" to
   /// the front until it notices).
-  init(sample: ChannelSample, processState: Character?) {
+  public init(sample: ChannelSample, processState: Character?) {
     switch Int(sample.state) {
     case Int(RB_STATE_CREATED): self = .starting
     case Int(RB_STATE_DRAINING): self = .draining
@@ -24,7 +24,7 @@ enum WorkerState: String, Codable {
   }
 
   /// A state in which the front still hands this channel requests.
-  var isServing: Bool {
+  public var isServing: Bool {
     self == .running || self == .sleeping || self == .stopped || self == .starting
   }
 }

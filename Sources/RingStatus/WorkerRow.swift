@@ -1,20 +1,20 @@
 /// One line of the per-broker table: a channel's sample turned into what an operator reads.
 /// Rows for respawning workers (no channel open) carry no sample.
-struct WorkerRow {
-  var workerID: Int
-  var state: WorkerState
-  var sample: ChannelSample?
+public struct WorkerRow {
+  public var workerID: Int
+  public var state: WorkerState
+  public var sample: ChannelSample?
   /// Replies per second since the previous sample of the same generation; nil without one.
-  var ratePerSecond: Double?
+  public var ratePerSecond: Double?
   /// The oldest request with the worker (taken or waiting in its ring) has waited longer than
   /// the threshold for its reply (or, once its reply streams, for its next part).
-  var stuck: Bool
+  public var stuck: Bool
   /// Nanoseconds since the last completed reply (or since the worker started, if later).
-  var idleNs: UInt64?
+  public var idleNs: UInt64?
   /// Nanoseconds the oldest request with the worker has waited; nil while it holds none.
-  var oldestWaitNs: UInt64?
+  public var oldestWaitNs: UInt64?
 
-  init(sample: ChannelSample, previous: ChannelSample?, stuckAfterNs: UInt64) {
+  public init(sample: ChannelSample, previous: ChannelSample?, stuckAfterNs: UInt64) {
     workerID = sample.workerID
     self.sample = sample
     state = WorkerState(sample: sample, processState: ProcFS.processState(sample.workerPID))
@@ -35,14 +35,14 @@ struct WorkerRow {
     stuck = state.isServing && (oldestWaitNs ?? 0) > stuckAfterNs
   }
 
-  init(respawningWorker id: Int) {
+  public init(respawningWorker id: Int) {
     workerID = id
     state = .respawning
     stuck = false
   }
 
   /// The current generation started less than `windowNs` ago after at least `restarts`.
-  func isCrashLooping(restarts: UInt64 = 3, windowNs: UInt64 = 10_000_000_000) -> Bool {
+  public func isCrashLooping(restarts: UInt64 = 3, windowNs: UInt64 = 10_000_000_000) -> Bool {
     if state == .respawning { return true }
     guard let sample, state.isServing else { return false }
     return sample.front.restarts >= restarts && sample.takenNs &- sample.createdNs < windowNs

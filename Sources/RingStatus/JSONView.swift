@@ -2,14 +2,15 @@ import Foundation
 
 /// `--json`: the same data as the tables, with raw numbers (ns, bytes, counts). Keys are
 /// documented in README.md; absent values (no sample yet, a respawning worker) are omitted.
-enum JSONView {
-  struct BrokerSummary: Encodable {
+public enum JSONView {
+  public struct BrokerSummary: Encodable {
     var pid: Int32
     var name: String
     var listen: String
     var controlSocket: String
     var workers: Int
     var workerTarget: Int
+    var state: String
     var startedUnixNs: UInt64
     var uptimeNs: UInt64
 
@@ -20,12 +21,13 @@ enum JSONView {
       controlSocket = report.info.controlSocket
       workers = report.liveWorkers
       workerTarget = report.info.workerTarget
+      state = report.info.draining ? "draining" : "running"
       startedUnixNs = report.info.startedUnixNs
       uptimeNs = report.uptimeNs
     }
   }
 
-  struct WorkerCounters: Encodable {
+  public struct WorkerCounters: Encodable {
     var pid: UInt32
     var requestsTaken: UInt64
     var repliesPublished: UInt64
@@ -33,7 +35,7 @@ enum JSONView {
     var lateWakeups: UInt32
   }
 
-  struct Channel: Encodable {
+  public struct Channel: Encodable {
     var workerId: Int
     var state: WorkerState
     var stuck: Bool
@@ -101,7 +103,7 @@ enum JSONView {
     }
   }
 
-  struct TotalsJSON: Encodable {
+  public struct TotalsJSON: Encodable {
     var requestDepth: Int
     var requestCapacity: Int
     var responseDepth: Int
@@ -137,24 +139,94 @@ enum JSONView {
     }
   }
 
+  struct HistogramJSON: Encodable {
+    var count: UInt64
+    var sumNs: UInt64
+    var p50Ns: UInt64?
+    var p99Ns: UInt64?
+    var buckets: [UInt64]
+
+    init(_ h: FrontTotals.Histogram) {
+      count = h.count
+      sumNs = h.sumNs
+      p50Ns = h.buckets.percentileUpperBoundNs(0.5)
+      p99Ns = h.buckets.percentileUpperBoundNs(0.99)
+      buckets = h.buckets.buckets
+    }
+  }
+
+  /// What the front threads did for clients (rb_front_stats, summed over threads).
+  struct FrontJSON: Encodable {
+    var connectionsAccepted: UInt64
+    var connectionsRejected: UInt64
+    var connectionsOpen: UInt64
+    var requests: UInt64
+    var requestsInFlight: UInt64
+    var requestsQueued: UInt64
+    var replies: [String: UInt64]
+    var replies502: UInt64
+    var replies503: UInt64
+    var replies504: UInt64
+    var bytesReceived: UInt64
+    var bytesSent: UInt64
+    var framingErrors: UInt64
+    var headerTimeouts: UInt64
+    var idleTimeouts: UInt64
+    var sendTimeouts: UInt64
+    var workersCrashLooping: UInt64
+    var reloadFailures: UInt64
+    var reloadFailing: Bool
+    var queueWait: HistogramJSON
+    var replyLatency: HistogramJSON
+
+    init(_ f: FrontTotals) {
+      connectionsAccepted = f.connectionsAccepted
+      connectionsRejected = f.connectionsRejected
+      connectionsOpen = f.connectionsOpen
+      requests = f.requests
+      requestsInFlight = f.requestsInFlight
+      requestsQueued = f.requestsQueued
+      replies = Dictionary(
+        uniqueKeysWithValues: f.repliesByClass.enumerated().map {
+          ("\($0.offset + 1)xx", $0.element)
+        })
+      replies502 = f.replies502
+      replies503 = f.replies503
+      replies504 = f.replies504
+      bytesReceived = f.bytesReceived
+      bytesSent = f.bytesSent
+      framingErrors = f.framingErrors
+      headerTimeouts = f.headerTimeouts
+      idleTimeouts = f.idleTimeouts
+      sendTimeouts = f.sendTimeouts
+      workersCrashLooping = f.workersCrashLooping
+      reloadFailures = f.reloadFailures
+      reloadFailing = f.reloadFailing
+      queueWait = HistogramJSON(f.queueWait)
+      replyLatency = HistogramJSON(f.replyLatency)
+    }
+  }
+
   struct BrokerDetail: Encodable {
     var broker: BrokerSummary
+    var front: FrontJSON
     var channels: [Channel]
     var totals: TotalsJSON
   }
 
-  struct BrokerList: Encodable {
+  public struct BrokerList: Encodable {
     var brokers: [BrokerSummary]
   }
 
-  static func brokerList(_ reports: [BrokerReport]) -> String {
+  public static func brokerList(_ reports: [BrokerReport]) -> String {
     encode(BrokerList(brokers: reports.map(BrokerSummary.init)))
   }
 
-  static func broker(_ report: BrokerReport) -> String {
+  public static func broker(_ report: BrokerReport) -> String {
     encode(
       BrokerDetail(
-        broker: BrokerSummary(report), channels: report.rows.map(Channel.init),
+        broker: BrokerSummary(report), front: FrontJSON(report.front),
+        channels: report.rows.map(Channel.init),
         totals: TotalsJSON(report.totals)))
   }
 

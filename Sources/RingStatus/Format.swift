@@ -1,6 +1,6 @@
 /// Short human forms of counts, sizes and durations for the table (JSON keeps raw numbers).
-enum Format {
-  static func bytes(_ value: UInt64) -> String {
+public enum Format {
+  public static func bytes(_ value: UInt64) -> String {
     let units = ["B", "K", "M", "G", "T", "P"]
     var amount = Double(value)
     var unit = 0
@@ -12,7 +12,7 @@ enum Format {
   }
 
   /// Nanoseconds as 512ns, 65.5µs, 1.0ms, 2.1s.
-  static func latency(_ ns: UInt64?) -> String {
+  public static func latency(_ ns: UInt64?) -> String {
     guard let ns else { return "-" }
     let value = Double(ns)
     if ns < 1_000 { return "\(ns)ns" }
@@ -22,7 +22,7 @@ enum Format {
   }
 
   /// Nanoseconds as 4.2s, 3m07s, 2h05m, 3d04h.
-  static func duration(_ ns: UInt64) -> String {
+  public static func duration(_ ns: UInt64) -> String {
     let seconds = ns / 1_000_000_000
     if seconds < 60 { return fixed(Double(ns) / 1e9, 1) + "s" }
     if seconds < 3600 { return "\(seconds / 60)m" + pad2(seconds % 60) + "s" }
@@ -30,13 +30,13 @@ enum Format {
     return "\(seconds / 86400)d" + pad2(seconds % 86400 / 3600) + "h"
   }
 
-  static func rate(_ value: Double?) -> String {
+  public static func rate(_ value: Double?) -> String {
     guard let value else { return "-" }
     return value >= 100 ? fixed(value, 0) : fixed(value, 1)
   }
 
   /// Fixed-point without Foundation's String(format:).
-  static func fixed(_ value: Double, _ decimals: Int) -> String {
+  public static func fixed(_ value: Double, _ decimals: Int) -> String {
     var scale = 1.0
     for _ in 0..<decimals { scale *= 10 }
     let scaled = (value * scale).rounded()

@@ -3,31 +3,31 @@ import CRingABI
 /// The front's log2 latency histogram: bucket i counts replies that took [2^i, 2^(i+1)) ns from
 /// dispatch to reply. A percentile is reported as the upper bound of the bucket it falls in, so
 /// "p99 65.5µs" means 99% of replies took less than 65.5 µs (and the true value may be half).
-struct LatencyHistogram {
-  static let bucketCount = Int(RB_LATENCY_BUCKETS)
-  var buckets: [UInt64]
+public struct LatencyHistogram {
+  public static let bucketCount = Int(RB_LATENCY_BUCKETS)
+  public var buckets: [UInt64]
 
-  init(buckets: [UInt64]) { self.buckets = buckets }
+  public init(buckets: [UInt64]) { self.buckets = buckets }
 
   /// From the fixed-size C array (a tuple in Swift).
-  init<T>(_ cArray: T) {
-    buckets = withUnsafeBytes(of: cArray) { Array($0.bindMemory(to: UInt64.self)) }
+  public init<T>(_ cArray: T) {
+    buckets = CArray.uint64s(cArray)
   }
 
-  static func + (lhs: LatencyHistogram, rhs: LatencyHistogram) -> LatencyHistogram {
+  public static func + (lhs: LatencyHistogram, rhs: LatencyHistogram) -> LatencyHistogram {
     LatencyHistogram(buckets: zip(lhs.buckets, rhs.buckets).map { $0 &+ $1 })
   }
 
   /// Counts since `earlier` (bucket counters only grow within one channel generation).
-  func since(_ earlier: LatencyHistogram) -> LatencyHistogram {
+  public func since(_ earlier: LatencyHistogram) -> LatencyHistogram {
     LatencyHistogram(buckets: zip(buckets, earlier.buckets).map { $0 >= $1 ? $0 - $1 : 0 })
   }
 
-  var total: UInt64 { buckets.reduce(0, &+) }
+  public var total: UInt64 { buckets.reduce(0, &+) }
 
   /// Upper bound in ns of the bucket holding the `fraction` quantile; nil with no samples.
   /// The last bucket also holds everything slower, so its bound is a lower bound really.
-  func percentileUpperBoundNs(_ fraction: Double) -> UInt64? {
+  public func percentileUpperBoundNs(_ fraction: Double) -> UInt64? {
     let count = total
     guard count > 0 else { return nil }
     let rank = max(1, UInt64((Double(count) * fraction).rounded(.up)))

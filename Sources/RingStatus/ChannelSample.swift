@@ -3,33 +3,33 @@ import Glibc
 import RingChannel
 
 /// The numbers of one worker channel at one instant, copied out of a read-only mapping.
-struct ChannelSample {
-  var workerID: Int
-  var workerPID: Int32
-  var numaNode: Int
-  var cpu: Int
-  var generation: UInt32
-  var state: UInt32
-  var createdNs: UInt64
-  var requestHead: UInt64
-  var requestTail: UInt64
-  var requestCapacity: Int
-  var workerSleeping: Bool
-  var responseHead: UInt64
-  var responseTail: UInt64
-  var responseCapacity: Int
-  var slotCount: Int
-  var front: rb_front_counters
-  var worker: rb_worker_counters
+public struct ChannelSample {
+  public var workerID: Int
+  public var workerPID: Int32
+  public var numaNode: Int
+  public var cpu: Int
+  public var generation: UInt32
+  public var state: UInt32
+  public var createdNs: UInt64
+  public var requestHead: UInt64
+  public var requestTail: UInt64
+  public var requestCapacity: Int
+  public var workerSleeping: Bool
+  public var responseHead: UInt64
+  public var responseTail: UInt64
+  public var responseCapacity: Int
+  public var slotCount: Int
+  public var front: rb_front_counters
+  public var worker: rb_worker_counters
   /// CLOCK_MONOTONIC when the sample was taken.
-  var takenNs: UInt64
+  public var takenNs: UInt64
 
   /// Identifies one worker generation across samples (a respawn makes a new memfd).
-  var key: ChannelKey { ChannelKey(workerID: workerID, generation: generation) }
+  public var key: ChannelKey { ChannelKey(workerID: workerID, generation: generation) }
 
   /// Maps /proc/PID/fd/FD with PROT_READ (ChannelSegment checks magic, ABI version and layout)
   /// and copies what ringstat shows. The mapping goes away before this returns.
-  static func read(brokerPID: Int32, fd: Int32) throws -> ChannelSample {
+  public static func read(brokerPID: Int32, fd: Int32) throws -> ChannelSample {
     let descriptor = ProcFS.openDescriptor(pid: brokerPID, fd: fd)
     guard descriptor >= 0 else {
       throw RingstatError(
@@ -45,7 +45,7 @@ struct ChannelSample {
     return sample(segment)
   }
 
-  static func sample(_ segment: ChannelSegment) -> ChannelSample {
+  public static func sample(_ segment: ChannelSegment) -> ChannelSample {
     let header = segment.header
     let requests = segment.requestRing.control
     let responses = segment.responseRing.control
@@ -68,24 +68,24 @@ struct ChannelSample {
 
   /// Ring depth as the consumer sees it; a worker that wrote garbage into its tail could make
   /// tail > head, which reads as 0 rather than a huge number.
-  var requestDepth: Int { Self.depth(head: requestHead, tail: requestTail) }
-  var responseDepth: Int { Self.depth(head: responseHead, tail: responseTail) }
+  public var requestDepth: Int { Self.depth(head: requestHead, tail: requestTail) }
+  public var responseDepth: Int { Self.depth(head: responseHead, tail: responseTail) }
 
   /// Dispatched and not yet completed (in the ring, with the worker, or in its reply ring);
   /// requests taken back unclaimed and run elsewhere are not pending here.
-  var pending: UInt64 {
+  public var pending: UInt64 {
     let done = front.replies_completed &+ front.requests_revoked
     return front.requests_dispatched >= done ? front.requests_dispatched - done : 0
   }
 
-  var latency: LatencyHistogram { LatencyHistogram(front.latency_ns) }
+  public var latency: LatencyHistogram { LatencyHistogram(front.latency_ns) }
 
   private static func depth(head: UInt64, tail: UInt64) -> Int {
     head >= tail ? Int(clamping: head - tail) : 0
   }
 }
 
-struct ChannelKey: Hashable {
-  var workerID: Int
-  var generation: UInt32
+public struct ChannelKey: Hashable {
+  public var workerID: Int
+  public var generation: UInt32
 }
