@@ -44,7 +44,7 @@ let package = Package(
     .executableTarget(
       name: "ringbroker",
       dependencies: [
-        "RingFront", "RingPool", "RingControl", "BrokerLog",
+        "RingFront", "RingPool", "RingControl", "BrokerLog", "RingAdmin",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
     .executableTarget(name: "ringbench", dependencies: ["RingChannel", "RingWorker"]),
@@ -80,6 +80,9 @@ let package = Package(
     // What ringstat shows and /status serves, one definition for both: brokers found through
     // /proc, their info memfd and channels sampled, the JSON view, the health verdict.
     .target(name: "RingStatus", dependencies: ["RingChannel", "CRingABI"]),
+    // The admin endpoint (--admin): /metrics, /status and /healthz, served by a front loop of
+    // its own from the broker's shared-memory counters.
+    .target(name: "RingAdmin", dependencies: ["RingFront", "RingStatus", "HTTP1"]),
     // ringstat (tools/ringstat): read-only view of live brokers and their rings.
     .executableTarget(
       name: "ringstat",

@@ -37,6 +37,8 @@ struct BrokerOptions {
   var maxRequestsPerWorker = 0
   /// The control socket's path; nil: the default for the broker's name.
   var controlPath: String?
+  /// Where /metrics, /status and /healthz are served; nil: nowhere.
+  var admin: ListenAddress?
   var logLevel = LogLevel.info
   var logFormat = LogFormat.text
   /// Where the broker log goes instead of stderr (reopened on SIGUSR1); nil: stderr.

@@ -151,6 +151,12 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
+      "Serve /metrics (Prometheus), /status (JSON) and /healthz on this address, apart from the clients' listener (off by default).",
+      valueName: "host:port"))
+  var admin: String?
+
+  @Option(
+    help: ArgumentHelp(
       "Least severe broker log lines kept: debug, info, warn or error.", valueName: "level"))
   var logLevel = "info"
 
@@ -199,6 +205,9 @@ struct RingBrokerCommand: ParsableCommand {
     }
     guard queueTimeout > 0, queueTimeout <= 3600 else {
       throw ValidationError("--queue-timeout must be between 0 and 3600 seconds")
+    }
+    if let admin, ListenAddress(parsing: admin) == nil {
+      throw ValidationError("--admin expects HOST:PORT, got '\(admin)'")
     }
     guard ListenAddress(parsing: listen) != nil else {
       throw ValidationError("--listen expects HOST:PORT, got '\(listen)'")
@@ -256,6 +265,7 @@ struct RingBrokerCommand: ParsableCommand {
       requestTimeoutSeconds: timeout,
       maxRequestsPerWorker: maxRequests,
       controlPath: control,
+      admin: admin.flatMap(ListenAddress.init(parsing:)),
       logLevel: LogLevel(name: logLevel)!,
       logFormat: LogFormat(rawValue: logFormat)!,
       logFile: logFile)

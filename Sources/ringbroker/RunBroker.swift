@@ -75,9 +75,15 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   let server = FrontServer(
     config: config, threads: threads, cpuSets: frontCPUSets,
     stats: { info.frontStats(thread: $0) }, makeHandler: makeHandler)
+  let adminServer = options.admin.map(AdminEndpoint.server(listening:))
   do {
     try server.start()
     info.setListen("\(server.boundAddress)")
+    do {
+      try adminServer?.start()
+    } catch {
+      throw AdminStartFailure(error: error)
+    }
     var stopsSeen = 0
     try SignalWatcher.watch(BrokerSignals.handled) { signal in
       let (name, action) = BrokerSignals.action(for: signal)
@@ -106,11 +112,17 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     control?.stop()
     server.stop(immediately: true)
     server.wait()
+    adminServer?.stop(immediately: true)
+    adminServer?.wait()
     stopWorkers()
     return 1
   }
-  Log.info("listening on \(server.boundAddress) (\(summary))")
+  let adminPart = adminServer.map { ", admin on \($0.boundAddress)" } ?? ""
+  Log.info("listening on \(server.boundAddress) (\(summary))\(adminPart)")
   server.wait()
+  // /healthz says "draining" until the clients' side is done.
+  adminServer?.stop(immediately: true)
+  adminServer?.wait()
   withExtendedLifetime(info) {}
   control?.stop()
   stopWorkers()

@@ -6,6 +6,9 @@ import Foundation
 public final class BrokerProcess {
   public let process = Process()
   public private(set) var port: UInt16 = 0
+  /// The admin endpoint's port, when the broker was started with --admin (its ready line says
+  /// "admin on HOST:PORT").
+  public private(set) var adminPort: UInt16?
   /// The broker's `--name` (made up for it unless the test gave one; "" for other products).
   public let name: String
   /// The control socket made up for this broker (nil when the test named one: then it is the
@@ -48,6 +51,16 @@ public final class BrokerProcess {
     guard let portText = address?.split(separator: ":").last, let port = UInt16(portText)
     else { throw TestError("no port in ready line: \(line)") }
     self.port = port
+    adminPort = Self.port(after: "admin on ", in: line)
+  }
+
+  /// The port ending the word after `marker` in `line`, if any.
+  private static func port(after marker: String, in line: String) -> UInt16? {
+    guard line.contains(marker),
+      let word = line.components(separatedBy: marker).last?.split(separator: " ").first,
+      let text = word.split(separator: ":").last
+    else { return nil }
+    return UInt16(text.trimmingCharacters(in: CharacterSet(charactersIn: ",;)")))
   }
 
   deinit {
