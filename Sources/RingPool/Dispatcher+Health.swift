@@ -45,7 +45,7 @@ extension Dispatcher {
       {
         worker.attachTimedOut = true
         let reason =
-          "(pid \(process.pid)) did not attach within \(config.attachTimeoutNs / 1_000_000_000) s"
+          "(pid \(process.pid)) did not attach within \(Double(config.attachTimeoutNs) / 1e9) s"
         Log.error("worker \(worker.id) \(reason); killing it")
         workerFailedToStart(worker, reason: reason, loop: loop)
         process.signal(SIGKILL)

@@ -31,6 +31,8 @@ struct BrokerOptions {
   var workerDepth = 64
   /// Seconds without a reply after which a worker holding requests counts as stalled.
   var stallTimeoutSeconds = 0.005
+  /// Seconds a started worker has to attach.
+  var attachTimeoutSeconds = 10.0
   /// Seconds a worker may take per request (0: no limit).
   var requestTimeoutSeconds = 60.0
   /// Replies after which a worker is replaced by a fresh one (0: never).

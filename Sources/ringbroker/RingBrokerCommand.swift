@@ -85,6 +85,12 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
+      "Seconds a started worker has to attach to its channel; a first worker that does not stops the broker (exit 1), a later one is killed and started again.",
+      valueName: "seconds"))
+  var attachTimeout = 10.0
+
+  @Option(
+    help: ArgumentHelp(
       "Name shown by ringstat (ringstat NAME finds the broker by it).", valueName: "name"))
   var name = "ringbroker"
 
@@ -218,7 +224,7 @@ struct RingBrokerCommand: ParsableCommand {
     for (name, value) in [
       ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
       ("--idle-timeout", idleTimeout),
-      ("--drain-timeout", drainTimeout),
+      ("--drain-timeout", drainTimeout), ("--attach-timeout", attachTimeout),
     ] {
       guard value > 0, value <= 86_400 else {
         throw ValidationError("\(name) must be between 0 and 86400 seconds")
@@ -262,6 +268,7 @@ struct RingBrokerCommand: ParsableCommand {
       name: name,
       workerDepth: workerDepth,
       stallTimeoutSeconds: stallTimeout,
+      attachTimeoutSeconds: attachTimeout,
       requestTimeoutSeconds: timeout,
       maxRequestsPerWorker: maxRequests,
       controlPath: control,

@@ -46,6 +46,7 @@ final class WorkerMode {
     config.queueTimeoutNs = UInt64(options.queueTimeoutSeconds * 1e9)
     config.maxDepthPerWorker = options.workerDepth
     config.stallAfterNs = UInt64(options.stallTimeoutSeconds * 1e9)
+    config.attachTimeoutNs = UInt64(options.attachTimeoutSeconds * 1e9)
     config.maxRequestsPerWorker =
       options.maxRequestsPerWorker > 0 ? UInt64(options.maxRequestsPerWorker) : nil
     config.requestTimeoutNs =

@@ -422,10 +422,18 @@ final class WorkerModeTests: XCTestCase {
   }
 
   func testCrashLoopBacksOffWithoutSpinningAndAnswers503() throws {
+    let marker = NSTemporaryDirectory() + "rbtest-crash-\(UUID().uuidString)"
+    defer { unlink(marker) }
     let broker = try BrokerProcess([
-      "--workers", "1", "--worker", "/bin/false", "--queue-timeout", "0.3",
+      "--workers", "1", "--worker", Products.crashingAfterFirstStart(marker: marker),
+      "--queue-timeout", "0.3",
     ])
     defer { _ = broker.stop() }
+    // Up once (a first worker that cannot start stops the broker instead); every start after
+    // the first exits with status 1.
+    for pid in WorkerProcesses.running(of: broker.pid) { kill(pid, SIGKILL) }
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("exited with status 1") }, broker.stderr)
     let before = cpuSeconds(broker.pid)
     let response = try get(broker.port, "/")
     XCTAssertEqual(response.status, 503)

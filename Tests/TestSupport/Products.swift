@@ -49,4 +49,12 @@ public enum Products {
   /// The test worker (Tests/Helpers/ringchannel-child) as a `--worker` command: /sleep/MS,
   /// /exit, /pid, /bytes/N, anything else "ok <path>".
   public static var testWorker: String { path("ringchannel-child") + " http" }
+
+  /// A `--worker` command that starts the C worker the first time and exits with status 1 at
+  /// every later start: a broker that came up fine, whose worker then crash-loops once killed.
+  /// `marker` is a path the command creates; the caller removes it.
+  public static func crashingAfterFirstStart(marker: String) -> String {
+    // The broker runs a command as `exec COMMAND` in /bin/sh: the script needs a shell of its own.
+    "sh -c \"if [ -e '\(marker)' ]; then exit 1; fi; touch '\(marker)'; exec '\(cWorker)'\""
+  }
 }
