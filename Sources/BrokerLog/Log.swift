@@ -18,8 +18,22 @@ public enum Log {
   public static func warning(_ message: @autoclosure () -> String) { write(.warning, message) }
   public static func error(_ message: @autoclosure () -> String) { write(.error, message) }
 
-  private static func write(_ level: LogLevel, _ message: () -> String) {
-    guard level >= minimumLevel else { return }
+  /// Where the start-up line goes besides the log: the stderr the broker was started with, once
+  /// `--log-file` took fd 2 over (nil: fd 2 is that stderr).
+  nonisolated(unsafe) public static var console: Int32?
+
+  /// The start-up line ("listening on …"): at info level but written whatever --log-level, and
+  /// to the console too, so that supervisors and scripts can always tell the broker is up and
+  /// where.
+  public static func announce(_ message: String) {
+    write(.info, { message }, always: true)
+    guard let console else { return }
+    var line = render(.info, message, time: LogTime.now())
+    line.withUTF8 { writeAll(fd: console, $0) }
+  }
+
+  private static func write(_ level: LogLevel, _ message: () -> String, always: Bool = false) {
+    guard always || level >= minimumLevel else { return }
     var line = render(level, message(), time: LogTime.now())
     line.withUTF8 { writeAll(fd: 2, $0) }
   }

@@ -69,6 +69,12 @@ public final class BrokerInfo {
     info.pointee.updated_ns = rb_monotonic_ns()
   }
 
+  /// Workers the broker keeps (changed by SIGTTIN / SIGTTOU).
+  public func setWorkerTarget(_ count: Int) {
+    rb_store_relaxed_u32(&info.pointee.worker_target, UInt32(count))
+    info.pointee.updated_ns = rb_monotonic_ns()
+  }
+
   /// A stop began: ringstat and /healthz report the broker as draining.
   public func markDraining() {
     rb_store_release_u32(&info.pointee.state, UInt32(RB_BROKER_DRAINING))

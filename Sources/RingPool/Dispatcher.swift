@@ -18,6 +18,8 @@ public final class Dispatcher: FrontHandler {
   /// Ids for requests and their descriptors, unique across the broker's front threads.
   var requestIDs: RequestIDSequence
   var started = false
+  /// The index of the front thread this dispatcher serves.
+  public let frontThread: Int
   /// Whether this dispatcher's first workers came up; the broker waits for it at start.
   public let startup = StartupReport()
   /// Indexes of first workers that have not attached yet.
@@ -51,6 +53,10 @@ public final class Dispatcher: FrontHandler {
     pthread_mutex_unlock(&attachLock)
   }
 
+  /// Workers to add or retire (SIGTTIN / SIGTTOU), waiting for this thread (Dispatcher+Scaling).
+  var scalingInbox: [ScalingRequest] = []
+  var scalingLock = pthread_mutex_t()
+
   /// Workers still to replace in a rolling reload, one at a time, in order.
   var reloadQueue: [Int] = []
   /// Set from the signal thread (SIGHUP), taken by the loop thread.
@@ -66,6 +72,7 @@ public final class Dispatcher: FrontHandler {
     workers placements: [(id: Int, placement: WorkerPlacement)], launcher: WorkerLauncher,
     config: DispatchConfig, frontThread: Int
   ) {
+    self.frontThread = frontThread
     requestIDs = RequestIDSequence(frontThread: frontThread)
     let firstGeneration = Self.testingFirstGeneration()
     self.firstGeneration = firstGeneration
@@ -81,6 +88,7 @@ public final class Dispatcher: FrontHandler {
       "request too large for the workers: head and body must fit in \(largestSlotSize - 16) bytes\n"
     queue = RequestQueue(maxCount: config.maxQueuedRequests, maxBytes: config.maxQueuedBytes)
     pthread_mutex_init(&attachLock, nil)
+    pthread_mutex_init(&scalingLock, nil)
   }
 
   private func adoptAttachedWorkers(loop: FrontLoop) {
@@ -369,6 +377,7 @@ public final class Dispatcher: FrontHandler {
     }
     loop.stats.pointee.requests_queued = UInt64(queue.count)
     adoptAttachedWorkers(loop: loop)
+    applyScaling(loop: loop)
     collectReplies(loop: loop)
     moveRequestsOffStalledWorkers(loop: loop)
     if !queue.isEmpty { drainQueue(loop: loop) }

@@ -4,11 +4,13 @@ import Glibc
 /// taken by the signal thread (SignalWatcher), so none can kill, crash or stop the broker
 /// by its default action; workers are spawned with default dispositions.
 enum BrokerSignals {
-  enum Action {
+  enum Action: Equatable {
     /// Stop accepting, drain, exit 0; a second one closes everything at once.
     case stop
     /// Rolling reload of the workers.
     case reload
+    /// One worker more / less (gunicorn's TTIN / TTOU).
+    case addWorker, removeWorker
     /// Open the log files anew at their paths (logrotate renamed the old ones).
     case reopenLogs
     /// No meaning (yet): logged with the reason and otherwise ignored, instead of the default
@@ -23,8 +25,7 @@ enum BrokerSignals {
     (SIGUSR1, "SIGUSR1", .reopenLogs),
     (SIGUSR2, "SIGUSR2", .ignore("reserved for the binary upgrade, which this version lacks")),
     (SIGALRM, "SIGALRM", .ignore("it has no meaning for ringbroker")),
-    (SIGTTIN, "SIGTTIN", .ignore("it has no meaning for ringbroker yet")),
-    (SIGTTOU, "SIGTTOU", .ignore("it has no meaning for ringbroker yet")),
+    (SIGTTIN, "SIGTTIN", .addWorker), (SIGTTOU, "SIGTTOU", .removeWorker),
   ]
 
   static var handled: [Int32] { actions.map(\.signal) }

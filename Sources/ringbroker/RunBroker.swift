@@ -15,6 +15,7 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   var logFile: ReopenableFile?
   if let path = options.logFile {
     do {
+      Log.console = fcntl(2, F_DUPFD_CLOEXEC, 3)
       logFile = try ReopenableFile(path: path, onto: 2)
     } catch {
       Log.error("--log-file: \(error)")
@@ -64,7 +65,7 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
         path: try options.controlPath ?? ControlServer.defaultPath(name: options.name))
     }
     info = try BrokerInfo(
-      name: options.name, listen: "\(config.listen)", workerTarget: options.workerCount ?? 0,
+      name: options.name, listen: "\(config.listen)", workerTarget: workerMode?.workerTarget ?? 0,
       controlSocket: control?.path ?? "", frontThreads: threads)
   } catch {
     Log.error("\(error)")
@@ -90,6 +91,18 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
       switch action {
       case .reload:
         reload()
+      case .addWorker, .removeWorker:
+        guard let workerMode, !info.isDraining else {
+          Log.info("\(name) ignored: \(options.inline ? "--inline has no workers" : "stopping")")
+          break
+        }
+        let target = action == .addWorker ? workerMode.addWorker() : workerMode.removeWorker()
+        if let target {
+          info.setWorkerTarget(target)
+          Log.info("\(name): \(target) worker(s) now")
+        } else {
+          Log.info("\(name) ignored: one worker is the fewest")
+        }
       case .reopenLogs:
         reopenLogs(logFile)
       case .stop:
@@ -118,7 +131,7 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     return 1
   }
   let adminPart = adminServer.map { ", admin on \($0.boundAddress)" } ?? ""
-  Log.info("listening on \(server.boundAddress) (\(summary))\(adminPart)")
+  Log.announce("listening on \(server.boundAddress) (\(summary))\(adminPart)")
   server.wait()
   // /healthz says "draining" until the clients' side is done.
   adminServer?.stop(immediately: true)
@@ -138,7 +151,9 @@ private struct StartupFailure: Error, CustomStringConvertible {
 
 /// SIGUSR1: every log file opened anew at its path (after logrotate renamed the old one).
 private func reopenLogs(_ files: ReopenableFile?...) {
-  for file in files.compactMap({ $0 }) {
+  let open = files.compactMap { $0 }
+  if open.isEmpty { Log.info("SIGUSR1: no log file to reopen (see --log-file)") }
+  for file in open {
     do {
       try file.reopen()
       Log.info("SIGUSR1: reopened \(file.path)")

@@ -12,6 +12,11 @@ final class WorkerMode {
   private let launcher: WorkerLauncher
   private let workersByThread: [[(id: Int, placement: WorkerPlacement)]]
   private let config: DispatchConfig
+  private let topology: NumaTopology
+  private let threads: Int
+  /// Workers the broker keeps (--workers, then SIGTTIN/SIGTTOU); ids 0..<workerTarget.
+  /// Changed by the signal thread only.
+  private(set) var workerTarget: Int
   private var dispatchers: [Dispatcher] = []
   private var lock = pthread_mutex_t()
 
@@ -26,16 +31,14 @@ final class WorkerMode {
       command = .lua(app: app)
     }
     let topology = NumaTopology.current()
+    self.topology = topology
+    self.threads = threads
     let count = options.workerCount ?? topology.cpuCount
-    let placements = topology.place(workers: count)
-    // A thread per node serves that node's workers; with any other thread count, round-robin.
-    let nodeIDs = topology.nodes.map(\.id)
+    workerTarget = count
     var byThread = Array(repeating: [(id: Int, placement: WorkerPlacement)](), count: threads)
-    for placement in placements {
-      let thread =
-        threads == nodeIDs.count
-        ? nodeIDs.firstIndex(of: placement.node)! : placement.worker % threads
-      byThread[thread].append((id: placement.worker, placement: placement))
+    for placement in topology.place(workers: count) {
+      byThread[Self.thread(for: placement, threads: threads, topology: topology)].append(
+        (id: placement.worker, placement: placement))
     }
     workersByThread = byThread
     launcher = WorkerLauncher(
@@ -85,6 +88,43 @@ final class WorkerMode {
       all[next % all.count].enqueueAttached(attached)
       next += 1
     }
+  }
+
+  /// The front thread that serves a worker: a thread per node serves that node's workers;
+  /// with any other thread count, round-robin.
+  private static func thread(
+    for placement: WorkerPlacement, threads: Int, topology: NumaTopology
+  ) -> Int {
+    let nodeIDs = topology.nodes.map(\.id)
+    return threads == nodeIDs.count
+      ? nodeIDs.firstIndex(of: placement.node)! : placement.worker % threads
+  }
+
+  /// SIGTTIN: one worker more, with the next id; returns the new target.
+  func addWorker() -> Int {
+    let placement = topology.place(workers: workerTarget + 1)[workerTarget]
+    let dispatcher = dispatcher(for: placement)
+    workerTarget += 1
+    dispatcher?.requestWorker(id: placement.worker, placement: placement)
+    return workerTarget
+  }
+
+  /// SIGTTOU: one worker less (the one with the highest id), never below one; returns the new
+  /// target, or nil when only one is left.
+  func removeWorker() -> Int? {
+    guard workerTarget > 1 else { return nil }
+    let placement = topology.place(workers: workerTarget)[workerTarget - 1]
+    workerTarget -= 1
+    dispatcher(for: placement)?.requestRetirement(id: placement.worker)
+    return workerTarget
+  }
+
+  private func dispatcher(for placement: WorkerPlacement) -> Dispatcher? {
+    let index = Self.thread(for: placement, threads: threads, topology: topology)
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    // Dispatchers register as their threads start, in any order: find this thread's.
+    return dispatchers.first { $0.frontThread == index }
   }
 
   /// After the front started: waits until every dispatcher's first workers attached (nil), or
