@@ -34,8 +34,12 @@ extension FrontLoop {
     // Both ends of the connection, once: every request of it carries them (RequestOrigin), and
     // nothing on the request path needs a syscall for them. A client that already reset the
     // connection has no peer address left: there is nobody to serve.
-    guard let remote = rb_endpoint(socket: fd, peer: true),
-      let local = listenerEndpoint ?? rb_endpoint(socket: fd, peer: false)
+    // A unix socket's clients have no IP endpoints: theirs are all zero.
+    guard let remote = isUnixListener ? rb_endpoint() : rb_endpoint(socket: fd, peer: true),
+      let local = isUnixListener
+        ? rb_endpoint()
+        : listenerEndpoint
+          ?? rb_endpoint(socket: fd, peer: false)
     else {
       close(fd)
       return

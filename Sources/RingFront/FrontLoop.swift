@@ -37,6 +37,8 @@ public final class FrontLoop {
   /// The listener's own address when it is bound to one (not 0.0.0.0 or ::): then it is every
   /// connection's local end, and accepting needs no getsockname.
   let listenerEndpoint: rb_endpoint?
+  /// Listening on a unix socket (the admin endpoint's `unix:PATH`).
+  let isUnixListener: Bool
 
   // Properties marked @exclusivity(unchecked) are touched on every request; only this loop's
   // thread ever accesses them, so the runtime's dynamic exclusivity checks (~5% of the
@@ -90,6 +92,7 @@ public final class FrontLoop {
     self.zeroCopyEnabled =
       config.zeroCopyThreshold > 0
       && (config.zeroCopyForLocalClients || !PeerLocality.isLoopbackListener(listenFd))
+    self.isUnixListener = ListenSocket.family(listenFd) == AF_UNIX
     self.listenerEndpoint = rb_endpoint(socket: listenFd, peer: false).flatMap {
       $0.isUnspecified ? nil : $0
     }

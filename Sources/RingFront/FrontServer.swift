@@ -29,7 +29,7 @@ public final class FrontServer {
   ) {
     self.statsPlace = stats
     self.config = config
-    self.threadCount = max(threads, 1)
+    self.threadCount = config.listen.unixPath == nil ? max(threads, 1) : 1
     self.cpuSets = cpuSets.filter { !$0.isEmpty }
     self.makeHandler = makeHandler
     self.boundAddress = config.listen
@@ -38,6 +38,10 @@ public final class FrontServer {
   /// Binds the sockets and starts the loops; returns once every loop is ready to accept.
   /// Throws a one-line error (e.g. "address already in use: 127.0.0.1:8080").
   public func start() throws(FrontError) {
+    // A unix socket has one listener and one loop (no SO_REUSEPORT spreading).
+    if let path = config.listen.unixPath {
+      return try startLoops(on: [try ListenSocket.openUnix(path, backlog: config.listenBacklog)])
+    }
     var resolved = try ListenSocket.resolve(config.listen)
     if config.listen.port != 0 {
       try ListenSocket.ensureAvailable(resolved, address: config.listen)
@@ -58,8 +62,11 @@ public final class FrontServer {
       for fd in fds { close(fd) }
       throw error
     }
+    try startLoops(on: fds)
+  }
 
-    let latch = StartupLatch(count: threadCount)
+  private func startLoops(on fds: [Int32]) throws(FrontError) {
+    let latch = StartupLatch(count: fds.count)
     for (index, fd) in fds.enumerated() {
       let cpus = cpuSets.isEmpty ? [] : cpuSets[index % cpuSets.count]
       do {
@@ -91,9 +98,10 @@ public final class FrontServer {
     for loop in current { loop.requestStop(immediately: immediately) }
   }
 
-  /// Returns when every loop has finished.
+  /// Returns when every loop has finished; a unix socket's path is removed then.
   public func wait() {
     for thread in threads { thread.join() }
+    if let path = config.listen.unixPath, !threads.isEmpty { unlink(path) }
   }
 
   private func runLoop(index: Int, listenFd: Int32, cpus: [Int], latch: StartupLatch) {

@@ -1,5 +1,6 @@
 // CURing too, not only Glibc: both modules carry <sys/socket.h>, and in whole-module builds the
 // socket constants resolve to CURing's copy, which a file importing only Glibc cannot see.
+import CRingABI
 import CURing
 import Glibc
 
@@ -70,6 +71,20 @@ enum ListenSocket {
     }
   }
 
+  /// A unix stream socket listening at `path` (mode 0660: the owner and its group), replacing
+  /// a stale socket there but never a live broker's socket nor a file that is not a socket.
+  static func openUnix(_ path: String, backlog: Int32) throws(FrontError) -> Int32 {
+    let fd = rb_unix_listen(path, 0o660)
+    switch fd {
+    case -EADDRINUSE: throw FrontError("address already in use: unix:\(path)")
+    case -EEXIST: throw FrontError("unix:\(path) exists and is not a socket")
+    case ..<0: throw FrontError.system("listen on unix:\(path)", errno: -fd)
+    default:
+      _ = listen(fd, backlog)
+      return fd
+    }
+  }
+
   /// A listening socket bound with SO_REUSEPORT; returns the descriptor.
   static func open(_ resolved: ResolvedAddress, address: ListenAddress, backlog: Int32)
     throws(FrontError) -> Int32
@@ -107,6 +122,16 @@ enum ListenSocket {
       }
       return UInt16(bigEndian: raw.load(as: sockaddr_in.self).sin_port)
     }
+  }
+
+  /// The address family a socket is bound to (AF_INET, AF_INET6, AF_UNIX).
+  static func family(_ fd: Int32) -> Int32 {
+    var storage = sockaddr_storage()
+    var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
+    _ = withUnsafeMutablePointer(to: &storage) {
+      $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+    }
+    return Int32(storage.ss_family)
   }
 
   static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {

@@ -157,8 +157,8 @@ struct RingBrokerCommand: ParsableCommand {
 
   @Option(
     help: ArgumentHelp(
-      "Serve /metrics (Prometheus), /status (JSON) and /healthz on this address, apart from the clients' listener (off by default).",
-      valueName: "host:port"))
+      "Serve /metrics (Prometheus), /status (JSON) and /healthz on this address (or unix socket, mode 0660), apart from the clients' listener (off by default).",
+      valueName: "host:port|unix:path"))
   var admin: String?
 
   @Option(
@@ -212,8 +212,8 @@ struct RingBrokerCommand: ParsableCommand {
     guard queueTimeout > 0, queueTimeout <= 3600 else {
       throw ValidationError("--queue-timeout must be between 0 and 3600 seconds")
     }
-    if let admin, ListenAddress(parsing: admin) == nil {
-      throw ValidationError("--admin expects HOST:PORT, got '\(admin)'")
+    if let admin, ListenAddress(parsing: admin, allowUnix: true) == nil {
+      throw ValidationError("--admin expects HOST:PORT or unix:PATH, got '\(admin)'")
     }
     guard ListenAddress(parsing: listen) != nil else {
       throw ValidationError("--listen expects HOST:PORT, got '\(listen)'")
@@ -272,7 +272,7 @@ struct RingBrokerCommand: ParsableCommand {
       requestTimeoutSeconds: timeout,
       maxRequestsPerWorker: maxRequests,
       controlPath: control,
-      admin: admin.flatMap(ListenAddress.init(parsing:)),
+      admin: admin.flatMap { ListenAddress(parsing: $0, allowUnix: true) },
       logLevel: LogLevel(name: logLevel)!,
       logFormat: LogFormat(rawValue: logFormat)!,
       logFile: logFile)

@@ -185,6 +185,37 @@ final class AdminEndpointTests: XCTestCase {
     XCTAssertTrue(invalid.stderr.contains("--admin"), invalid.stderr)
   }
 
+  /// `--admin unix:PATH`: the same endpoint on a unix socket (mode 0660), removed at exit; a
+  /// path that is not a socket is never replaced.
+  func testAdminOnAUnixSocket() throws {
+    let path = NSTemporaryDirectory() + "rbtest-admin-\(UUID().uuidString.prefix(8)).sock"
+    let broker = try BrokerProcess([
+      "--admin", "unix:\(path)", "--workers", "1", "--worker", Products.cWorker,
+    ])
+    XCTAssertTrue(broker.stderr.contains("admin on unix:\(path)"), broker.stderr)
+    var status = stat()
+    XCTAssertEqual(stat(path, &status), 0)
+    XCTAssertEqual(status.st_mode & S_IFMT, S_IFSOCK)
+    XCTAssertEqual(status.st_mode & 0o777, 0o660)
+    XCTAssertEqual(try get(broker.port, "/").status, 200)
+    let health = try unixSocketGet(path, "/healthz")
+    XCTAssertTrue(health.hasPrefix("HTTP/1.1 200 "), health)
+    let metrics = try unixSocketGet(path, "/metrics")
+    XCTAssertTrue(metrics.contains("\nringbroker_requests_total 1\n"), metrics)
+    XCTAssertEqual(broker.stop(), 0)
+    XCTAssertNotEqual(access(path, F_OK), 0, "the socket is removed at exit")
+
+    let file = NSTemporaryDirectory() + "rbtest-admin-file-\(UUID().uuidString)"
+    FileManager.default.createFile(atPath: file, contents: Data("keep me".utf8))
+    defer { unlink(file) }
+    let refused = try BrokerProcess.runToExit([
+      "--listen", "127.0.0.1:0", "--inline", "--admin", "unix:\(file)",
+    ])
+    XCTAssertEqual(refused.status, 1)
+    XCTAssertTrue(refused.stderr.contains("exists and is not a socket"), refused.stderr)
+    XCTAssertEqual(try String(contentsOfFile: file, encoding: .utf8), "keep me")
+  }
+
   /// A real Prometheus scrapes /metrics; what it stored is read back through its HTTP API.
   func testPrometheusScrapesTheBroker() throws {
     let broker = try broker()
