@@ -41,7 +41,7 @@ enum MetricsExposition {
     out.family(
       "ringbroker_responses_total", .counter,
       help: "Responses by status class, the broker's own (4xx, 502, 503, 504) included.",
-      front.repliesByClass.enumerated().map { ([("class", "\($0.offset + 1)xx")], $0.element) })
+      front.replies.sorted { $0.key < $1.key }.map { ([("class", $0.key)], $0.value) })
     out.family(
       "ringbroker_gateway_errors_total", .counter,
       help:

@@ -1,16 +1,17 @@
 import CRingABI
 
 /// The front threads' counters (rb_front_stats) summed over threads: what the front did for
-/// clients, as opposed to the per-worker channel counters.
-public struct FrontTotals {
+/// clients, as opposed to the per-worker channel counters. Encoded as is under "front" in
+/// `ringstat --json` and /status.
+public struct FrontTotals: Encodable {
   public var connectionsAccepted: UInt64 = 0
   public var connectionsRejected: UInt64 = 0
   public var connectionsOpen: UInt64 = 0
   public var requests: UInt64 = 0
   public var requestsInFlight: UInt64 = 0
   public var requestsQueued: UInt64 = 0
-  /// Index 0 is 1xx … index 4 is 5xx.
-  public var repliesByClass = [UInt64](repeating: 0, count: Int(RB_STATUS_CLASSES))
+  /// By status class: "1xx" … "5xx".
+  public var replies: [String: UInt64] = [:]
   public var replies502: UInt64 = 0
   public var replies503: UInt64 = 0
   public var replies504: UInt64 = 0
@@ -26,12 +27,26 @@ public struct FrontTotals {
   public var queueWait = Histogram()
   public var replyLatency = Histogram()
 
-  /// A log2 histogram with its count and sum (rb_histogram).
-  public struct Histogram {
+  /// A log2 histogram with its count and sum (rb_histogram); encoded with its p50 and p99
+  /// (upper bucket bounds).
+  public struct Histogram: Encodable {
     public var count: UInt64 = 0
     public var sumNs: UInt64 = 0
     public var buckets = LatencyHistogram(
       buckets: Array(repeating: 0, count: LatencyHistogram.bucketCount))
+
+    enum CodingKeys: String, CodingKey {
+      case count, sumNs, p50Ns, p99Ns, buckets
+    }
+
+    public func encode(to encoder: Encoder) throws {
+      var container = encoder.container(keyedBy: CodingKeys.self)
+      try container.encode(count, forKey: .count)
+      try container.encode(sumNs, forKey: .sumNs)
+      try container.encodeIfPresent(buckets.percentileUpperBoundNs(0.5), forKey: .p50Ns)
+      try container.encodeIfPresent(buckets.percentileUpperBoundNs(0.99), forKey: .p99Ns)
+      try container.encode(buckets.buckets, forKey: .buckets)
+    }
 
     mutating func add(_ h: rb_histogram) {
       count &+= h.count
@@ -41,6 +56,7 @@ public struct FrontTotals {
   }
 
   public init(_ threads: [rb_front_stats]) {
+    for index in 0..<Int(RB_STATUS_CLASSES) { replies["\(index + 1)xx"] = 0 }
     for s in threads {
       connectionsAccepted &+= s.connections_accepted
       connectionsRejected &+= s.connections_rejected
@@ -48,8 +64,9 @@ public struct FrontTotals {
       requests &+= s.requests
       requestsInFlight &+= s.requests_in_flight
       requestsQueued &+= s.requests_queued
-      let classes = CArray.uint64s(s.replies)
-      for index in repliesByClass.indices { repliesByClass[index] &+= classes[index] }
+      for (index, count) in CArray.uint64s(s.replies).enumerated() {
+        replies["\(index + 1)xx", default: 0] &+= count
+      }
       replies502 &+= s.replies_502
       replies503 &+= s.replies_503
       replies504 &+= s.replies_504

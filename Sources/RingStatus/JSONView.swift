@@ -139,77 +139,9 @@ public enum JSONView {
     }
   }
 
-  struct HistogramJSON: Encodable {
-    var count: UInt64
-    var sumNs: UInt64
-    var p50Ns: UInt64?
-    var p99Ns: UInt64?
-    var buckets: [UInt64]
-
-    init(_ h: FrontTotals.Histogram) {
-      count = h.count
-      sumNs = h.sumNs
-      p50Ns = h.buckets.percentileUpperBoundNs(0.5)
-      p99Ns = h.buckets.percentileUpperBoundNs(0.99)
-      buckets = h.buckets.buckets
-    }
-  }
-
-  /// What the front threads did for clients (rb_front_stats, summed over threads).
-  struct FrontJSON: Encodable {
-    var connectionsAccepted: UInt64
-    var connectionsRejected: UInt64
-    var connectionsOpen: UInt64
-    var requests: UInt64
-    var requestsInFlight: UInt64
-    var requestsQueued: UInt64
-    var replies: [String: UInt64]
-    var replies502: UInt64
-    var replies503: UInt64
-    var replies504: UInt64
-    var bytesReceived: UInt64
-    var bytesSent: UInt64
-    var framingErrors: UInt64
-    var headerTimeouts: UInt64
-    var idleTimeouts: UInt64
-    var sendTimeouts: UInt64
-    var workersCrashLooping: UInt64
-    var reloadFailures: UInt64
-    var reloadFailing: Bool
-    var queueWait: HistogramJSON
-    var replyLatency: HistogramJSON
-
-    init(_ f: FrontTotals) {
-      connectionsAccepted = f.connectionsAccepted
-      connectionsRejected = f.connectionsRejected
-      connectionsOpen = f.connectionsOpen
-      requests = f.requests
-      requestsInFlight = f.requestsInFlight
-      requestsQueued = f.requestsQueued
-      replies = Dictionary(
-        uniqueKeysWithValues: f.repliesByClass.enumerated().map {
-          ("\($0.offset + 1)xx", $0.element)
-        })
-      replies502 = f.replies502
-      replies503 = f.replies503
-      replies504 = f.replies504
-      bytesReceived = f.bytesReceived
-      bytesSent = f.bytesSent
-      framingErrors = f.framingErrors
-      headerTimeouts = f.headerTimeouts
-      idleTimeouts = f.idleTimeouts
-      sendTimeouts = f.sendTimeouts
-      workersCrashLooping = f.workersCrashLooping
-      reloadFailures = f.reloadFailures
-      reloadFailing = f.reloadFailing
-      queueWait = HistogramJSON(f.queueWait)
-      replyLatency = HistogramJSON(f.replyLatency)
-    }
-  }
-
   struct BrokerDetail: Encodable {
     var broker: BrokerSummary
-    var front: FrontJSON
+    var front: FrontTotals
     var channels: [Channel]
     var totals: TotalsJSON
   }
@@ -225,7 +157,7 @@ public enum JSONView {
   public static func broker(_ report: BrokerReport) -> String {
     encode(
       BrokerDetail(
-        broker: BrokerSummary(report), front: FrontJSON(report.front),
+        broker: BrokerSummary(report), front: report.front,
         channels: report.rows.map(Channel.init),
         totals: TotalsJSON(report.totals)))
   }

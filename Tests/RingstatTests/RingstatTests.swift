@@ -114,12 +114,9 @@ final class RingstatTests: XCTestCase {
     ])
     // Up once; killed, it exits at every start after the first.
     for pid in WorkerProcesses.running(of: broker.pid) { kill(pid, SIGKILL) }
-    var check = try Ringstat.run(["--check", String(broker.pid)])
-    XCTAssertTrue(
-      waitUntil(timeout: 20) {
-        check = (try? Ringstat.run(["--check", String(broker.pid)])) ?? check
-        return check.status == 1 && check.stdout.hasPrefix("crash loop: ")
-      }, check.stdout + check.stderr)
+    let found = Ringstat.waitForFailingCheck(brokerPid: broker.pid, prefix: "crash loop: ")
+    let check = try XCTUnwrap(found)
+    XCTAssertEqual(check.status, 1, check.stdout + check.stderr)
     XCTAssertEqual(check.stdout.split(separator: "\n").count, 1, check.stdout)
     // From the channels ("worker 0 of broker … restarted N times") or, before the channels show
     // it, from the broker's own count of workers in respawn backoff ("1 worker(s) of broker …").

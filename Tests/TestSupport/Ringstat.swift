@@ -7,6 +7,19 @@ public enum Ringstat {
   public static func run(_ arguments: [String], timeout: Double = 30) throws -> Result {
     try Spawn.run(Products.path("ringstat"), arguments, timeout: timeout)
   }
+
+  /// Runs `ringstat --check PID` until it fails (exit 1) with a line starting with `prefix`,
+  /// or `timeout` seconds pass; the last result either way.
+  public static func waitForFailingCheck(
+    brokerPid: Int32, prefix: String, timeout: Double = 20
+  ) -> Result? {
+    var check: Result?
+    _ = waitUntil(timeout: timeout) {
+      check = (try? run(["--check", String(brokerPid)])) ?? check
+      return check.map { $0.status == 1 && $0.stdout.hasPrefix(prefix) } ?? false
+    }
+    return check
+  }
 }
 
 extension Spawn.Result {
