@@ -35,10 +35,7 @@ public final class FrontServer {
   /// Binds the sockets and starts the loops; returns once every loop is ready to accept.
   /// Throws a one-line error (e.g. "address already in use: 127.0.0.1:8080").
   public func start() throws(FrontError) {
-    var resolved = try ListenSocket.resolve(config.listen)
-    if config.listen.port != 0 {
-      try ListenSocket.ensureAvailable(resolved, address: config.listen)
-    }
+    var resolved = try ListenSocket.resolveAvailable(config.listen)
     var fds: [Int32] = []
     do {
       let first = try ListenSocket.open(

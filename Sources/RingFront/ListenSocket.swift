@@ -70,6 +70,14 @@ enum ListenSocket {
     }
   }
 
+  /// `address` resolved, once nobody is found listening on it (port 0 asks for a free port: not
+  /// checked): what `FrontServer.start` does before it binds.
+  static func resolveAvailable(_ address: ListenAddress) throws(FrontError) -> ResolvedAddress {
+    let resolved = try resolve(address)
+    if address.port != 0 { try ensureAvailable(resolved, address: address) }
+    return resolved
+  }
+
   /// A listening socket bound with SO_REUSEPORT; returns the descriptor.
   static func open(_ resolved: ResolvedAddress, address: ListenAddress, backlog: Int32)
     throws(FrontError) -> Int32
@@ -112,5 +120,13 @@ enum ListenSocket {
   static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
     var v = value
     _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
+  }
+}
+
+extension ListenAddress {
+  /// Throws what `FrontServer.start` would stop at before binding: HOST does not resolve, or
+  /// the port is taken (`ringbroker -t`). Binds nothing that outlives the call.
+  public func checkAvailable() throws(FrontError) {
+    _ = try ListenSocket.resolveAvailable(self)
   }
 }

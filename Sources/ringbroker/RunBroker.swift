@@ -92,7 +92,9 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   let info = try? BrokerInfo(
     name: options.name, listen: "\(server.boundAddress)", workerTarget: options.workerCount ?? 0,
     controlSocket: control?.path ?? "")
-  Log.info("listening on \(server.boundAddress) (\(summary))")
+  // "listening on HOST:PORT" first: scripts and tests take the port from the word after it.
+  let controlSocket = control.map { ", control socket \($0.path)" } ?? ""
+  Log.info("listening on \(server.boundAddress) (\(summary))\(controlSocket)")
   server.wait()
   withExtendedLifetime(info) {}
   control?.stop()

@@ -1,3 +1,5 @@
+import ToolSupport
+
 /// The plain-text views: the broker list, and one broker's worker table with a totals row.
 enum TableView {
   static func brokerList(_ reports: [BrokerReport]) -> String {
