@@ -37,14 +37,17 @@ struct ConfigurationCheck {
         checks.append(ConfigurationCheck("--worker") { executableProblem(command) })
       }
       checks.append(
-        ConfigurationCheck("--control") {
-          try ControlServer.checkPath(
-            options.controlPath ?? ControlServer.defaultPath(name: options.name))
-        })
+        ConfigurationCheck(
+          "--control",
+          throwing: {
+            try ControlServer.checkPath(
+              options.controlPath ?? ControlServer.defaultPath(name: options.name))
+          }))
     }
     if let logFile = options.logFile {
       checks.append(
-        ConfigurationCheck("--log-file") { try ReopenableFile.checkAppendable(path: logFile) })
+        ConfigurationCheck(
+          "--log-file", throwing: { try ReopenableFile.checkAppendable(path: logFile) }))
     }
     return checks
   }
