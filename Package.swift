@@ -18,6 +18,14 @@ let package = Package(
     .target(name: "CRingABI"),
     // The broker's log lines (timestamp, level, pid; text or JSON) and reopenable log files.
     .target(name: "BrokerLog"),
+    // What the tools share: the version, the one-line usage error (exit 64), text tables.
+    .target(name: "ToolSupport", dependencies: ["CRingABI"]),
+    // The same conventions for the tools parsed with ArgumentParser (ringbroker, ringstat).
+    .target(
+      name: "ToolArguments",
+      dependencies: [
+        "ToolSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ]),
     .systemLibrary(name: "CURing", pkgConfig: "liburing"),
     .systemLibrary(name: "CNuma", pkgConfig: "numa"),
     .target(name: "RingChannel", dependencies: ["CRingABI", "CNuma"]),
@@ -44,10 +52,11 @@ let package = Package(
     .executableTarget(
       name: "ringbroker",
       dependencies: [
-        "RingFront", "RingPool", "RingControl", "BrokerLog", "RingAdmin",
+        "RingFront", "RingPool", "RingControl", "BrokerLog", "RingAdmin", "ToolArguments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ]),
-    .executableTarget(name: "ringbench", dependencies: ["RingChannel", "RingWorker"]),
+    .executableTarget(
+      name: "ringbench", dependencies: ["RingChannel", "RingWorker", "ToolSupport"]),
     .executableTarget(
       name: "swift-hello-worker", dependencies: ["RingWorker"], path: "workers/swift-hello"),
     .executableTarget(
@@ -70,7 +79,7 @@ let package = Package(
     .target(name: "CLuaShim", dependencies: ["CLuaJIT"], path: "workers/lua/Sources/CLuaShim"),
     .executableTarget(
       name: "ringworker-lua",
-      dependencies: ["RingWorker", "ReplyHeaderRules", "CLuaJIT", "CLuaShim"],
+      dependencies: ["RingWorker", "ReplyHeaderRules", "CLuaJIT", "CLuaShim", "ToolSupport"],
       path: "workers/lua/Sources/ringworker-lua"),
     .testTarget(
       name: "LuaWorkerTests",
@@ -87,7 +96,7 @@ let package = Package(
     .executableTarget(
       name: "ringstat",
       dependencies: [
-        "RingStatus", "RingChannel", "CRingABI",
+        "RingStatus", "RingChannel", "CRingABI", "ToolArguments",
         .product(name: "ArgumentParser", package: "swift-argument-parser"),
       ],
       path: "tools/ringstat", exclude: ["README.md"]),

@@ -39,6 +39,20 @@ public final class ReopenableFile {
     }
   }
 
+  /// Throws what `init` would: the file cannot be opened for appending (created if missing).
+  /// Changes nothing: a file it had to create for the test is removed again (`ringbroker -t`).
+  public static func checkAppendable(path: String) throws(LogFileError) {
+    var fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+    var created = false
+    if fd < 0 && errno == ENOENT {
+      fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+      created = fd >= 0
+    }
+    guard fd >= 0 else { throw LogFileError(path: path, errno: errno) }
+    close(fd)
+    if created { unlink(path) }
+  }
+
   /// dup2 clears close-on-exec, so a file workers must not inherit gets it back at once.
   private static func duplicate(_ source: Int32, onto target: Int32, inherited: Bool) -> Bool {
     guard dup2(source, target) >= 0 else { return false }

@@ -162,25 +162,33 @@ static int rb_unix_address(const char *path, struct sockaddr_un *address) {
   return 0;
 }
 
-int rb_unix_listen(const char *path, unsigned int mode) {
+int rb_unix_check_path(const char *path) {
   struct sockaddr_un address;
   int rc = rb_unix_address(path, &address);
   if (rc < 0) return rc;
   /* Replace only a stale socket, left by a broker that was killed: a live broker's socket is
      never taken over, and a file that is no socket is never deleted. */
   struct stat existing;
-  if (lstat(path, &existing) == 0) {
-    if (!S_ISSOCK(existing.st_mode)) return -EEXIST;
-    int probe = rb_unix_connect(path);
-    if (probe >= 0) {
-      close(probe);
-      return -EADDRINUSE;
-    }
-    /* Only a refused connection proves nobody listens; a full backlog (EAGAIN) is a live one. */
-    if (probe == -EAGAIN) return -EADDRINUSE;
-    if (probe != -ECONNREFUSED) return probe;
-    unlink(path);
+  if (lstat(path, &existing) != 0) return errno == ENOENT ? 0 : -errno;
+  if (!S_ISSOCK(existing.st_mode)) return -EEXIST;
+  int probe = rb_unix_connect(path);
+  if (probe >= 0) {
+    close(probe);
+    return -EADDRINUSE;
   }
+  /* Only a refused connection proves nobody listens; a full backlog (EAGAIN) is a live one. */
+  if (probe == -EAGAIN) return -EADDRINUSE;
+  if (probe != -ECONNREFUSED) return probe;
+  return 1;
+}
+
+int rb_unix_listen(const char *path, unsigned int mode) {
+  struct sockaddr_un address;
+  int rc = rb_unix_address(path, &address);
+  if (rc < 0) return rc;
+  rc = rb_unix_check_path(path);
+  if (rc < 0) return rc;
+  if (rc == 1) unlink(path);
   int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return -errno;
   /* Create it with no access, then open it to `mode`: never briefly world-connectable. */

@@ -80,16 +80,7 @@ public final class ControlServer {
     adopt: @escaping (AttachedWorker) -> Void
   ) throws(FrontError) {
     let fd = rb_unix_listen(path, 0o600)
-    switch -fd {
-    case EADDRINUSE:
-      throw FrontError(
-        "control socket \(path) is in use by a running broker; give this one its own --name or --control"
-      )
-    case EEXIST:
-      throw FrontError("control socket path \(path) exists and is not a socket")
-    default:
-      guard fd >= 0 else { throw .system("control socket \(path)", errno: -fd) }
-    }
+    guard fd >= 0 else { throw Self.pathError(-fd, path: path) }
     var info = stat()
     _ = fstatat(AT_FDCWD, path, &info, AT_SYMLINK_NOFOLLOW)
     self.path = path
@@ -98,6 +89,41 @@ public final class ControlServer {
     self.parameters = parameters
     self.adopt = adopt
     nextID = firstID
+  }
+
+  /// What `init` would refuse at `path`, found without binding or removing anything (for
+  /// `ringbroker -t`): a live broker's socket, a file that is no socket, a directory that is
+  /// missing or not writable. A stale socket passes: `init` replaces it.
+  public static func checkPath(_ path: String) throws(FrontError) {
+    let found = rb_unix_check_path(path)
+    if found < 0 { throw pathError(-found, path: path) }
+    let directory =
+      path.lastIndex(of: "/").map { String(path[..<$0]) }.map { $0.isEmpty ? "/" : $0 } ?? "."
+    var info = stat()
+    guard stat(directory, &info) == 0 else {
+      throw .system("control socket directory \(directory)", errno: errno)
+    }
+    guard info.st_mode & S_IFMT == S_IFDIR else {
+      throw FrontError("control socket directory \(directory) is not a directory")
+    }
+    guard access(directory, W_OK | X_OK) == 0 else {
+      throw .system("control socket directory \(directory)", errno: errno)
+    }
+  }
+
+  /// Why the socket cannot be at `path`, from the errno `rb_unix_listen` or
+  /// `rb_unix_check_path` returned.
+  private static func pathError(_ code: Int32, path: String) -> FrontError {
+    switch code {
+    case EADDRINUSE:
+      return FrontError(
+        "control socket \(path) is in use by a running broker; give this one its own --name or --control"
+      )
+    case EEXIST:
+      return FrontError("control socket path \(path) exists and is not a socket")
+    default:
+      return .system("control socket \(path)", errno: code)
+    }
   }
 
   deinit {

@@ -42,10 +42,7 @@ public final class FrontServer {
     if let path = config.listen.unixPath {
       return try startLoops(on: [try ListenSocket.openUnix(path, backlog: config.listenBacklog)])
     }
-    var resolved = try ListenSocket.resolve(config.listen)
-    if config.listen.port != 0 {
-      try ListenSocket.ensureAvailable(resolved, address: config.listen)
-    }
+    var resolved = try ListenSocket.resolveAvailable(config.listen)
     var fds: [Int32] = []
     do {
       let first = try ListenSocket.open(

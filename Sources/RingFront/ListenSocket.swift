@@ -75,14 +75,26 @@ enum ListenSocket {
   /// a stale socket there but never a live broker's socket nor a file that is not a socket.
   static func openUnix(_ path: String, backlog: Int32) throws(FrontError) -> Int32 {
     let fd = rb_unix_listen(path, 0o660)
-    switch fd {
-    case -EADDRINUSE: throw FrontError("address already in use: unix:\(path)")
-    case -EEXIST: throw FrontError("unix:\(path) exists and is not a socket")
-    case ..<0: throw FrontError.system("listen on unix:\(path)", errno: -fd)
-    default:
-      _ = listen(fd, backlog)
-      return fd
+    guard fd >= 0 else { throw unixError(path, -fd) }
+    _ = listen(fd, backlog)
+    return fd
+  }
+
+  /// Why a unix socket cannot be listened on at `path`, from rb_unix_listen's -errno.
+  static func unixError(_ path: String, _ code: Int32) -> FrontError {
+    switch code {
+    case EADDRINUSE: FrontError("address already in use: unix:\(path)")
+    case EEXIST: FrontError("unix:\(path) exists and is not a socket")
+    default: FrontError.system("listen on unix:\(path)", errno: code)
     }
+  }
+
+  /// `address` resolved, once nobody is found listening on it (port 0 asks for a free port: not
+  /// checked): what `FrontServer.start` does before it binds.
+  static func resolveAvailable(_ address: ListenAddress) throws(FrontError) -> ResolvedAddress {
+    let resolved = try resolve(address)
+    if address.port != 0 { try ensureAvailable(resolved, address: address) }
+    return resolved
   }
 
   /// A listening socket bound with SO_REUSEPORT; returns the descriptor.
@@ -137,5 +149,18 @@ enum ListenSocket {
   static func setOption(_ fd: Int32, _ level: Int32, _ name: Int32, _ value: Int32) {
     var v = value
     _ = setsockopt(fd, level, name, &v, socklen_t(MemoryLayout<Int32>.size))
+  }
+}
+
+extension ListenAddress {
+  /// Throws what `FrontServer.start` would stop at before binding: HOST does not resolve, or
+  /// the port is taken (`ringbroker -t`). Binds nothing that outlives the call.
+  public func checkAvailable() throws(FrontError) {
+    if let unixPath {
+      let found = rb_unix_check_path(unixPath)
+      if found < 0 { throw ListenSocket.unixError(unixPath, -found) }
+      return
+    }
+    _ = try ListenSocket.resolveAvailable(self)
   }
 }

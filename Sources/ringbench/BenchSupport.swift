@@ -1,10 +1,13 @@
 import CRingABI
 import Glibc
+import ToolSupport
 
 struct BenchOptions {
   var json = false
-  var roundTrips = 200_000
-  var messages = 2_000_000
+  /// A few seconds in all by default: the sleeping and socket round trips wait for a wake-up
+  /// each (tens of µs on a VM). More for steadier percentiles: --round-trips, --messages.
+  var roundTrips = 10_000
+  var messages = 200_000
   var only: String? = nil
 }
 
@@ -33,24 +36,23 @@ struct LatencySamples {
 
 enum BenchReport {
   static func table(_ results: [BenchResult]) -> String {
-    var lines = [
-      "transport         mode     rtt p50 ns   rtt p99 ns   one-way msg/s",
-      "----------------  -------  -----------  -----------  -------------",
-    ]
+    var table = TextTable(
+      header: ["transport", "mode", "rtt p50 ns", "rtt p99 ns", "one-way msg/s"],
+      leftAligned: [0, 1])
     for r in results {
-      lines.append(
-        pad(r.transport, 16) + "  " + pad(r.mode, 7) + "  "
-          + pad(String(r.roundTripP50), 11, left: true)
-          + "  " + pad(String(r.roundTripP99), 11, left: true) + "  "
-          + pad(String(Int(r.messagesPerSecond)), 13, left: true))
+      table.rows.append([
+        r.transport, r.mode, String(r.roundTripP50), String(r.roundTripP99),
+        String(Int(r.messagesPerSecond)),
+      ])
     }
+    var text = String(table.render().dropLast())  // print() ends the line
     if let spin = results.first(where: { $0.mode == "spin" }),
       let socket = results.first(where: { $0.transport == "unix socketpair" })
     {
       let ratio = Double(socket.roundTripP50) / Double(max(spin.roundTripP50, 1))
-      lines.append("socketpair p50 / channel spin p50: \(String(format1(ratio)))x")
+      text += "\nsocketpair p50 / channel spin p50: \(String(format1(ratio)))x"
     }
-    return lines.joined(separator: "\n")
+    return text
   }
 
   static func json(_ results: [BenchResult]) -> String {
@@ -59,11 +61,6 @@ enum BenchReport {
         + "\"rtt_p99_ns\":\(r.roundTripP99),\"one_way_msgs_per_s\":\(Int(r.messagesPerSecond))}"
     }
     return "{\"results\":[" + entries.joined(separator: ",") + "]}"
-  }
-
-  private static func pad(_ text: String, _ width: Int, left: Bool = false) -> String {
-    let fill = String(repeating: " ", count: max(0, width - text.count))
-    return left ? fill + text : text + fill
   }
 
   private static func format1(_ value: Double) -> String {

@@ -3,6 +3,7 @@
 //
 //   swift run -c release ringbench [--json] [--round-trips N] [--messages N]
 import Glibc
+import ToolSupport
 
 var options = BenchOptions()
 var arguments = CommandLine.arguments.dropFirst()
@@ -13,10 +14,13 @@ while let argument = arguments.popFirst() {
   case "--messages": options.messages = Int(arguments.popFirst() ?? "") ?? -1
   case "--only": options.only = arguments.popFirst()
   case "--child": exit(runBenchChild(Array(arguments)))
+  case "--version":
+    print(ToolVersion.line("ringbench"))
+    exit(0)
   case "-h", "--help":
     print(
       """
-      usage: ringbench [--json] [--round-trips N] [--messages N]
+      usage: ringbench [--json] [--round-trips N] [--messages N] [--only NAME] [--version]
         Measures round-trip latency (p50, p99) and one-way throughput between two processes over
         a RingBroker channel (worker spinning, and worker sleeping on a futex), a Unix
         socketpair and a pipe.
@@ -27,13 +31,16 @@ while let argument = arguments.popFirst() {
       """)
     exit(0)
   default:
-    fputs("ringbench: unknown argument '\(argument)' (try --help)\n", stderr)
-    exit(2)
+    UsageError.exit(
+      "ringbench",
+      argument.hasPrefix("-")
+        ? UsageError.unknownOption(argument)
+        : "unexpected argument '\(argument)' (try --help)")
   }
 }
-guard options.roundTrips > 0, options.messages > 0 else {
-  fputs("ringbench: --round-trips and --messages take a positive whole number\n", stderr)
-  exit(2)
+for (option, value) in [("--round-trips", options.roundTrips), ("--messages", options.messages)]
+where value <= 0 {
+  UsageError.exit("ringbench", "\(option) takes a positive whole number")
 }
 
 do {
@@ -44,8 +51,7 @@ do {
     ("pipe", { try StreamBench(kind: .pipe).run(options) }),
   ]
   guard options.only == nil || runs.contains(where: { $0.0 == options.only }) else {
-    fputs("ringbench: --only takes spin, sleep, socketpair or pipe\n", stderr)
-    exit(2)
+    UsageError.exit("ringbench", "--only takes spin, sleep, socketpair or pipe")
   }
   let results = try runs.filter { options.only == nil || $0.0 == options.only }.map { try $0.1() }
   print(options.json ? BenchReport.json(results) : BenchReport.table(results))

@@ -130,8 +130,10 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     stopWorkers()
     return 1
   }
+  // "listening on HOST:PORT" first: scripts and tests take the port from the word after it.
+  let controlPart = control.map { ", control socket \($0.path)" } ?? ""
   let adminPart = adminServer.map { ", admin on \($0.boundAddress)" } ?? ""
-  Log.announce("listening on \(server.boundAddress) (\(summary))\(adminPart)")
+  Log.announce("listening on \(server.boundAddress) (\(summary))\(controlPart)\(adminPart)")
   server.wait()
   // /healthz says "draining" until the clients' side is done.
   adminServer?.stop(immediately: true)

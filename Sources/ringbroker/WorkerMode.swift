@@ -27,7 +27,11 @@ final class WorkerMode {
     } else if options.app == nil && options.workerCount == 0 {
       command = .custom("false")  // never run: attached workers only
     } else {
-      guard let app = options.app, Self.appLoads(app) else { return nil }
+      guard let app = options.app else { return nil }
+      if let problem = Self.appProblem(app) {
+        Log.error(problem)
+        return nil
+      }
       command = .lua(app: app)
     }
     let topology = NumaTopology.current()
@@ -161,24 +165,39 @@ final class WorkerMode {
   }
 
   /// Loads the app once before any worker starts (`ringworker-lua --check`), so that a broken
-  /// app stops the broker with the script's own file:line message instead of a respawn loop.
-  private static func appLoads(_ app: String) -> Bool {
+  /// app stops the broker with the script's own file:line message instead of a respawn loop
+  /// (`ringbroker -t` checks the same). Nil when it loads, else why not, as one line.
+  static func appProblem(_ app: String) -> String? {
     let executable = WorkerCommand.siblingExecutable("ringworker-lua")
     guard access(executable, X_OK) == 0 else {
-      Log.error("the Lua worker is missing at \(executable) (build it with swift build)")
-      return false
+      return "the Lua worker is missing at \(executable) (build it with swift build)"
     }
+    // Its message comes back through a pipe, to become part of this one line.
+    var ends: [Int32] = [-1, -1]
+    guard pipe(&ends) == 0 else {
+      return "cannot check the app: pipe: \(String(cString: strerror(errno)))"
+    }
+    defer { close(ends[0]) }
+    for end in ends { _ = fcntl(end, F_SETFD, FD_CLOEXEC) }  // only the check gets it, as fd 2
+    let check: ChildProcess
     do {
-      let check = try ChildProcess.spawn(executable: executable, arguments: ["--check", app])
-      let status = check.wait()
-      guard status == 0 else {
-        Log.error("the app \(app) failed to load (see the line above)")
-        return false
-      }
-      return true
+      check = try ChildProcess.spawn(
+        executable: executable, arguments: ["--check", app], inherit: [(ends[1], 2)])
+      close(ends[1])
     } catch {
-      Log.error("cannot run \(executable): \(error)")
-      return false
+      close(ends[1])
+      return "cannot run \(executable): \(error)"
     }
+    var output: [UInt8] = []
+    var buffer = [UInt8](repeating: 0, count: 4096)
+    while true {
+      let count = read(ends[0], &buffer, buffer.count)
+      if count < 0 && errno == EINTR { continue }
+      guard count > 0 else { break }
+      output += buffer[..<count]
+    }
+    guard check.wait() != 0 else { return nil }
+    let message = String(decoding: output, as: UTF8.self).split(separator: "\n").first
+    return "the app \(app) failed to load: \(message ?? "ringworker-lua --check failed")"
   }
 }

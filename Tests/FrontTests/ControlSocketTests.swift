@@ -67,14 +67,45 @@ final class ControlSocketTests: XCTestCase {
     XCTAssertTrue(waitUntil { (try? get(successor.port, "/"))?.status == 200 })
   }
 
+  /// A regular file, a directory, a symlink to a regular file: none is a socket, and none is
+  /// replaced, followed or changed.
   func testAPathThatIsNoSocketIsLeftAlone() throws {
     let path = socketPath("file")
+    let target = socketPath("target")
+    defer {
+      unlink(path)
+      unlink(target)
+    }
+    func assertRefusedAndKept(_ what: String, _ stillThere: () throws -> Bool) throws {
+      let result = try BrokerProcess.runToExit(["--workers", "0", "--control", path])
+      XCTAssertEqual(result.status, 1, what)
+      XCTAssertTrue(
+        result.stderr.contains("control socket path \(path) exists and is not a socket"),
+        "\(what): \(result.stderr)")
+      XCTAssertEqual(result.stderr.split(separator: "\n").count, 1, "\(what): \(result.stderr)")
+      XCTAssertTrue(try stillThere(), "\(what) was changed")
+    }
+
     FileManager.default.createFile(atPath: path, contents: Data("keep me".utf8))
-    defer { unlink(path) }
-    let result = try BrokerProcess.runToExit(["--workers", "0", "--control", path])
-    XCTAssertEqual(result.status, 1)
-    XCTAssertTrue(result.stderr.contains("exists and is not a socket"), result.stderr)
-    XCTAssertEqual(try String(contentsOfFile: path, encoding: .utf8), "keep me")
+    try assertRefusedAndKept("a regular file") {
+      try String(contentsOfFile: path, encoding: .utf8) == "keep me"
+    }
+    unlink(path)
+
+    XCTAssertEqual(mkdir(path, 0o700), 0)
+    FileManager.default.createFile(atPath: path + "/inside", contents: Data("kept".utf8))
+    try assertRefusedAndKept("a directory") {
+      try String(contentsOfFile: path + "/inside", encoding: .utf8) == "kept"
+    }
+    try FileManager.default.removeItem(atPath: path)
+
+    FileManager.default.createFile(atPath: target, contents: Data("target".utf8))
+    XCTAssertEqual(symlink(target, path), 0)
+    try assertRefusedAndKept("a symlink to a regular file") {
+      var info = stat()
+      let kept = try String(contentsOfFile: target, encoding: .utf8) == "target"
+      return kept && lstat(path, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK
+    }
   }
 
   /// SIGHUP replaces the workers the broker started; a worker attached by hand is someone

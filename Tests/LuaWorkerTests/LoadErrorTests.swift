@@ -87,11 +87,22 @@ final class LoadErrorTests: XCTestCase {
         + "/broken_module.lua:2: attempt to perform arithmetic on a nil value")
   }
 
+  /// A bad command line is one line naming what is wrong, exit 64; only --help prints usage.
   func testUsageErrors() throws {
-    XCTAssertEqual(try runToExit(luaWorkerExecutable, []).status, 64)
-    XCTAssertEqual(try runToExit(luaWorkerExecutable, ["--check"]).status, 64)
-    XCTAssertEqual(try runToExit(luaWorkerExecutable, ["a.lua", "b.lua"]).status, 64)
-    XCTAssertEqual(try runToExit(luaWorkerExecutable, ["--help"]).status, 0)
+    for (arguments, message) in [
+      ([], "expected one APP.lua, got 0 (try --help)"),
+      (["--check"], "expected one APP.lua, got 0 (try --help)"),
+      (["a.lua", "b.lua"], "expected one APP.lua, got 2 (try --help)"),
+      (["--bogus", "a.lua"], "unknown option '--bogus'"),
+      (["a.lua", "--check"], "'--check' must be the first argument (try --help)"),
+    ] {
+      let result = try runToExit(luaWorkerExecutable, arguments)
+      XCTAssertEqual(result.status, 64, "\(arguments)")
+      XCTAssertEqual(result.stderr, "ringworker-lua: \(message)\n", "\(arguments)")
+    }
+    let help = try runToExit(luaWorkerExecutable, ["--help"])
+    XCTAssertEqual(help.status, 0)
+    XCTAssertTrue(help.stdout.hasPrefix("usage: ringworker-lua APP.lua"), help.stdout)
   }
 
   func testServingWithoutAChannelFailsWithoutCode78() throws {

@@ -105,6 +105,37 @@ final class RouterAndJSONTests: XCTestCase {
     XCTAssertTrue(result.stderr.hasPrefix(app + ":2: route '/files/*rest/more'"), result.stderr)
   }
 
+  /// The README's way to send `[]`, run as written inside an app; and the fact it rests on:
+  /// this lua-cjson encodes `{}` for an empty table and has no empty-array marker.
+  func testReadmesEmptyArrayRecipe() throws {
+    let readme = try String(
+      contentsOfFile: Products.repository + "/workers/lua/README.md", encoding: .utf8)
+    let blocks = readme.components(separatedBy: "```lua\n").dropFirst().map {
+      $0.components(separatedBy: "```").first ?? ""
+    }
+    let recipe = try XCTUnwrap(blocks.first { $0.contains("json_array") }, "no recipe in README")
+    let directory = TemporaryDirectory()
+    let app = try directory.write(
+      "app.lua",
+      """
+      local rb = require("ringbroker")
+      local cjson = require("cjson")
+      local app = rb.router()
+      \(recipe)
+      app:get("/facts", function(req)
+        return 200, nil, cjson.encode({}) .. " " .. tostring(cjson.empty_array) .. " "
+          .. tostring(cjson.array_mt) .. " " .. json_array({ 1, 2 })
+      end)
+      return app
+      """)
+    let worker = try WorkerFixture(app: app)
+    let reply = try worker.request("GET", "/users")
+    XCTAssertEqual(reply.status, 200)
+    XCTAssertEqual(reply.header("Content-Type"), "application/json")
+    XCTAssertEqual(reply.text, #"{"users":[]}"#)
+    XCTAssertEqual(try worker.request("GET", "/facts").text, "{} nil nil [1,2]")
+  }
+
   func testJSONRoundTrip() throws {
     let directory = TemporaryDirectory()
     let app = try directory.write(

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Glibc
 import RingStatus
+import ToolArguments
+import ToolSupport
 
 /// The command line: which view, of which broker, how often.
-struct RingstatCommand: ParsableCommand {
+struct RingstatCommand: ToolCommand {
   static let configuration = CommandConfiguration(
     commandName: "ringstat",
     abstract: "Show live RingBroker brokers and their worker rings (read-only).",
@@ -19,7 +21,8 @@ struct RingstatCommand: ParsableCommand {
       refreshes with --watch. STATE is running, sleeping (waiting on its futex), stopped \
       (SIGSTOP), starting, draining, dead, broken, respawning, or stuck (its oldest request, taken \
       or waiting in the ring, has waited longer than --stuck-after).
-      """)
+      """,
+    version: ToolVersion.line("ringstat"))
 
   @Argument(
     help: ArgumentHelp(
@@ -30,13 +33,15 @@ struct RingstatCommand: ParsableCommand {
   var json = false
 
   @Option(
-    name: [.customLong("watch"), .customShort("w")],
+    name: [.customLong("watch"), .customShort("w")], parsing: .unconditional,
     help: ArgumentHelp(
       "Refresh every SECONDS (default 1 when given without a value) until Ctrl-C.",
       valueName: "seconds"))
   var watch: Double?
 
-  @Option(help: ArgumentHelp("With --watch: stop after N refreshes.", valueName: "n"))
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp("With --watch: stop after N refreshes.", valueName: "n"))
   var count: Int?
 
   @Flag(
@@ -46,6 +51,7 @@ struct RingstatCommand: ParsableCommand {
   var check = false
 
   @Option(
+    parsing: .unconditional,
     help: ArgumentHelp(
       "Seconds without a reply, with requests pending, before a ring counts as stuck.",
       valueName: "seconds"))
@@ -54,12 +60,17 @@ struct RingstatCommand: ParsableCommand {
   /// How far apart the two samples of a one-shot table are, for REQ/S.
   static let rateSampleSeconds = 0.25
 
-  func validate() throws {
-    if let watch, !(watch > 0) { throw ValidationError("--watch needs a positive interval") }
-    if let count, count < 1 { throw ValidationError("--count needs a positive number") }
+  func checkValues() throws {
+    if let watch, !(watch > 0) {
+      throw ValidationError("--watch needs a positive interval, got '\(watch)'")
+    }
+    if let count, count < 1 {
+      throw ValidationError("--count needs a positive number, got '\(count)'")
+    }
     if count != nil && watch == nil { throw ValidationError("--count goes with --watch") }
     if !(stuckAfter >= 0) {
-      throw ValidationError("--stuck-after needs a non-negative number of seconds")
+      throw ValidationError(
+        "--stuck-after needs a non-negative number of seconds, got '\(stuckAfter)'")
     }
     if check && watch != nil { throw ValidationError("--check and --watch do not go together") }
   }

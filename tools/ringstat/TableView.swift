@@ -1,4 +1,5 @@
 import RingStatus
+import ToolSupport
 
 /// The plain-text views: the broker list, and one broker's worker table with a totals row.
 enum TableView {

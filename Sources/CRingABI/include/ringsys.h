@@ -76,6 +76,10 @@ long rb_recv_fd(int sock, void *bytes, size_t len, int *fd);
    only when nothing accepts on it (a stale one): -EADDRINUSE when a live process does, -EEXIST
    when the path is not a socket. */
 int rb_unix_listen(const char *path, unsigned int mode);
+/* What rb_unix_listen finds at `path` before it binds, changing nothing: 0 when nothing is
+   there, 1 for a stale socket (it would be replaced), else the -errno rb_unix_listen would
+   return (-EADDRINUSE, -EEXIST, -ENAMETOOLONG, ...). */
+int rb_unix_check_path(const char *path);
 int rb_unix_connect(const char *path);
 /* The peer of a connected unix socket (SO_PEERCRED); returns 0 or -errno. */
 int rb_peer_credentials(int sock, pid_t *pid, uid_t *uid);

@@ -1,11 +1,17 @@
-/// Left-aligned first column, right-aligned numbers: columns sized to their widest cell.
-struct TextTable {
-  var header: [String]
-  var rows: [[String]] = []
+/// Left-aligned first column, right-aligned numbers: columns sized to their widest cell
+/// (ringstat's views, ringbench's results).
+public struct TextTable {
+  public var header: [String]
+  public var rows: [[String]] = []
   /// Columns (by index) aligned left; the rest align right.
-  var leftAligned: Set<Int> = [0]
+  public var leftAligned: Set<Int> = [0]
 
-  func render() -> String {
+  public init(header: [String], leftAligned: Set<Int> = [0]) {
+    self.header = header
+    self.leftAligned = leftAligned
+  }
+
+  public func render() -> String {
     var widths = header.map(\.count)
     for row in rows {
       for (index, cell) in row.enumerated() where index < widths.count {
