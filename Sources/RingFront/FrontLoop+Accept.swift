@@ -96,7 +96,9 @@ extension FrontLoop {
   func allocateConnection() -> Connection {
     liveConnections += 1
     if let index = freeSlots.popLast() { return connections[Int(index)] }
-    let connection = Connection(index: UInt32(connections.count), limits: config.limits)
+    let connection = Connection(
+      index: UInt32(connections.count), limits: config.limits,
+      capturesForAccessLog: accessLog != nil)
     connection.reader.wholeRequestLimit = handler.wholeRequestLimit
     connections.append(connection)
     return connection

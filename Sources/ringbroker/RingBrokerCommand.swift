@@ -166,12 +166,28 @@ struct RingBrokerCommand: ParsableCommand {
       valueName: "path"))
   var logFile: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Append a line per request to this file (- for stdout), through a buffer per front thread flushed at least every 100 ms; SIGUSR1 reopens it (default: no access log).",
+      valueName: "path|-"))
+  var accessLog: String?
+
+  @Option(
+    help: ArgumentHelp(
+      "Access log lines as nginx's combined format plus rid=, worker= and upstream= fields, or json (one object a line).",
+      valueName: "combined|json"))
+  var accessLogFormat = "combined"
+
   func validate() throws {
     guard LogLevel(name: logLevel) != nil else {
       throw ValidationError("--log-level must be debug, info, warn or error, got '\(logLevel)'")
     }
     guard LogFormat(rawValue: logFormat) != nil else {
       throw ValidationError("--log-format must be text or json, got '\(logFormat)'")
+    }
+    guard AccessLogFormat(rawValue: accessLogFormat) != nil else {
+      throw ValidationError(
+        "--access-log-format must be combined or json, got '\(accessLogFormat)'")
     }
     if !inline {
       guard app != nil || worker != nil || workers == 0 else {
@@ -258,6 +274,8 @@ struct RingBrokerCommand: ParsableCommand {
       controlPath: control,
       logLevel: LogLevel(name: logLevel)!,
       logFormat: LogFormat(rawValue: logFormat)!,
-      logFile: logFile)
+      logFile: logFile,
+      accessLog: accessLog,
+      accessLogFormat: AccessLogFormat(rawValue: accessLogFormat)!)
   }
 }
