@@ -1,17 +1,21 @@
+import CRingABI
 import Glibc
 import HTTP1
+import RingChannel
 
-/// What the access log line of a connection's current request needs from its head: the request
-/// line, Referer and User-Agent, copied out when the request is handed to the handler (the
-/// receive buffer is reused as soon as `handle` returns) or when the front refuses it. Each is
-/// cut at a bounded length, so a connection's capture is one fixed block, allocated with the
-/// connection slot and reused by every request on it: nothing is allocated per request.
+/// What the access log lines of a connection need: the client's address as text (formatted once,
+/// at accept), and from the current request's head the request line, Referer and User-Agent,
+/// copied out when the request is handed to the handler (the receive buffer is reused as soon
+/// as `handle` returns) or when the front refuses it. Each is cut at a bounded length, so a
+/// connection's capture is one fixed block, allocated with the connection slot and reused by
+/// every request on it: nothing is allocated per request.
 struct AccessLogCapture {
   static let requestLineLimit = 2048
   static let fieldLimit = 512
   private static let refererOffset = requestLineLimit
   private static let userAgentOffset = requestLineLimit + fieldLimit
-  private static let storageSize = requestLineLimit + 2 * fieldLimit
+  private static let addressOffset = requestLineLimit + 2 * fieldLimit
+  private static let storageSize = addressOffset + rb_endpoint.maximumTextLength
 
   private let storage: UnsafeMutableRawPointer
   /// Bytes of the request line kept. Parsed: "METHOD TARGET" (the version is `versionMinor`);
@@ -26,6 +30,8 @@ struct AccessLogCapture {
   private(set) var userAgentLength = -1
   /// Holds the connection's current request (false once its line is written).
   var isCurrent = false
+  /// The client's address text ("127.0.0.1"); 0: none (`-` in the line).
+  private(set) var addressLength = 0
 
   init() { storage = .allocate(byteCount: Self.storageSize, alignment: 16) }
 
@@ -42,6 +48,14 @@ struct AccessLogCapture {
   }
   var userAgent: UnsafeRawBufferPointer? {
     userAgentLength < 0 ? nil : bytes(at: Self.userAgentOffset, count: userAgentLength)
+  }
+  var address: UnsafeRawBufferPointer { bytes(at: Self.addressOffset, count: addressLength) }
+
+  /// A new connection from `remote`: its address text, once for all its requests (glibc's
+  /// inet_ntop formats with sprintf, too slow for every line).
+  mutating func noteClient(_ remote: rb_endpoint) {
+    addressLength = remote.formatAddress(
+      into: (storage + Self.addressOffset).assumingMemoryBound(to: CChar.self))
   }
 
   /// A request the handler gets: method and target from the parse (the target cut to what

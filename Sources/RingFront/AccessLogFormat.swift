@@ -1,6 +1,4 @@
-import CRingABI
 import Glibc
-import RingChannel
 
 /// The shape of access log lines (--access-log-format).
 public enum AccessLogFormat: String, CaseIterable, Sendable {
@@ -12,9 +10,8 @@ public enum AccessLogFormat: String, CaseIterable, Sendable {
   case json
 }
 
-/// One line's facts besides what the connection captured from the request head.
+/// One line's facts besides what the connection captured (AccessLogCapture).
 struct AccessLogRecord {
-  var remote: rb_endpoint
   /// CLOCK_REALTIME when the reply was recorded.
   var unixNanoseconds: UInt64
   var status: Int
@@ -61,66 +58,16 @@ final class AccessLogFormatter {
     _ record: AccessLogRecord, _ capture: AccessLogCapture, to start: UnsafeMutableRawPointer
   ) -> Int {
     var p = start
-    p += Self.writeAddress(record.remote, to: p)
+    p += Self.writeAddress(capture.address, to: p)
     p += Self.copy(" - - [", to: p)
     p.copyMemory(from: time.local, byteCount: AccessLogTime.localLength)
     p += AccessLogTime.localLength
     p += Self.copy("] \"", to: p)
-    p += Self.escapeCombined(capture.requestLine, to: p)
-    if capture.isParsed {
-      p += Self.copy(" HTTP/1.", to: p)
-      p += ReplyHeadWriter.writeDecimal(capture.versionMinor, to: p)
-    }
-    p += Self.copy("\" ", to: p)
-    p += ReplyHeadWriter.writeDecimal(record.status, to: p)
-    p += Self.copy(" ", to: p)
-    p += ReplyHeadWriter.writeDecimal(record.bodyBytes, to: p)
-    p += Self.copy(" \"", to: p)
-    p += Self.combinedField(capture.referer, to: p)
-    p += Self.copy("\" \"", to: p)
-    p += Self.combinedField(capture.userAgent, to: p)
-    p += Self.copy("\" rid=", to: p)
-    let upstream = record.upstream
-    p +=
-      upstream.requestID == 0
-      ? Self.copy("-", to: p) : Self.writeUnsigned(upstream.requestID, to: p)
-    p += Self.copy(" worker=", to: p)
-    p +=
-      upstream.worker < 0
-      ? Self.copy("-", to: p) : ReplyHeadWriter.writeDecimal(upstream.worker, to: p)
-    p += Self.copy(" upstream=", to: p)
-    p +=
-      upstream.nanoseconds == .max
-      ? Self.copy("-", to: p) : Self.writeSeconds(upstream.nanoseconds, to: p)
+    p += Self.writeRequestLine(capture, .nginx, to: p)
+    p += Self.copy("\"", to: p)
+    p += Self.writeTail(record, capture, .combined, .nginx, to: p)
     p += Self.copy("\n", to: p)
     return p - start
-  }
-
-  /// A field's escaped bytes; `-` when the request had no such field (nginx's not-found value).
-  private static func combinedField(_ bytes: UnsafeRawBufferPointer?, to p: UnsafeMutableRawPointer)
-    -> Int
-  {
-    guard let bytes else { return copy("-", to: p) }
-    return escapeCombined(bytes, to: p)
-  }
-
-  /// nginx's access log escaping: `"`, `\`, bytes below 0x20 and from 0x7F become `\xHH`.
-  private static func escapeCombined(_ bytes: UnsafeRawBufferPointer, to p: UnsafeMutableRawPointer)
-    -> Int
-  {
-    var out = 0
-    for byte in bytes {
-      if byte < 0x20 || byte >= 0x7F || byte == 0x22 || byte == 0x5C {
-        p.storeBytes(of: 0x5C, toByteOffset: out, as: UInt8.self)
-        p.storeBytes(of: 0x78, toByteOffset: out + 1, as: UInt8.self)
-        writeHexByte(byte, uppercase: true, to: p + out + 2)
-        out += 4
-      } else {
-        p.storeBytes(of: byte, toByteOffset: out, as: UInt8.self)
-        out += 1
-      }
-    }
-    return out
   }
 
   // MARK: - json
@@ -133,94 +80,80 @@ final class AccessLogFormatter {
     p.copyMemory(from: time.utc, byteCount: AccessLogTime.utcLength)
     p += AccessLogTime.utcLength
     p += Self.copy(".", to: p)
-    p += AccessLogTime.put(
-      Int(record.unixNanoseconds / 1_000_000 % 1000), digits: 3, to: p)
+    p += AccessLogTime.put(Int(record.unixNanoseconds / 1_000_000 % 1000), digits: 3, to: p)
     p += Self.copy("Z\",\"remote_addr\":\"", to: p)
-    p += Self.writeAddress(record.remote, to: p)
+    p += Self.writeAddress(capture.address, to: p)
     p += Self.copy("\",\"request\":\"", to: p)
-    p += Self.escapeJSON(capture.requestLine, to: p)
+    p += Self.writeRequestLine(capture, .json, to: p)
     if capture.isParsed {
-      p += Self.copy(" HTTP/1.", to: p)
-      p += ReplyHeadWriter.writeDecimal(capture.versionMinor, to: p)
       p += Self.copy("\",\"method\":\"", to: p)
-      p += Self.escapeJSON(capture.method, to: p)
+      p += Self.escape(capture.method, .json, to: p)
       p += Self.copy("\",\"target\":\"", to: p)
-      p += Self.escapeJSON(capture.target, to: p)
+      p += Self.escape(capture.target, .json, to: p)
       p += Self.copy("\",\"protocol\":\"HTTP/1.", to: p)
       p += ReplyHeadWriter.writeDecimal(capture.versionMinor, to: p)
-      p += Self.copy("\",", to: p)
-    } else {
-      p += Self.copy("\",\"method\":null,\"target\":null,\"protocol\":null,", to: p)
-    }
-    p += Self.copy("\"status\":", to: p)
-    p += ReplyHeadWriter.writeDecimal(record.status, to: p)
-    p += Self.copy(",\"bytes\":", to: p)
-    p += ReplyHeadWriter.writeDecimal(record.bodyBytes, to: p)
-    p += Self.copy(",\"referer\":", to: p)
-    p += Self.jsonField(capture.referer, to: p)
-    p += Self.copy(",\"user_agent\":", to: p)
-    p += Self.jsonField(capture.userAgent, to: p)
-    let upstream = record.upstream
-    p += Self.copy(",\"request_id\":", to: p)
-    if upstream.requestID == 0 {
-      p += Self.copy("null", to: p)
-    } else {
-      // A string: ids use all 64 bits, more than a JSON number keeps exactly in most parsers.
       p += Self.copy("\"", to: p)
-      p += Self.writeUnsigned(upstream.requestID, to: p)
-      p += Self.copy("\"", to: p)
+    } else {
+      p += Self.copy("\",\"method\":null,\"target\":null,\"protocol\":null", to: p)
     }
-    p += Self.copy(",\"worker\":", to: p)
-    p +=
-      upstream.worker < 0
-      ? Self.copy("null", to: p) : ReplyHeadWriter.writeDecimal(upstream.worker, to: p)
-    p += Self.copy(",\"upstream_time\":", to: p)
-    p +=
-      upstream.nanoseconds == .max
-      ? Self.copy("null", to: p) : Self.writeSeconds(upstream.nanoseconds, to: p)
+    p += Self.writeTail(record, capture, .json, .json, to: p)
     p += Self.copy("}\n", to: p)
     return p - start
   }
 
-  /// A quoted, escaped field; `null` when the request had no such field.
-  private static func jsonField(_ bytes: UnsafeRawBufferPointer?, to p: UnsafeMutableRawPointer)
-    -> Int
-  {
-    guard let bytes else { return copy("null", to: p) }
+  // MARK: - Escaping
+
+  /// How client bytes are written inside a quoted field.
+  private enum Escaping {
+    /// nginx's access log escaping: `"`, `\`, bytes below 0x20 and from 0x7F become `\xHH`.
+    case nginx
+    /// JSON: `"` and `\` with a backslash; well-formed UTF-8 as it is; control characters,
+    /// DEL and every byte of a sequence that is not UTF-8 as `\u00hh`.
+    case json
+
+    /// What stands for a field the request did not have: nginx's not-found `"-"`, or null.
+    var missing: StaticString { self == .nginx ? "\"-\"" : "null" }
+  }
+
+  /// A field in quotes, escaped; `Escaping.missing` when the request had no such field.
+  private static func writeField(
+    _ bytes: UnsafeRawBufferPointer?, _ escaping: Escaping, to p: UnsafeMutableRawPointer
+  ) -> Int {
+    guard let bytes else { return copy(escaping.missing, to: p) }
     var length = copy("\"", to: p)
-    length += escapeJSON(bytes, to: p + length)
+    length += escape(bytes, escaping, to: p + length)
     return length + copy("\"", to: p + length)
   }
 
-  /// `"` and `\` with a backslash; well-formed UTF-8 as it is; control characters, DEL and
-  /// every byte of a sequence that is not UTF-8 as `\u00hh`.
-  private static func escapeJSON(_ bytes: UnsafeRawBufferPointer, to p: UnsafeMutableRawPointer)
-    -> Int
-  {
+  private static func escape(
+    _ bytes: UnsafeRawBufferPointer, _ escaping: Escaping, to p: UnsafeMutableRawPointer
+  ) -> Int {
     var out = 0
     var i = 0
     while i < bytes.count {
       let byte = bytes[i]
-      let sequence = byte >= 0x80 ? utf8SequenceLength(bytes, at: i) : 0
+      let sequence = escaping == .json && byte >= 0x80 ? utf8SequenceLength(bytes, at: i) : 0
       if sequence > 0 {
         (p + out).copyMemory(from: bytes.baseAddress! + i, byteCount: sequence)
         out += sequence
         i += sequence
         continue
       }
-      if byte == 0x22 || byte == 0x5C {
+      i += 1
+      if byte >= 0x20 && byte < 0x7F && byte != 0x22 && byte != 0x5C {
+        p.storeBytes(of: byte, toByteOffset: out, as: UInt8.self)
+        out += 1
+      } else if escaping == .nginx {
+        out += copy("\\x", to: p + out)
+        out += writeHexByte(byte, uppercase: true, to: p + out)
+      } else if byte == 0x22 || byte == 0x5C {
         p.storeBytes(of: 0x5C, toByteOffset: out, as: UInt8.self)
         p.storeBytes(of: byte, toByteOffset: out + 1, as: UInt8.self)
         out += 2
-      } else if byte < 0x20 || byte >= 0x7F {
-        out += copy("\\u00", to: p + out)
-        writeHexByte(byte, uppercase: false, to: p + out)
-        out += 2
       } else {
-        p.storeBytes(of: byte, toByteOffset: out, as: UInt8.self)
-        out += 1
+        out += copy("\\u00", to: p + out)
+        out += writeHexByte(byte, uppercase: false, to: p + out)
       }
-      i += 1
     }
     return out
   }
@@ -247,12 +180,80 @@ final class AccessLogFormatter {
     return length
   }
 
+  /// The request line as the client sent it, escaped (cut at AccessLogCapture's limit).
+  private static func writeRequestLine(
+    _ capture: AccessLogCapture, _ escaping: Escaping, to start: UnsafeMutableRawPointer
+  ) -> Int {
+    var p = start
+    p += escape(capture.requestLine, escaping, to: p)
+    if capture.isParsed {
+      p += copy(" HTTP/1.", to: p)
+      p += ReplyHeadWriter.writeDecimal(capture.versionMinor, to: p)
+    }
+    return p - start
+  }
+
+  /// The labels before the values both formats end a line with, in the same order.
+  private struct TailLabels {
+    var status, bodyBytes, referer, userAgent, requestID, worker, upstream: StaticString
+
+    static let combined = TailLabels(
+      status: " ", bodyBytes: " ", referer: " ", userAgent: " ", requestID: " rid=",
+      worker: " worker=", upstream: " upstream=")
+    static let json = TailLabels(
+      status: ",\"status\":", bodyBytes: ",\"bytes\":", referer: ",\"referer\":",
+      userAgent: ",\"user_agent\":", requestID: ",\"request_id\":", worker: ",\"worker\":",
+      upstream: ",\"upstream_time\":")
+  }
+
+  /// Status, body bytes, the two fields, then what the handler noted (FrontLoop.noteUpstream):
+  /// the request id (a string in JSON: ids use all 64 bits, more than a JSON number keeps
+  /// exactly in most parsers), the worker and the upstream time; `-` or null for those the
+  /// reply lacks.
+  private static func writeTail(
+    _ record: AccessLogRecord, _ capture: AccessLogCapture, _ labels: TailLabels,
+    _ escaping: Escaping, to start: UnsafeMutableRawPointer
+  ) -> Int {
+    let upstream = record.upstream
+    let missing: StaticString = escaping == .nginx ? "-" : "null"
+    let idQuote: StaticString = escaping == .nginx ? "" : "\""
+    var p = start
+    p += copy(labels.status, to: p)
+    p += ReplyHeadWriter.writeDecimal(record.status, to: p)
+    p += copy(labels.bodyBytes, to: p)
+    p += ReplyHeadWriter.writeDecimal(record.bodyBytes, to: p)
+    p += copy(labels.referer, to: p)
+    p += writeField(capture.referer, escaping, to: p)
+    p += copy(labels.userAgent, to: p)
+    p += writeField(capture.userAgent, escaping, to: p)
+    p += copy(labels.requestID, to: p)
+    if upstream.requestID == 0 {
+      p += copy(missing, to: p)
+    } else {
+      p += copy(idQuote, to: p)
+      p += writeUnsigned(upstream.requestID, to: p)
+      p += copy(idQuote, to: p)
+    }
+    p += copy(labels.worker, to: p)
+    p +=
+      upstream.worker < 0
+      ? copy(missing, to: p) : ReplyHeadWriter.writeDecimal(upstream.worker, to: p)
+    p += copy(labels.upstream, to: p)
+    p +=
+      upstream.nanoseconds == .max
+      ? copy(missing, to: p) : writeSeconds(upstream.nanoseconds, to: p)
+    return p - start
+  }
+
   // MARK: - Pieces
 
   /// The client's address ("127.0.0.1", "::1"), or `-` when it has none.
-  private static func writeAddress(_ endpoint: rb_endpoint, to p: UnsafeMutableRawPointer) -> Int {
-    let length = endpoint.formatAddress(into: p.assumingMemoryBound(to: CChar.self))
-    return length > 0 ? length : copy("-", to: p)
+  private static func writeAddress(_ text: UnsafeRawBufferPointer, to p: UnsafeMutableRawPointer)
+    -> Int
+  {
+    guard text.count > 0 else { return copy("-", to: p) }
+    p.copyMemory(from: text.baseAddress!, byteCount: text.count)
+    return text.count
   }
 
   /// Seconds with milliseconds, "0.001", like nginx's $upstream_response_time.
@@ -270,10 +271,14 @@ final class AccessLogFormatter {
     return high + ReplyHeadWriter.writeDecimal(Int(value % 10), to: p + high)
   }
 
-  private static func writeHexByte(_ byte: UInt8, uppercase: Bool, to p: UnsafeMutableRawPointer) {
+  /// Two hex digits; returns 2.
+  private static func writeHexByte(_ byte: UInt8, uppercase: Bool, to p: UnsafeMutableRawPointer)
+    -> Int
+  {
     let digits: StaticString = uppercase ? "0123456789ABCDEF" : "0123456789abcdef"
     p.storeBytes(of: digits.utf8Start[Int(byte >> 4)], as: UInt8.self)
     p.storeBytes(of: digits.utf8Start[Int(byte & 0xF)], toByteOffset: 1, as: UInt8.self)
+    return 2
   }
 
   @inline(__always)

@@ -10,7 +10,7 @@ final class AccessLogTime {
 
   let local = UnsafeMutableRawPointer.allocate(byteCount: 32, alignment: 8)
   let utc = UnsafeMutableRawPointer.allocate(byteCount: 32, alignment: 8)
-  private var second = Int.min
+  @exclusivity(unchecked) private var second = Int.min
 
   deinit {
     local.deallocate()

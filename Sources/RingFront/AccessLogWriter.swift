@@ -48,7 +48,7 @@ final class AccessLogWriter {
 
   let sink: AccessLogSink
   private let buffer = UnsafeMutableRawPointer.allocate(byteCount: capacity, alignment: 64)
-  private var count = 0
+  @exclusivity(unchecked) private var count = 0
 
   init(sink: AccessLogSink) { self.sink = sink }
 

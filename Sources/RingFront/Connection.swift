@@ -84,10 +84,10 @@ final class Connection {
   /// What the current request's line needs from its head; nil without an access log.
   @exclusivity(unchecked) var logCapture: AccessLogCapture?
   /// Who wrote the current request's reply (FrontLoop.noteUpstream).
-  var upstream = UpstreamNote()
+  @exclusivity(unchecked) var upstream = UpstreamNote()
   /// The status of the streamed reply being sent (0: none), and its body bytes queued so far.
-  var streamedStatus = 0
-  var streamedBodyBytes = 0
+  @exclusivity(unchecked) var streamedStatus = 0
+  @exclusivity(unchecked) var streamedBodyBytes = 0
 
   init(index: UInt32, limits: HTTPLimits, capturesForAccessLog: Bool = false) {
     self.index = index

@@ -47,6 +47,7 @@ extension FrontLoop {
     connection.fd = fd
     connection.remote = remote
     connection.local = local
+    connection.logCapture?.noteClient(remote)
     connection.lifecycle = .open
     connection.requestStartedAt = now
     connection.lastActivity = now

@@ -36,7 +36,7 @@ extension FrontLoop {
       capture.captureUnparsed(UnsafeRawBufferPointer(start: nil, count: 0), headers: [])
     }
     let record = AccessLogRecord(
-      remote: connection.remote, unixNanoseconds: wallClock, status: status,
+      unixNanoseconds: wallClock, status: status,
       bodyBytes: bodyBytes, upstream: connection.upstream)
     let line = accessLog.writer.reserve(AccessLogFormatter.maximumLength(capture))
     accessLog.writer.commit(accessLog.formatter.write(record, capture, to: line))
