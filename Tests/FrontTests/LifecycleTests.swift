@@ -8,7 +8,8 @@ final class LifecycleTests: XCTestCase {
     let broker = try BrokerProcess(["--inline", "--listen", "127.0.0.1:\(port)"])
     defer { _ = broker.stop() }
     XCTAssertTrue(
-      broker.stderr.contains("ringbroker listening on 127.0.0.1:\(port) (inline)"), broker.stderr)
+      broker.stderr.contains("ringbroker[\(broker.pid)]: listening on 127.0.0.1:\(port) (inline)"),
+      broker.stderr)
     XCTAssertEqual(broker.port, port)
   }
 
