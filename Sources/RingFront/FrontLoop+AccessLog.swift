@@ -28,6 +28,9 @@ extension FrontLoop {
   /// (none for HEAD, 204, 304). Called exactly once per request that reached a reply or was
   /// given up (see the type's comment).
   func recordReply(_ connection: Connection, status: Int, bodyBytes: Int) {
+    // What the handler noted is this request's only: the next one starts without.
+    let upstream = connection.upstream
+    connection.upstream = UpstreamNote()
     connection.streamedStatus = 0
     connection.streamedBodyBytes = 0
     guard let accessLog, var capture = connection.logCapture else { return }
@@ -37,7 +40,7 @@ extension FrontLoop {
     }
     let record = AccessLogRecord(
       unixNanoseconds: wallClock, status: status,
-      bodyBytes: bodyBytes, upstream: connection.upstream)
+      bodyBytes: bodyBytes, upstream: upstream)
     let line = accessLog.writer.reserve(AccessLogFormatter.maximumLength(capture))
     accessLog.writer.commit(accessLog.formatter.write(record, capture, to: line))
     capture.isCurrent = false
@@ -47,17 +50,13 @@ extension FrontLoop {
   /// The request handed to the handler now: what its line needs, before the buffer is reused.
   @inline(__always)
   func captureForAccessLog(_ connection: Connection, _ request: IncomingRequest) {
-    connection.upstream = UpstreamNote()
-    connection.streamedStatus = 0
-    connection.streamedBodyBytes = 0
     connection.logCapture?.capture(head: request.head, parsed: request.parsed)
   }
 
   /// The front refuses what the connection sent (a framing error or a timeout): the request's
   /// line as far as it came, unless the handler had the request already (its body failed).
   func captureRefusedRequest(_ connection: Connection) {
-    guard connection.logCapture != nil, !connection.logCapture!.isCurrent else { return }
-    connection.upstream = UpstreamNote()
+    guard connection.logCapture.map({ !$0.isCurrent }) ?? false else { return }
     let bytes = connection.buffer.readable
     // A path or host is set once the whole request line parsed (the error is in a field, or
     // the body): the line's parts go in the log as for any request.
