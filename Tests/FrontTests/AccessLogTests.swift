@@ -176,7 +176,9 @@ final class AccessLogTests: XCTestCase {
       "--worker-depth", "1", "--queue-timeout", "0.3", "--timeout", "1", "--max-body", "100",
     ])
     defer { XCTAssertEqual(broker.stop(), 0) }
+    // After a reply from the worker on the same connection: nothing of it stays for the next.
     let malformed = try RawHTTPClient(port: broker.port)
+    XCTAssertEqual(try malformed.get("/").status, 200)
     try malformed.send("GET /bad HTTP/1.1\r\nNo-Colon\r\n\r\n")
     XCTAssertEqual(try malformed.readResponse().status, 400)
     let tooLarge = try RawHTTPClient(port: broker.port)
@@ -188,8 +190,11 @@ final class AccessLogTests: XCTestCase {
     XCTAssertEqual(try get(broker.port, "/queued").status, 503)
     XCTAssertEqual(try slow.readResponse().status, 504)
 
-    let lines = try XCTUnwrap(log.waitForLines(4), "lines: \(log.lines)")
-    let parsed = try lines.map { try XCTUnwrap(CombinedLogLine($0), $0) }
+    let lines = try XCTUnwrap(log.waitForLines(5), "lines: \(log.lines)")
+    var parsed = try lines.map { try XCTUnwrap(CombinedLogLine($0), $0) }
+    let answered = parsed.removeFirst()
+    XCTAssertEqual("\(answered.request) \(answered.status)", "GET / HTTP/1.1 200")
+    XCTAssertNotEqual(answered.worker, "-")
     XCTAssertEqual(
       parsed.map { "\($0.request) \($0.status)" },
       [
