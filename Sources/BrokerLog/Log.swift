@@ -50,16 +50,18 @@ public enum Log {
   }
 
   /// Writes all of `bytes` to `fd`, retrying short writes and EINTR; gives up on other errors
-  /// (a log that cannot be written must not stop the broker).
-  public static func writeAll(fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) {
-    guard var next = bytes.baseAddress else { return }
+  /// (a log that cannot be written must not stop the broker) and then returns false, errno set.
+  @discardableResult
+  public static func writeAll(fd: Int32, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+    guard var next = bytes.baseAddress else { return true }
     var left = bytes.count
     while left > 0 {
       let written = Glibc.write(fd, next, left)
       if written < 0 && errno == EINTR { continue }
-      guard written > 0 else { return }
+      guard written > 0 else { return false }
       next += written
       left -= written
     }
+    return true
   }
 }

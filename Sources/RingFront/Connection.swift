@@ -82,10 +82,22 @@ final class Connection {
 
   var inReadyList = false
 
-  init(index: UInt32, limits: HTTPLimits) {
+  // The access log (FrontLoop+AccessLog).
+  /// What the current request's line needs from its head; nil without an access log.
+  @exclusivity(unchecked) var logCapture: AccessLogCapture?
+  /// Who wrote the current request's reply (FrontLoop.noteUpstream).
+  @exclusivity(unchecked) var upstream = UpstreamNote()
+  /// The status of the streamed reply being sent (0: none), and its body bytes queued so far.
+  @exclusivity(unchecked) var streamedStatus = 0
+  @exclusivity(unchecked) var streamedBodyBytes = 0
+
+  init(index: UInt32, limits: HTTPLimits, capturesForAccessLog: Bool = false) {
     self.index = index
     self.reader = RequestReader(limits: limits)
+    if capturesForAccessLog { logCapture = AccessLogCapture() }
   }
+
+  deinit { logCapture?.release() }
 
   var ticket: ReplyTicket { ReplyTicket(connection: index, generation: generation, serial: serial) }
 
@@ -132,5 +144,9 @@ final class Connection {
     lastSendProgress = 0
     lingerUntil = 0
     inReadyList = false
+    logCapture?.isCurrent = false
+    upstream = UpstreamNote()
+    streamedStatus = 0
+    streamedBodyBytes = 0
   }
 }

@@ -27,6 +27,8 @@ public struct FrontConfig {
   /// Submission queue entries per ring; the completion queue gets four times as many.
   public var ringEntries: UInt32
   public var listenBacklog: Int32
+  /// Where each request's access log line goes, and in which format; nil: no access log.
+  public var accessLog: AccessLogConfig? = nil
 
   /// Measured with bench/zero-copy-threshold.sh (wrk, 50 connections, 1 front thread, loopback,
   /// 2 vCPUs shared with other builds, kernel 6.18), copy vs SENDMSG_ZC, median req/s:

@@ -51,6 +51,7 @@ extension FrontLoop {
     connection.fd = fd
     connection.remote = remote
     connection.local = local
+    connection.logCapture?.noteClient(remote)
     connection.lifecycle = .open
     connection.requestStartedAt = now
     connection.lastActivity = now
@@ -100,7 +101,9 @@ extension FrontLoop {
   func allocateConnection() -> Connection {
     liveConnections += 1
     if let index = freeSlots.popLast() { return connections[Int(index)] }
-    let connection = Connection(index: UInt32(connections.count), limits: config.limits)
+    let connection = Connection(
+      index: UInt32(connections.count), limits: config.limits,
+      capturesForAccessLog: accessLog != nil)
     connection.reader.wholeRequestLimit = handler.wholeRequestLimit
     connections.append(connection)
     return connection

@@ -10,6 +10,7 @@ extension FrontLoop {
     default: break
     }
     connection.lifecycle = .aborted
+    recordUnanswered(connection)
     abortBodyStream(connection)
     if connection.receiving || connection.sendOperation != nil {
       let sqe = ring.nextSQE()

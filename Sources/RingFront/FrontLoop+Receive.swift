@@ -130,6 +130,7 @@ extension FrontLoop {
       receivedUnixNanoseconds: connection.headCompletedAt)
     connection.headCompletedAt = 0
     let request = connection.reader.request(in: connection.buffer, origin: origin)
+    captureForAccessLog(connection, request)
     handler.handle(request, ticket: connection.ticket, loop: self)
     // The request's bytes were valid only during handle(); what follows is the next request.
     connection.reader.finish(&connection.buffer)

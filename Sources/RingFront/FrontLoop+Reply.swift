@@ -44,6 +44,7 @@ extension FrontLoop {
         front: UnsafeRawPointer(chunk), frontLength: length,
         body: sendsBody ? body.baseAddress : nil, bodyLength: sendsBody ? body.count : 0,
         release: ReleaseItem(token: releaseToken, storage: chunk, storageIsPooled: pooled)))
+    recordReply(connection, status: status, bodyBytes: sendsBody ? body.count : 0)
     finishHandling(connection)
     return .queued
   }
@@ -157,6 +158,7 @@ extension FrontLoop {
   func replyFramingError(_ connection: Connection, _ error: HTTPError) {
     guard connection.lifecycle == .open else { return }
     stats.pointee.framing_errors &+= 1
+    captureRefusedRequest(connection)
     connection.replyKeepAlive = false
     connection.replyOmitsBody = false
     let reason = error.reason.isEmpty ? HTTPStatus.reasonPhrase(error.status) : error.reason
@@ -165,7 +167,8 @@ extension FrontLoop {
     markReady(connection)
   }
 
-  /// Writes a whole reply into one allocation (error paths only, so malloc is fine here).
+  /// Writes a whole reply into one allocation (error paths only, so malloc is fine here), and
+  /// records it.
   func queueErrorReply(_ connection: Connection, status: Int, body: String, extraHeaders: String) {
     var body = body
     var extra = extraHeaders
@@ -186,6 +189,7 @@ extension FrontLoop {
       PendingReply(
         front: UnsafeRawPointer(storage), frontLength: p - storage,
         release: ReleaseItem(token: nil, storage: storage, storageIsPooled: false)))
+    recordReply(connection, status: status, bodyBytes: omitBody ? 0 : body.utf8.count)
   }
 
   static func copyUTF8(_ text: inout String, to destination: UnsafeMutableRawPointer) -> Int {

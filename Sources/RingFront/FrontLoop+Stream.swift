@@ -82,6 +82,7 @@ extension FrontLoop {
       return .invalidHeaders
     }
     connection.stream = ReplyStream(framing: framing)
+    connection.streamedStatus = status
     let (length, trailer) = writePartFraming(
       connection, bodyLength: body.count, isLast: isLast, into: chunk, at: headLength)
     queuePart(
@@ -197,6 +198,7 @@ extension FrontLoop {
     body: UnsafeRawBufferPointer, isLast: Bool, release: ReleaseItem
   ) {
     let bodyLength = connection.stream.framing == .noBody ? 0 : body.count
+    connection.streamedBodyBytes += bodyLength
     if frontLength + bodyLength + trailerLength == 0 && (!isLast || connection.replies.isEmpty) {
       if let storage = release.storage {
         if release.storageIsPooled { headChunks.give(storage) } else { free(storage) }
@@ -213,6 +215,8 @@ extension FrontLoop {
       connection.stream = ReplyStream()
       // A body still streaming in (an echo that ended first) is not read further.
       stopBodyStreamForReply(connection)
+      recordReply(
+        connection, status: connection.streamedStatus, bodyBytes: connection.streamedBodyBytes)
       finishHandling(connection)
     } else {
       markReady(connection)

@@ -55,6 +55,7 @@ extension FrontLoop {
       if deadline != 0 && deadline <= now { timerExpired(connections[i]) }
     }
     runDeferredWork()
+    flushAccessLog()
   }
 
   private func timerExpired(_ connection: Connection) {

@@ -58,6 +58,8 @@ public final class FrontLoop {
   @exclusivity(unchecked) var headWriter = ReplyHeadWriter()
   var zeroCopyEnabled: Bool
   var unixSeconds = 0
+  /// This thread's access log buffer and line format; nil without an access log.
+  let accessLog: (writer: AccessLogWriter, formatter: AccessLogFormatter)?
 
   // Work that must not run inside a handler call: connections to pump and flush, and release
   // tokens for replies that arrived for connections already gone.
@@ -97,6 +99,9 @@ public final class FrontLoop {
       $0.isUnspecified ? nil : $0
     }
     // Saturating: --max-body 0 (unlimited) is Int.max.
+    self.accessLog = config.accessLog.map {
+      (AccessLogWriter(sink: $0.sink), AccessLogFormatter(format: $0.format))
+    }
     self.receiveLimit =
       config.limits.maxHeadLength + min(config.limits.maxBodyLength, Int.max / 4) + 16 * 1024
     // Reclaiming idle connections at the limit can hold a few slots more (reclaimIdleConnection).
@@ -164,6 +169,7 @@ public final class FrontLoop {
       runDeferredWork()
     }
     closeEverything()
+    flushAccessLog()
     self.handler = nil
   }
 

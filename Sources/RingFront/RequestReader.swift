@@ -43,6 +43,8 @@ struct RequestReader {
   /// How much of the pending head was already searched for a line end: the parser runs again
   /// only when a new line arrived, so a client trickling bytes cannot make parsing quadratic.
   private var scannedUpTo = 0
+  /// `head` is a parse of the bytes now at the start of the buffer (as far as they went).
+  private var headIsCurrent = false
 
   let limits: HTTPLimits
   /// Requests needing more slot bytes than this (RequestSlotWriter.requiredBytes, body
@@ -57,6 +59,12 @@ struct RequestReader {
     if case .head = phase { return false }
     return true
   }
+
+  /// The parse of the head at the start of the buffer as far as it got (the fields before a
+  /// parse error included; `headLength` 0 unless the head was complete), every range relative
+  /// to the buffer's readable bytes; nil when `head` belongs to an earlier request. For the
+  /// access log of a request the front refuses.
+  func currentHead() -> RequestHead? { headIsCurrent ? head : nil }
 
   /// True once the head is complete and its body is still arriving.
   var isReadingBody: Bool {
@@ -122,6 +130,7 @@ struct RequestReader {
     decoded.reset()
     continueHandled = false
     scannedUpTo = 0
+    headIsCurrent = false
   }
 
   mutating func releaseMemory() { decoded.releaseMemory() }
@@ -132,6 +141,7 @@ struct RequestReader {
     let bytes = buffer.readable
     guard bytes.count > 0 else { return .needMore(bytes: 1) }
     guard shouldParse(bytes) else { return .needMore(bytes: 1) }
+    headIsCurrent = true
     switch parseRequestHead(bytes, into: &head, limits: limits) {
     case .failed(let error):
       return .failed(error)

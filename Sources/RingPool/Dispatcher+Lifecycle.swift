@@ -114,6 +114,7 @@ extension Dispatcher {
       let outcome: Redispatch =
         orphan.takenByWorker || entry.streamsBody
         ? .failed : redispatch(entry, from: channel, slot: orphan.slot, now: loop.now)
+      if outcome != .moved { noteUpstream(of: entry, answeredBy: nil, loop: loop) }
       switch outcome {
       case .moved:
         moved += 1

@@ -32,7 +32,9 @@ extension Dispatcher {
       for slot in worker.slots.indices where channel.mayRevoke(slot: slot) {
         guard let entry = worker.slots[slot], channel.revoke(slot: slot) else { continue }
         worker.slots[slot] = nil
-        switch redispatch(entry, from: channel, slot: slot, now: loop.now) {
+        let outcome = redispatch(entry, from: channel, slot: slot, now: loop.now)
+        if outcome != .moved { noteUpstream(of: entry, answeredBy: nil, loop: loop) }
+        switch outcome {
         case .moved:
           break
         case .changed:
@@ -92,6 +94,13 @@ extension Dispatcher {
     return queued ? .moved : .failed
   }
 
+  /// The id in the head of a slot image the front wrote (and checked against its checksum).
+  static func requestID(inImage image: UnsafeRawBufferPointer) -> UInt64 {
+    let offset = MemoryLayout<rb_request_head>.offset(of: \rb_request_head.request_id)!
+    guard image.count >= offset + 8 else { return 0 }
+    return image.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+  }
+
   /// Copies a request already laid out in a slot into a slot of the least busy worker that has
   /// one free for it. `checksum` is the image's, as computed when the front first wrote it.
   func dispatchSlotImage(
@@ -109,7 +118,7 @@ extension Dispatcher {
       else { return false }
       target.slots[newSlot] = WorkerHandle.SlotTicket(
         ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now,
-        checksum: checksum)
+        checksum: checksum, requestID: Self.requestID(inImage: image), placedAt: now)
       if !unpublished.contains(target.index) { unpublished.append(target.index) }
       return true
     }

@@ -51,11 +51,24 @@ extension Dispatcher {
     if entry.streamsBody { worker.streamedBodies -= 1 }
     // The slot goes back through the release token, whatever the outcome.
     worker.outstandingSends += 1
+    noteUpstream(of: entry, answeredBy: worker, loop: loop)
     let outcome = loop.reply(
       entry.ticket, status: reply.status, headerBlock: reply.headerBlock, body: reply.body,
       releaseToken: operations.insert(
         .replyRelease, worker: worker.index, generation: worker.generation, slot: reply.slot))
     noteOutcome(outcome, of: reply, from: worker, channel: channel)
+  }
+
+  /// Tells the loop, for the access log, who answers the request of `entry`: `worker`, with the
+  /// request id it saw and the time since the request was put in its slot; or, with `worker`
+  /// nil (the broker answers in its place: 502, 503, 504), only the request id.
+  func noteUpstream(
+    of entry: WorkerHandle.SlotTicket, answeredBy worker: WorkerHandle?, loop: FrontLoop
+  ) {
+    var upstreamNs: UInt64?
+    if worker != nil { upstreamNs = loop.now &- entry.placedAt }
+    loop.noteUpstream(
+      entry.ticket, worker: worker?.id, requestID: entry.requestID, upstreamNs: upstreamNs)
   }
 
   /// The front checks the header lines on its own copy (the worker may rewrite the slot at any

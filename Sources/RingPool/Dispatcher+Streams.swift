@@ -35,6 +35,7 @@ extension Dispatcher {
       entry.timedOut = false
       worker.slots[reply.slot] = entry
     }
+    noteUpstream(of: entry, answeredBy: worker, loop: loop)
     if reply.isAborted {
       loop.abortReply(entry.ticket, releaseToken: token)
       Log.warning(

@@ -45,6 +45,7 @@ extension Dispatcher {
         if entry.streamsBody { worker.streamedBodies -= 1 }
         expired += 1
         channel.countError()
+        noteUpstream(of: entry, answeredBy: nil, loop: loop)
         loop.replyError(entry.ticket, status: 504, body: "the worker did not answer in time\n")
         Log.warning(
           "request \(Self.requestLine(in: channel, slot: slot, length: entry.length)) ran "

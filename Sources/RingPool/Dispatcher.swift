@@ -259,7 +259,7 @@ public final class Dispatcher: FrontHandler {
     else { return false }
     worker.slots[slot] = WorkerHandle.SlotTicket(
       ticket: ticket, length: written.length, replyOffset: replyOffset, dispatchedAt: now,
-      checksum: written.checksum, streamsBody: streamsBody)
+      checksum: written.checksum, streamsBody: streamsBody, requestID: id, placedAt: now)
     if !unpublished.contains(worker.index) { unpublished.append(worker.index) }
     return true
   }

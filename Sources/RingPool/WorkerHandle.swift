@@ -26,6 +26,11 @@ final class WorkerHandle {
     /// The client's body broke off while both window halves were with the worker: the
     /// RB_REQ_BODY_ABORTED part goes out with the next acknowledgement.
     var bodyAbortPending = false
+    /// The id in the request's head, which the worker sees (rw_request_id); a request moved to
+    /// another worker keeps it. For the access log.
+    var requestID: UInt64 = 0
+    /// When the request was put into this worker's slot: its upstream time counts from here.
+    var placedAt: UInt64 = 0
   }
 
   /// A channel whose worker is gone but whose slots are still being sent from.

@@ -45,6 +45,9 @@ struct BrokerOptions {
   var logFormat = LogFormat.text
   /// Where the broker log goes instead of stderr (reopened on SIGUSR1); nil: stderr.
   var logFile: String?
+  /// Where each request's access log line goes (reopened on SIGUSR1); "-": stdout; nil: none.
+  var accessLog: String?
+  var accessLogFormat = AccessLogFormat.combined
 
   func frontConfig() -> FrontConfig {
     var config = FrontConfig(

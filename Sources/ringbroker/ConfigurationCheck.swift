@@ -52,6 +52,11 @@ struct ConfigurationCheck {
         ConfigurationCheck(
           "--log-file", throwing: { try ReopenableFile.checkAppendable(path: logFile) }))
     }
+    if let accessLog = options.accessLog, accessLog != "-" {
+      checks.append(
+        ConfigurationCheck(
+          "--access-log", throwing: { try ReopenableFile.checkAppendable(path: accessLog) }))
+    }
     return checks
   }
 

@@ -214,6 +214,20 @@ struct RingBrokerCommand: ToolCommand {
       valueName: "path"))
   var logFile: String?
 
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "Append a line per request to this file (- for stdout), through a buffer per front thread flushed at least every 100 ms; SIGUSR1 reopens it (default: no access log).",
+      valueName: "path|-"))
+  var accessLog: String?
+
+  @Option(
+    parsing: .unconditional,
+    help: ArgumentHelp(
+      "Access log lines as nginx's combined format plus rid=, worker= and upstream= fields, or json (one object a line).",
+      valueName: "combined|json"))
+  var accessLogFormat = "combined"
+
   func checkValues() throws {
     guard LogLevel(name: logLevel) != nil else {
       throw ValidationError("--log-level must be debug, info, warn or error, got '\(logLevel)'")
@@ -270,6 +284,11 @@ struct RingBrokerCommand: ToolCommand {
         (0...(1 << 30)).contains(size), "--inline-body-size", "between 0 and 1073741824", size)
     }
     // What to serve last: a bad value is named even when the app is missing too.
+    guard AccessLogFormat(rawValue: accessLogFormat) != nil else {
+      throw ValidationError(
+        "--access-log-format must be combined or json, got '\(accessLogFormat)'")
+    }
+    if let accessLog { try require(!accessLog.isEmpty, "--access-log", "a path or -", accessLog) }
     if !inline {
       guard app != nil || worker != nil || workers == 0 else {
         throw ValidationError(
@@ -323,6 +342,8 @@ struct RingBrokerCommand: ToolCommand {
       admin: admin.flatMap { ListenAddress(parsing: $0, allowUnix: true) },
       logLevel: LogLevel(name: logLevel)!,
       logFormat: LogFormat(rawValue: logFormat)!,
-      logFile: logFile)
+      logFile: logFile,
+      accessLog: accessLog,
+      accessLogFormat: AccessLogFormat(rawValue: accessLogFormat)!)
   }
 }

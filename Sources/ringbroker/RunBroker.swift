@@ -22,6 +22,21 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
       return 1
     }
   }
+  var accessLogFile: ReopenableFile?
+  var accessLogSink: AccessLogSink?
+  if let path = options.accessLog {
+    if path == "-" {
+      accessLogSink = AccessLogSink(fd: 1)
+    } else {
+      do {
+        accessLogFile = try ReopenableFile(path: path)
+        accessLogSink = AccessLogSink(fd: accessLogFile!.fd)
+      } catch {
+        Log.error("--access-log: \(error)")
+        return 1
+      }
+    }
+  }
   // A front thread per NUMA node by default, pinned to its node's CPUs when there are several
   // nodes (on a single node the scheduler knows best).
   let topology = NumaTopology.current()
@@ -53,6 +68,9 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
 
   var config = options.frontConfig()
   config.maxConnections = maxConnections
+  config.accessLog = accessLogSink.map {
+    AccessLogConfig(sink: $0, format: options.accessLogFormat)
+  }
   var control: ControlServer?
   // Lets ringstat find this broker (a memfd: nothing is left behind, whatever the exit), and
   // holds each front thread's counters.
@@ -104,7 +122,7 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
           Log.info("\(name) ignored: one worker is the fewest")
         }
       case .reopenLogs:
-        reopenLogs(logFile)
+        reopenLogs(logFile, accessLogFile)
       case .stop:
         stopsSeen += 1
         if stopsSeen == 1 {

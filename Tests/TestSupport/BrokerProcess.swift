@@ -15,6 +15,8 @@ public final class BrokerProcess {
   /// test's to remove).
   public let controlPath: String?
   private let output = CapturedOutput()
+  /// The broker's stdout, when the test asked for it (else it goes to /dev/null).
+  private let standardOutput: CapturedOutput?
   private static let serial = Counter()
 
   /// Starts `ringbroker` (or another product of this package) and waits until it is ready.
@@ -23,9 +25,10 @@ public final class BrokerProcess {
   /// it never meets another broker on this machine (the default socket is shared by every
   /// broker of a name); the socket is removed when the test drops the broker. `wrapper` runs
   /// the broker through another program (e.g. `prlimit --nofile=1024:1024`).
+  /// `capturesStandardOutput` keeps what it writes to stdout for `stdout`.
   public init(
     _ arguments: [String], executable: String = "ringbroker", readyTimeout: Double = 60,
-    wrapper: [String] = [], ownControlSocket: Bool = true
+    wrapper: [String] = [], ownControlSocket: Bool = true, capturesStandardOutput: Bool = false
   ) throws {
     var arguments = arguments
     if !arguments.contains(where: { $0 == "--listen" || $0.hasPrefix("--listen=") }) {
@@ -35,9 +38,12 @@ public final class BrokerProcess {
       arguments, executable: executable, ownControlSocket: ownControlSocket)
     name = arguments.firstIndex(of: "--name").map { arguments[$0 + 1] } ?? ""
     try Self.prepare(process, executable: executable, arguments: arguments, wrapper: wrapper)
+    standardOutput = capturesStandardOutput ? CapturedOutput() : nil
     output.attach(to: process)
+    standardOutput?.attachAsStandardOutput(of: process)
     try process.run()
     output.startReading()
+    standardOutput?.startReading()
     guard
       let line = output.waitForLine(
         containing: "listening on", timeout: readyTimeout, while: { self.process.isRunning })
@@ -76,6 +82,9 @@ public final class BrokerProcess {
 
   /// Everything the broker wrote to stderr so far.
   public var stderr: String { output.text }
+
+  /// Everything the broker wrote to stdout so far (with `capturesStandardOutput`, else "").
+  public var stdout: String { standardOutput?.text ?? "" }
 
   /// Waits until the broker's stderr has a line containing `needle`; that line, or nil when
   /// none came within `timeout` seconds.
@@ -164,6 +173,10 @@ public final class CapturedOutput {
     process.standardError = pipe
     process.standardOutput = FileHandle.nullDevice
   }
+
+  /// Collects the child's stdout instead (a second CapturedOutput, attached after the one
+  /// for stderr).
+  public func attachAsStandardOutput(of process: Process) { process.standardOutput = pipe }
 
   public func startReading() {
     let handle = pipe.fileHandleForReading

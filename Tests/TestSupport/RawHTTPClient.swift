@@ -185,9 +185,9 @@ public final class RawHTTPClient {
 }
 
 extension RawHTTPClient {
-  /// One GET on this connection, and its response.
-  public func get(_ path: String) throws -> HTTPResponse {
-    try send(Requests.get(path))
+  /// One GET on this connection (with these header lines), and its response.
+  public func get(_ path: String, headers: [String] = []) throws -> HTTPResponse {
+    try send(Requests.get(path, headers: headers))
     return try readResponse()
   }
 }
