@@ -156,17 +156,16 @@ extension Dispatcher {
       Log.info("worker \(worker.id) (pid \(process.pid)) retired: \(Self.describe(status))")
       return
     case .starting where worker.replaces != nil:
-      // A successor that never got ready: the worker it was to replace keeps serving, and the
-      // next attempt waits.
+      // A successor that never got ready: the worker it was to replace keeps serving.
       worker.role = .gone
       workerFailedToStart(
         worker, reason: "(pid \(process.pid)) \(Self.describe(status)) before it was ready",
         loop: loop)
-      workers[worker.replaces!].nextReplacementAttempt = loop.now + 1_000_000_000
-      worker.replaces = nil
       Log.error(
         "successor for worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) before it was ready"
       )
+      successorFailed(for: workers[worker.replaces!], now: loop.now)
+      worker.replaces = nil
       return
     case .starting:
       workerFailedToStart(

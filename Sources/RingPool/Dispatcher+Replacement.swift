@@ -20,6 +20,7 @@ extension Dispatcher {
       workerBecameReady(worker, loop: loop)
       guard let oldIndex = worker.replaces else { continue }
       let old = workers[oldIndex]
+      old.failedSuccessors = 0
       worker.replaces = nil
       old.role = .retiring
       Log.info(
@@ -54,6 +55,25 @@ extension Dispatcher {
         startSuccessor(replacing: old, loop: loop)
       }
       break
+    }
+  }
+
+  /// Successors that fail to get ready are not retried forever: a reload is abandoned once one
+  /// worker's successor failed `maxReloadAttempts` times (every worker serves on as it was,
+  /// until the next SIGHUP); recycling (--max-requests) tries again after a delay doubling
+  /// from 1 s to 60 s.
+  static let maxReloadAttempts = 3
+
+  func successorFailed(for old: WorkerHandle, now: UInt64) {
+    old.failedSuccessors += 1
+    let delay = min(
+      UInt64(1_000_000_000) << UInt64(min(old.failedSuccessors - 1, 6)), 60_000_000_000)
+    old.nextReplacementAttempt = now + delay
+    if reloadQueue.first == old.index, old.failedSuccessors >= Self.maxReloadAttempts {
+      reloadQueue.removeAll()
+      Log.error(
+        "reload abandoned: \(old.failedSuccessors) successors of worker \(old.id) failed; the "
+          + "workers serve on as they were (fix the cause, then SIGHUP again)")
     }
   }
 

@@ -389,6 +389,10 @@ public final class Dispatcher: FrontHandler {
       // and retry forever). They stay; whoever started them restarts them.
       reloadQueue = workers.filter { $0.role == .active && $0.attachedConnection == nil }.map(
         \.index)
+      for index in reloadQueue {
+        workers[index].failedSuccessors = 0
+        workers[index].nextReplacementAttempt = 0
+      }
       Log.info("reload: replacing \(reloadQueue.count) worker(s), one at a time")
     }
     superviseWorkers(loop: loop, now: now)

@@ -67,6 +67,8 @@ final class WorkerHandle {
   var attachedConnection: Int32?
   /// No new successor attempt before this time (a successor that dies at start backs off).
   var nextReplacementAttempt: UInt64 = 0
+  /// Successors for this worker that exited before they were ready, since the last that was.
+  var failedSuccessors = 0
   var channel: FrontChannel?
   var process: ChildProcess?
   /// Bumped at each launch or attach; 64 bits, so it never wraps (rb_channel_header carries

@@ -60,6 +60,15 @@ final class WorkerStartTests: XCTestCase {
     let health = try get(broker.adminPort!, "/healthz")
     XCTAssertEqual(health.status, 200, "a worker still serves")
     XCTAssertTrue(health.bodyText.hasPrefix("reload failed: "), health.bodyText)
+    // Not retried forever: abandoned after three successors failed.
+    XCTAssertNotNil(
+      broker.waitForLogLine(containing: "reload abandoned: 3 successors of worker 0 failed"),
+      broker.stderr)
+    let attempts = broker.stderr.components(separatedBy: "before it was ready\n").count - 1
+    usleep(2_500_000)
+    XCTAssertEqual(
+      broker.stderr.components(separatedBy: "before it was ready\n").count - 1, attempts,
+      "no attempt after the reload was abandoned: \(broker.stderr)")
     let metrics = try get(broker.adminPort!, "/metrics").bodyText
     XCTAssertTrue(metrics.contains("\nringbroker_reload_failing 1\n"), metrics)
     XCTAssertFalse(metrics.contains("\nringbroker_reload_failures_total 0\n"), metrics)
