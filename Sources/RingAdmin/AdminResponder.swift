@@ -14,6 +14,10 @@ public final class AdminResponder: FrontHandler {
   /// The broker's current report; nil when its info cannot be read (never, short of a bug).
   private let report: () -> BrokerReport?
   private let stuckAfterNs: UInt64
+  /// A report serves every request for this long: reading /proc and mapping every channel per
+  /// request would let a client in a loop keep a core busy.
+  static let reportLifetimeNs: UInt64 = 250_000_000
+  private var cached: (report: BrokerReport, takenAt: UInt64)?
 
   public init(stuckAfterNs: UInt64 = 1_000_000_000, report: @escaping () -> BrokerReport?) {
     self.report = report
@@ -39,7 +43,10 @@ public final class AdminResponder: FrontHandler {
       loop.replyError(ticket, status: 404, body: "not found: try /metrics, /status or /healthz\n")
       return
     }
-    guard let report = report() else {
+    if cached == nil || loop.now &- cached!.takenAt >= Self.reportLifetimeNs {
+      cached = report().map { ($0, loop.now) }
+    }
+    guard let report = cached?.report else {
       loop.replyError(ticket, status: 500, body: "cannot read the broker's own state\n")
       return
     }

@@ -63,10 +63,14 @@ public struct ChannelLayout: Equatable {
       throw .invalidParameters("between 1 and \(RB_MAX_SLOT_CLASSES) slot classes are needed")
     }
     for spec in classes {
-      guard spec.slotCount > 0, spec.slotSize >= 4096, spec.slotSize % 4096 == 0,
-        spec.slotSize <= Int(UInt32.max) / 2
+      guard spec.slotSize >= 4096, spec.slotSize % 4096 == 0, spec.slotSize <= Int(UInt32.max) / 2
       else {
         throw .invalidParameters("slot size \(spec.slotSize) must be a positive multiple of 4096")
+      }
+      // Bounded so that no size below can overflow, whatever a (hostile) header claims.
+      guard (1...Self.maxSlotsPerClass).contains(spec.slotCount) else {
+        throw .invalidParameters(
+          "slot count \(spec.slotCount) must be between 1 and \(Self.maxSlotsPerClass)")
       }
     }
     // Enough entries for everything the streaming protocol lets a slot have in flight, plus
@@ -92,6 +96,8 @@ public struct ChannelLayout: Equatable {
     slotClasses = placed.map { (spec: $0.0, firstSlot: $0.1, arenaOffset: $0.2) }
     segmentSize = offset
   }
+
+  public static let maxSlotsPerClass = 1 << 16
 
   static func alignUp(_ value: Int, _ alignment: Int) -> Int {
     (value + alignment - 1) & ~(alignment - 1)

@@ -61,8 +61,10 @@ public final class ChannelSegment {
         "the broker speaks ABI version \(header.abi_version), this \(attacher) version \(RB_ABI_VERSION)"
       )
     }
-    guard Int(header.header_size) == ChannelLayout.headerSize,
-      Int(header.segment_size) == fileSize
+    // Int(exactly:) throughout: these words come from a segment another process can write
+    // (ringstat and the admin endpoint read workers' channels), so no value may trap.
+    guard Int(exactly: header.header_size) == ChannelLayout.headerSize,
+      Int(exactly: header.segment_size) == fileSize
     else {
       throw .incompatible(
         "header says \(header.header_size) header bytes and \(header.segment_size) segment bytes; found \(ChannelLayout.headerSize) and \(fileSize)"
@@ -71,11 +73,11 @@ public final class ChannelSegment {
     let parameters = try parametersFromHeader(header)
     let layout = try ChannelLayout(parameters)
     guard layout.segmentSize == fileSize,
-      Int(header.request_ring_offset) == layout.requestRingOffset,
-      Int(header.response_ring_offset) == layout.responseRingOffset,
-      Int(header.claims_offset) == layout.claimsOffset,
-      Int(header.request_capacity) == layout.ringCapacity,
-      Int(header.response_capacity) == layout.ringCapacity
+      Int(exactly: header.request_ring_offset) == layout.requestRingOffset,
+      Int(exactly: header.response_ring_offset) == layout.responseRingOffset,
+      Int(exactly: header.claims_offset) == layout.claimsOffset,
+      Int(exactly: header.request_capacity) == layout.ringCapacity,
+      Int(exactly: header.response_capacity) == layout.ringCapacity
     else { throw .incompatible("segment layout does not match its header") }
     return try ChannelSegment(fd: fd, layout: layout, writable: writable)
   }

@@ -25,6 +25,13 @@ extension Dispatcher {
     } catch {
       Log.error("cannot start worker \(worker.id): \(error)")
       workerFailedToStart(worker, reason: "could not be started: \(error)", loop: loop)
+      if let old = worker.replaces {
+        // A successor: the old worker serves on; the reload or recycling decides what next.
+        worker.role = .gone
+        worker.replaces = nil
+        successorFailed(for: workers[old], now: loop.now)
+        return
+      }
       scheduleRespawn(worker, now: loop.now, fast: true)
     }
   }
@@ -158,9 +165,12 @@ extension Dispatcher {
     case .starting where worker.replaces != nil:
       // A successor that never got ready: the worker it was to replace keeps serving.
       worker.role = .gone
-      workerFailedToStart(
-        worker, reason: "(pid \(process.pid)) \(Self.describe(status)) before it was ready",
-        loop: loop)
+      // One killed for not attaching in time was reported when it was killed.
+      if !worker.attachTimedOut {
+        workerFailedToStart(
+          worker, reason: "(pid \(process.pid)) \(Self.describe(status)) before it was ready",
+          loop: loop)
+      }
       Log.error(
         "successor for worker \(worker.id) (pid \(process.pid)) \(Self.describe(status)) before it was ready"
       )
@@ -168,9 +178,11 @@ extension Dispatcher {
       worker.replaces = nil
       return
     case .starting:
-      workerFailedToStart(
-        worker, reason: "(pid \(process.pid)) \(Self.describe(status)) before it attached",
-        loop: loop)
+      if !worker.attachTimedOut {
+        workerFailedToStart(
+          worker, reason: "(pid \(process.pid)) \(Self.describe(status)) before it attached",
+          loop: loop)
+      }
     case .active:
       break
     }

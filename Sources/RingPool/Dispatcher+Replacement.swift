@@ -9,7 +9,8 @@ import RingFront
 /// ones, finish its own, and exit. Used for max-requests recycling and rolling reloads.
 extension Dispatcher {
   func superviseReplacements(loop: FrontLoop, now: UInt64) {
-    for worker in workers where worker.role == .starting {
+    // One killed for not attaching in time is not promoted, even if it attached meanwhile.
+    for worker in workers where worker.role == .starting && !worker.attachTimedOut {
       // The worker library writes its pid into the channel when it attaches: ready to serve.
       guard let channel = worker.channel,
         rb_load_relaxed_u32(&channel.header.pointee.worker.pid) != 0

@@ -56,6 +56,12 @@ public final class Dispatcher: FrontHandler {
   /// Workers to add or retire (SIGTTIN / SIGTTOU), waiting for this thread (Dispatcher+Scaling).
   var scalingInbox: [ScalingRequest] = []
   var scalingLock = pthread_mutex_t()
+  /// 1 while the inbox holds something.
+  let scalingPending: UnsafeMutablePointer<UInt32> = {
+    let flag = UnsafeMutablePointer<UInt32>.allocate(capacity: 1)
+    flag.initialize(to: 0)
+    return flag
+  }()
 
   /// Workers still to replace in a rolling reload, one at a time, in order.
   var reloadQueue: [Int] = []
@@ -337,7 +343,11 @@ public final class Dispatcher: FrontHandler {
 
   private func expire(_ entry: RequestQueue.Entry, loop: FrontLoop) {
     guard entry.deadline <= loop.now else { return }  // its client left: nobody to answer
-    observeQueueWait(loop.now &- queuedAt(entry), loop: loop)
+    // A request moved off a worker was observed when first handed over.
+    if case .slotImage = entry.payload {
+    } else {
+      observeQueueWait(loop.now &- queuedAt(entry), loop: loop)
+    }
     loop.replyError(
       entry.ticket, status: 503, body: "no worker became free in time\n",
       extraHeaders: "Retry-After: 1\r\n")
@@ -375,7 +385,6 @@ public final class Dispatcher: FrontHandler {
         launch(worker, loop: loop)
       }
     }
-    loop.stats.pointee.requests_queued = UInt64(queue.count)
     adoptAttachedWorkers(loop: loop)
     applyScaling(loop: loop)
     collectReplies(loop: loop)
@@ -405,6 +414,7 @@ public final class Dispatcher: FrontHandler {
       if !queue.isEmpty { expireQueuedRequests(loop: loop) }
     }
     publishAll(loop: loop)
+    loop.stats.pointee.requests_queued = UInt64(queue.count)
   }
 
   public func prepareToWait(loop: FrontLoop) -> Bool {

@@ -43,9 +43,11 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
   let threads = options.threads ?? topology.nodes.count
   let frontCPUSets = topology.nodes.count > 1 ? topology.nodes.map(\.cpus) : []
   let workerCount = options.inline ? 0 : options.workerCount ?? topology.cpuCount
+  let descriptorLimit = DescriptorLimit.raiseSoftLimit()
   guard
     let maxConnections = connectionLimit(
-      requested: options.maxConnections, threads: threads, workers: workerCount)
+      limit: descriptorLimit, requested: options.maxConnections, threads: threads,
+      workers: workerCount)
   else { return 1 }
 
   let makeHandler: (Int) -> FrontHandler
@@ -114,12 +116,18 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
           Log.info("\(name) ignored: \(options.inline ? "--inline has no workers" : "stopping")")
           break
         }
-        let target = action == .addWorker ? workerMode.addWorker() : workerMode.removeWorker()
-        if let target {
-          info.setWorkerTarget(target)
-          Log.info("\(name): \(target) worker(s) now")
-        } else {
-          Log.info("\(name) ignored: one worker is the fewest")
+        let outcome =
+          action == .addWorker
+          ? workerMode.addWorker(fitsDescriptors: {
+            DescriptorLimit.connectionBudget(
+              limit: descriptorLimit, threads: threads, workers: $0) >= maxConnections
+          }) : workerMode.removeWorker()
+        switch outcome {
+        case .changed(let workers):
+          info.setWorkerTarget(workers)
+          Log.info("\(name): \(workers) worker(s) now")
+        case .refused(let why):
+          Log.info("\(name) ignored: \(why)")
         }
       case .reopenLogs:
         reopenLogs(logFile, accessLogFile)
@@ -138,6 +146,7 @@ func runBroker(_ options: BrokerOptions) -> Int32 {
     if let failure = workerMode?.waitForFirstWorkers(stopRequested: { info.isDraining }) {
       throw StartupFailure(reason: failure)
     }
+    workerMode?.allowScaling()
   } catch {
     Log.error("\(error)")
     control?.stop()
@@ -185,8 +194,7 @@ private func reopenLogs(_ files: ReopenableFile?...) {
 
 /// `--max-connections`, lowered to what the open-file limit allows (after raising it); nil,
 /// with the reason printed, when the limit leaves too few descriptors to serve at all.
-private func connectionLimit(requested: Int, threads: Int, workers: Int) -> Int? {
-  let limit = DescriptorLimit.raiseSoftLimit()
+private func connectionLimit(limit: Int, requested: Int, threads: Int, workers: Int) -> Int? {
   let budget = DescriptorLimit.connectionBudget(limit: limit, threads: threads, workers: workers)
   guard budget >= DescriptorLimit.minimumConnections else {
     Log.error(

@@ -9,6 +9,8 @@ import RingPool
 /// start-up; each front thread then gets a Dispatcher over its share of the workers.
 final class WorkerMode {
   let summary: String
+  /// False with --workers 0 and no app or command: attached workers only, nothing to start.
+  let spawnsWorkers: Bool
   private let launcher: WorkerLauncher
   private let workersByThread: [[(id: Int, placement: WorkerPlacement)]]
   private let config: DispatchConfig
@@ -24,9 +26,12 @@ final class WorkerMode {
     let command: WorkerCommand
     if let custom = options.workerCommand {
       command = .custom(custom)
+      spawnsWorkers = true
     } else if options.app == nil && options.workerCount == 0 {
       command = .custom("false")  // never run: attached workers only
+      spawnsWorkers = false
     } else {
+      spawnsWorkers = true
       guard let app = options.app else { return nil }
       if let problem = Self.appProblem(app) {
         Log.error(problem)
@@ -104,23 +109,59 @@ final class WorkerMode {
       ? nodeIDs.firstIndex(of: placement.node)! : placement.worker % threads
   }
 
-  /// SIGTTIN: one worker more, with the next id; returns the new target.
-  func addWorker() -> Int {
+  /// What SIGTTIN or SIGTTOU did: the new worker count, or why nothing changed.
+  enum ScalingOutcome {
+    case changed(workers: Int)
+    case refused(String)
+  }
+
+  /// SIGTTIN: one worker more, with the next id. `fitsDescriptors(n)`: whether the open-file
+  /// limit still serves --max-connections with n workers.
+  func addWorker(fitsDescriptors: (Int) -> Bool) -> ScalingOutcome {
+    guard spawnsWorkers else { return .refused("this broker serves attached workers only") }
+    guard scalingAllowed else { return .refused("the broker is still starting") }
+    guard workerTarget < Self.maxWorkers else {
+      return .refused("\(Self.maxWorkers) workers are the most")
+    }
+    guard fitsDescriptors(workerTarget + 1) else {
+      return .refused("the open-file limit leaves no descriptors for another worker")
+    }
     let placement = topology.place(workers: workerTarget + 1)[workerTarget]
     let dispatcher = dispatcher(for: placement)
     workerTarget += 1
     dispatcher?.requestWorker(id: placement.worker, placement: placement)
-    return workerTarget
+    return .changed(workers: workerTarget)
   }
 
-  /// SIGTTOU: one worker less (the one with the highest id), never below one; returns the new
-  /// target, or nil when only one is left.
-  func removeWorker() -> Int? {
-    guard workerTarget > 1 else { return nil }
-    let placement = topology.place(workers: workerTarget)[workerTarget - 1]
+  /// SIGTTOU: one worker less (the one with the highest id), never below one.
+  func removeWorker() -> ScalingOutcome {
+    guard scalingAllowed else { return .refused("the broker is still starting") }
+    guard workerTarget > 1 else { return .refused("one worker is the fewest") }
     workerTarget -= 1
-    dispatcher(for: placement)?.requestRetirement(id: placement.worker)
-    return workerTarget
+    // Every dispatcher hears it: the one that owns the id retires it (with several NUMA nodes
+    // the placement of a smaller pool need not name the thread the worker was started on).
+    pthread_mutex_lock(&lock)
+    let all = dispatchers
+    pthread_mutex_unlock(&lock)
+    for dispatcher in all { dispatcher.requestRetirement(id: workerTarget) }
+    return .changed(workers: workerTarget)
+  }
+
+  /// --workers' upper bound, for SIGTTIN too.
+  static let maxWorkers = 4096
+  /// Scaling waits for the start: a worker retired before it attached would leave the start-up
+  /// wait pending. Set by the main thread, read by the signal thread.
+  private var scalingAllowed: Bool {
+    pthread_mutex_lock(&lock)
+    defer { pthread_mutex_unlock(&lock) }
+    return started
+  }
+  private var started = false
+
+  func allowScaling() {
+    pthread_mutex_lock(&lock)
+    started = true
+    pthread_mutex_unlock(&lock)
   }
 
   private func dispatcher(for placement: WorkerPlacement) -> Dispatcher? {

@@ -147,6 +147,24 @@ final class AdminEndpointTests: XCTestCase {
     XCTAssertTrue(none.bodyText.hasPrefix("no worker serves"), none.bodyText)
   }
 
+  /// A worker writes impossible layout words into its channel header: the admin endpoint (and
+  /// ringstat) skip that channel instead of trapping, and the broker serves on.
+  func testAWorkerThatCorruptsItsHeaderCannotCrashTheAdminEndpoint() throws {
+    let broker = try BrokerProcess([
+      "--admin", "127.0.0.1:0", "--workers", "1",
+      "--worker", Products.path("ringchannel-child") + " corrupt-header",
+    ])
+    defer { _ = broker.stop() }
+    XCTAssertNotNil(broker.waitForLogLine(containing: "corrupted its channel header"))
+    for path in ["/healthz", "/metrics", "/status"] {
+      XCTAssertNotEqual(try get(broker.adminPort!, path).status, 0, path)
+    }
+    XCTAssertEqual(try get(broker.port, "/x").status, 200, "the front serves on")
+    XCTAssertTrue(broker.process.isRunning, broker.stderr)
+    let ringstat = try Ringstat.run(["--json", String(broker.pid)])
+    XCTAssertLessThan(ringstat.status, 128, "ringstat did not crash: \(ringstat.stderr)")
+  }
+
   func testOtherPathsAndMethodsAreRefused() throws {
     let broker = try broker()
     defer { _ = broker.stop() }

@@ -41,6 +41,19 @@ final class SignalTests: XCTestCase {
     XCTAssertFalse(broker.stderr.contains(" error "), broker.stderr)
   }
 
+  /// Attached workers only (--workers 0): there is nothing to start, so TTIN is refused.
+  func testTTINWithAttachedWorkersOnlyIsRefused() throws {
+    let broker = try BrokerProcess(["--workers", "0"])
+    defer { _ = broker.stop() }
+    kill(broker.pid, SIGTTIN)
+    XCTAssertNotNil(
+      broker.waitForLogLine(
+        containing: "SIGTTIN ignored: this broker serves attached workers only"),
+      broker.stderr)
+    XCTAssertEqual(workerTarget(broker), 0)
+    XCTAssertTrue(WorkerProcesses.running(of: broker.pid).isEmpty)
+  }
+
   /// logrotate without copytruncate: rename the file, send USR1, and the broker writes on at
   /// the path in a new file while the renamed one keeps what was written before.
   func testUSR1ReopensTheLogFileAfterARename() throws {

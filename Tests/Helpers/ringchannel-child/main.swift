@@ -395,6 +395,26 @@ func breakTail() -> Int32 {
   while true { pause() }
 }
 
+/// A hostile worker that, once attached, overwrites the layout words of its channel header
+/// (values no layout can have: a segment of UINT64_MAX bytes, 2^32-1 slots of 2 GiB), then
+/// serves as `http` does. The front never reads them again; readers of the channel (ringstat,
+/// the admin endpoint) must refuse them without trapping.
+func corruptHeader() -> Int32 {
+  guard let worker = openWorker() else { return 1 }
+  let header = worker.segment.header
+  header.pointee.segment_size = UInt64.max
+  header.pointee.request_ring_offset = UInt64.max
+  withUnsafeMutableBytes(of: &header.pointee.slot_classes) { raw in
+    let classes = raw.bindMemory(to: rb_slot_class.self)
+    for index in classes.indices {
+      classes[index].slot_size = UInt32.max & ~4095
+      classes[index].slot_count = UInt32.max
+    }
+  }
+  fputs("child: corrupted its channel header\n", stderr)
+  return serveHTTP(worker)
+}
+
 /// What ringstat sees of a broker that found a broken channel and has not replaced its worker.
 func runBrokenBroker(name: String) -> Int32 {
   do {
@@ -492,6 +512,7 @@ case "rogue-parts": exit(rogueParts(kind: arguments.count > 1 ? arguments[1] : "
 case "rewrite-headers": exit(rewriteHeaders())
 case "rewrite-queued": exit(rewriteQueued())
 case "break-tail": exit(breakTail())
+case "corrupt-header": exit(corruptHeader())
 case "stray-body-ack": exit(strayBodyAcknowledgement())
 case "broken-broker": exit(runBrokenBroker(name: arguments.count > 1 ? arguments[1] : "broken"))
 case "echo": exit(serveEcho())
