@@ -32,20 +32,14 @@ extension Dispatcher {
       observeQueueWait(0, loop: loop)
       return
     }
-    if !workers.contains(where: { $0.isServing || $0.respawnAt != nil || $0.process != nil }) {
-      loop.replyError(
-        ticket, status: 503, body: "no worker is running\n", extraHeaders: "Retry-After: 1\r\n")
-      return
-    }
     // Only the head waits: the body stays in the client's socket until a slot is free.
-    let entry = RequestQueue.Entry(
-      ticket: ticket,
-      payload: .streamedHead(
-        bytes: [UInt8](request.head), head: request.parsed, origin: request.origin),
-      deadline: loop.now + config.queueTimeoutNs)
-    if !queue.append(entry) {
-      loop.replyError(
-        ticket, status: 503, body: "all workers are busy\n", extraHeaders: "Retry-After: 1\r\n")
+    queueOrRefuse(ticket, loop: loop) {
+      queue.append(
+        RequestQueue.Entry(
+          ticket: ticket,
+          payload: .streamedHead(
+            bytes: [UInt8](request.head), head: request.parsed, origin: request.origin),
+          deadline: loop.now + config.queueTimeoutNs))
     }
   }
 

@@ -141,12 +141,21 @@ public final class Dispatcher: FrontHandler {
       observeQueueWait(0, loop: loop)
       return
     }
-    if !workers.contains(where: { $0.isServing || $0.respawnAt != nil || $0.process != nil }) {
+    queueOrRefuse(ticket, loop: loop) {
+      queue.append(request, ticket: ticket, deadline: loop.now + config.queueTimeoutNs)
+    }
+  }
+
+  /// A request no worker could take now: 503 at once when no worker runs or is coming back,
+  /// else `enqueue` it, and 503 when the queue is full.
+  func queueOrRefuse(_ ticket: ReplyTicket, loop: FrontLoop, enqueue: () -> Bool) {
+    guard workers.contains(where: { $0.isServing || $0.respawnAt != nil || $0.process != nil })
+    else {
       loop.replyError(
         ticket, status: 503, body: "no worker is running\n", extraHeaders: "Retry-After: 1\r\n")
       return
     }
-    if !queue.append(request, ticket: ticket, deadline: loop.now + config.queueTimeoutNs) {
+    if !enqueue() {
       loop.replyError(
         ticket, status: 503, body: "all workers are busy\n", extraHeaders: "Retry-After: 1\r\n")
     }

@@ -44,6 +44,8 @@ final class LuaStreamedBodyTests: XCTestCase {
   override func tearDown() {
     XCTAssertEqual(broker.stop(), 0, broker.stderr)
     broker = nil
+    // XCTest keeps test case instances until the run ends: drop the directory now.
+    directory = nil
   }
 
   /// Sends a request with `body` (Content-Length, or chunked) and returns the reply's body.

@@ -150,71 +150,79 @@ func writeGarbage(kind: String) -> Int32 {
   return 0
 }
 
-/// Streamed reply parts that break the protocol (ringabi.h, "Streamed replies"), written
-/// straight into the rings the way a buggy or hostile worker could.
-func rogueParts(kind: String) -> Int32 {
+/// Runs `rogue` in worker 0's first process; every other worker, and worker 0 once respawned,
+/// serves as `http` does (so the broker has an innocent worker, and a replacement serves).
+func asFirstWorkerZero(_ rogue: (Worker, ChannelSegment) -> Int32) -> Int32 {
   guard let worker = openWorker() else { return 1 }
   let segment = worker.segment
   guard segment.header.pointee.worker_id == 0, segment.header.pointee.front.restarts == 0 else {
     return serveHTTP(worker)
   }
-  var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
-  var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
-  let request = takeOne(&requests, in: segment)
-  requests.release()
-  let slot = segment.slot(Int(request.slot))!
-  let start = Int(request.reply_offset)
-  let header: StaticString = "X-Rogue: 1\r\n"
-  (slot.baseAddress! + start).copyMemory(
-    from: header.utf8Start, byteCount: header.utf8CodeUnitCount)
-  let headerLength = header.utf8CodeUnitCount
-  let bodyStart = start + headerLength + 8
-  func part(
-    status: UInt32 = 0, headers: Int = 0, flags: Int, offset: Int = bodyStart, length: Int = 10,
-    publish: Bool = true
-  ) {
-    _ = responses.push(
-      rb_response_descriptor(
-        slot: request.slot, status: status, request_id: request.request_id,
-        header_length: UInt32(headers), flags: UInt32(RB_RESP_CHUNK | flags),
-        body_offset: UInt32(offset), body_length: UInt32(length)))
-    guard publish else { return }
-    responses.publish()
-    if responses.claimWake() { responses.wakeConsumer() }
-    usleep(50_000)
+  return rogue(worker, segment)
+}
+
+/// Streamed reply parts that break the protocol (ringabi.h, "Streamed replies"), written
+/// straight into the rings the way a buggy or hostile worker could.
+func rogueParts(kind: String) -> Int32 {
+  asFirstWorkerZero { worker, segment in
+    var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
+    var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
+    let request = takeOne(&requests, in: segment)
+    requests.release()
+    let slot = segment.slot(Int(request.slot))!
+    let start = Int(request.reply_offset)
+    let header: StaticString = "X-Rogue: 1\r\n"
+    (slot.baseAddress! + start).copyMemory(
+      from: header.utf8Start, byteCount: header.utf8CodeUnitCount)
+    let headerLength = header.utf8CodeUnitCount
+    let bodyStart = start + headerLength + 8
+    func part(
+      status: UInt32 = 0, headers: Int = 0, flags: Int, offset: Int = bodyStart, length: Int = 10,
+      publish: Bool = true
+    ) {
+      _ = responses.push(
+        rb_response_descriptor(
+          slot: request.slot, status: status, request_id: request.request_id,
+          header_length: UInt32(headers), flags: UInt32(RB_RESP_CHUNK | flags),
+          body_offset: UInt32(offset), body_length: UInt32(length)))
+      guard publish else { return }
+      responses.publish()
+      if responses.claimWake() { responses.wakeConsumer() }
+      usleep(50_000)
+    }
+    func first(flags: Int = 0, offset: Int = bodyStart, length: Int = 10, publish: Bool = true) {
+      part(
+        status: 200, headers: headerLength, flags: flags, offset: offset, length: length,
+        publish: publish)
+    }
+    func declare(_ length: UInt64) {
+      (slot.baseAddress! + start + headerLength).storeBytes(of: length, as: UInt64.self)
+    }
+    switch kind {
+    case "too-many":  // a third part while two wait for credits: all published at once
+      first(publish: false)
+      part(flags: 0, publish: false)
+      part(flags: 0)
+    case "outside":
+      first()
+      part(flags: 0, offset: slot.count - 5, length: 100)
+    case "before-reply":
+      first(offset: 0)
+    case "beyond-length":
+      declare(5)
+      first(flags: RB_RESP_LENGTH, length: 10)
+    case "short-end":
+      declare(1000)
+      first(flags: RB_RESP_LENGTH, length: 10)
+      part(flags: RB_RESP_END, length: 0)
+    case "later-status":
+      first()
+      part(status: 200, flags: 0)
+    default: return 2
+    }
+    // The worker stays (unused): its deinit would publish its own view of the rings.
+    while true { withExtendedLifetime(worker) { _ = pause() } }
   }
-  func first(flags: Int = 0, offset: Int = bodyStart, length: Int = 10, publish: Bool = true) {
-    part(
-      status: 200, headers: headerLength, flags: flags, offset: offset, length: length,
-      publish: publish)
-  }
-  func declare(_ length: UInt64) {
-    (slot.baseAddress! + start + headerLength).storeBytes(of: length, as: UInt64.self)
-  }
-  switch kind {
-  case "too-many":  // a third part while two wait for credits: all published at once
-    first(publish: false)
-    part(flags: 0, publish: false)
-    part(flags: 0)
-  case "outside":
-    first()
-    part(flags: 0, offset: slot.count - 5, length: 100)
-  case "before-reply":
-    first(offset: 0)
-  case "beyond-length":
-    declare(5)
-    first(flags: RB_RESP_LENGTH, length: 10)
-  case "short-end":
-    declare(1000)
-    first(flags: RB_RESP_LENGTH, length: 10)
-    part(flags: RB_RESP_END, length: 0)
-  case "later-status":
-    first()
-    part(status: 200, flags: 0)
-  default: return 2
-  }
-  // The worker stays (unused): its deinit would publish its own view of the rings.
-  while true { withExtendedLifetime(worker) { _ = pause() } }
 }
 
 /// A minimal front: creates a channel, spawns an echo worker on it, and keeps both alive.
@@ -242,41 +250,38 @@ func openWorker() -> Worker? {
 /// A worker that ignores the claim protocol (ringabi.h, "Slot claims"): it answers a request
 /// the front revoked and ran elsewhere, which must break only its own channel.
 func ignoreClaims() -> Int32 {
-  guard let worker = openWorker() else { return 1 }
-  let segment = worker.segment
-  guard segment.header.pointee.worker_id == 0, segment.header.pointee.front.restarts == 0 else {
-    return serveHTTP(worker)
-  }
-  var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
-  var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
-  var request: rb_request_descriptor
-  while true {
-    if case .entry(let entry) = requests.pop() {
-      request = entry
-      break
+  asFirstWorkerZero { worker, segment in
+    var requests = RingConsumer<rb_request_descriptor>(segment.requestRing)
+    var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
+    var request: rb_request_descriptor
+    while true {
+      if case .entry(let entry) = requests.pop() {
+        request = entry
+        break
+      }
+      usleep(100)
     }
-    usleep(100)
+    requests.release()
+    let deadline = rb_monotonic_ns() + 10_000_000_000
+    while rb_load_acquire_u64(segment.claimWord(Int(request.slot))) != 0
+      && rb_monotonic_ns() < deadline
+    {
+      usleep(1000)
+    }
+    let slot = segment.slot(Int(request.slot))!
+    let body: StaticString = "rogue"
+    (slot.baseAddress! + Int(request.reply_offset)).copyMemory(
+      from: body.utf8Start, byteCount: body.utf8CodeUnitCount)
+    _ = responses.push(
+      rb_response_descriptor(
+        slot: request.slot, status: 200, request_id: request.request_id, header_length: 0,
+        flags: UInt32(RB_RESP_FINAL), body_offset: request.reply_offset,
+        body_length: UInt32(body.utf8CodeUnitCount)))
+    responses.publish()
+    if responses.claimWake() { responses.wakeConsumer() }
+    fputs("child: answered a request the front took back\n", stderr)
+    while true { withExtendedLifetime(worker) { _ = pause() } }
   }
-  requests.release()
-  let deadline = rb_monotonic_ns() + 10_000_000_000
-  while rb_load_acquire_u64(segment.claimWord(Int(request.slot))) != 0
-    && rb_monotonic_ns() < deadline
-  {
-    usleep(1000)
-  }
-  let slot = segment.slot(Int(request.slot))!
-  let body: StaticString = "rogue"
-  (slot.baseAddress! + Int(request.reply_offset)).copyMemory(
-    from: body.utf8Start, byteCount: body.utf8CodeUnitCount)
-  _ = responses.push(
-    rb_response_descriptor(
-      slot: request.slot, status: 200, request_id: request.request_id, header_length: 0,
-      flags: UInt32(RB_RESP_FINAL), body_offset: request.reply_offset,
-      body_length: UInt32(body.utf8CodeUnitCount)))
-  responses.publish()
-  if responses.claimWake() { responses.wakeConsumer() }
-  fputs("child: answered a request the front took back\n", stderr)
-  while true { withExtendedLifetime(worker) { _ = pause() } }
 }
 
 /// Makes one reply call fail the way `path` asks; false for any other path.
@@ -338,46 +343,43 @@ func serveHTTP(_ worker: Worker? = openWorker(), replies limit: Int = .max) -> I
 /// ring, rewrites each in its slot (even ones: target and path -> /echo; odd ones: spans far
 /// outside the slot and a huge header count), then exits, leaving them to be re-dispatched.
 func rewriteQueued() -> Int32 {
-  guard let worker = openWorker() else { return 1 }
-  let segment = worker.segment
-  guard segment.header.pointee.worker_id == 0, segment.header.pointee.front.restarts == 0 else {
-    return serveHTTP(worker)
-  }
-  let control = segment.requestRing.control
-  let tail = rb_load_acquire_u64(&control.pointee.tail)
-  let deadline = rb_monotonic_ns() + 20_000_000_000
-  var head = tail
-  while head &- tail < 4 && rb_monotonic_ns() < deadline {
-    usleep(1000)
-    head = rb_load_acquire_u64(&control.pointee.head)
-  }
-  let entries = segment.requestRing.entries.assumingMemoryBound(to: rb_request_descriptor.self)
-  var index = tail
-  while index < head {
-    let descriptor = entries[Int(index & UInt64(segment.requestRing.capacity - 1))]
-    if let slot = segment.slot(Int(descriptor.slot)) {
-      let request = slot.baseAddress!.assumingMemoryBound(to: rb_request_head.self)
-      if index % 2 == 0 {
-        // The first five bytes of the target become "/echo": a forged GET /echo.
-        let target = request.pointee.target
-        if target.length >= 5 {
-          let echo: StaticString = "/echo"
-          (slot.baseAddress! + Int(target.offset)).copyMemory(
-            from: echo.utf8Start, byteCount: 5)
-          request.pointee.target.length = 5
-          request.pointee.path = rb_span(offset: target.offset, length: 5)
-          request.pointee.query = rb_span(offset: target.offset, length: 0)
-        }
-      } else {
-        request.pointee.method = rb_span(offset: 0xFFFF_0000, length: 0x1000)
-        request.pointee.path = rb_span(offset: 0x7FFF_FFF0, length: 0x100)
-        request.pointee.header_count = 1_000_000
-      }
+  asFirstWorkerZero { worker, segment in
+    let control = segment.requestRing.control
+    let tail = rb_load_acquire_u64(&control.pointee.tail)
+    let deadline = rb_monotonic_ns() + 20_000_000_000
+    var head = tail
+    while head &- tail < 4 && rb_monotonic_ns() < deadline {
+      usleep(1000)
+      head = rb_load_acquire_u64(&control.pointee.head)
     }
-    index &+= 1
+    let entries = segment.requestRing.entries.assumingMemoryBound(to: rb_request_descriptor.self)
+    var index = tail
+    while index < head {
+      let descriptor = entries[Int(index & UInt64(segment.requestRing.capacity - 1))]
+      if let slot = segment.slot(Int(descriptor.slot)) {
+        let request = slot.baseAddress!.assumingMemoryBound(to: rb_request_head.self)
+        if index % 2 == 0 {
+          // The first five bytes of the target become "/echo": a forged GET /echo.
+          let target = request.pointee.target
+          if target.length >= 5 {
+            let echo: StaticString = "/echo"
+            (slot.baseAddress! + Int(target.offset)).copyMemory(
+              from: echo.utf8Start, byteCount: 5)
+            request.pointee.target.length = 5
+            request.pointee.path = rb_span(offset: target.offset, length: 5)
+            request.pointee.query = rb_span(offset: target.offset, length: 0)
+          }
+        } else {
+          request.pointee.method = rb_span(offset: 0xFFFF_0000, length: 0x1000)
+          request.pointee.path = rb_span(offset: 0x7FFF_FFF0, length: 0x100)
+          request.pointee.header_count = 1_000_000
+        }
+      }
+      index &+= 1
+    }
+    fputs("child: rewrote \(head &- tail) queued request(s)\n", stderr)
+    return 0
   }
-  fputs("child: rewrote \(head &- tail) queued request(s)\n", stderr)
-  return 0
 }
 
 /// The first process of a position serves one ring's worth of requests (so that the front's
@@ -528,30 +530,27 @@ default:
 /// Worker 0's first process takes one request and acknowledges a body part of it that the front
 /// never sent: the front must break this channel only, and answer that request 502.
 func strayBodyAcknowledgement() -> Int32 {
-  guard let worker = openWorker() else { return 1 }
-  let segment = worker.segment
-  guard segment.header.pointee.worker_id == 0, segment.header.pointee.front.restarts == 0 else {
-    return serveHTTP(worker)
-  }
-  guard case .request(let request) = worker.next() else { return 1 }
-  // The slot is the one whose memory holds the request.
-  let address = UnsafeRawPointer(request.method.baseAddress!)
-  guard
-    let slot = (0..<segment.slotCount).first(where: {
-      let memory = UnsafeRawBufferPointer(segment.slot($0)!)
-      return address >= memory.baseAddress! && address < memory.baseAddress! + memory.count
-    })
-  else { return 1 }
-  var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
-  _ = responses.push(
-    rb_response_descriptor(
-      slot: UInt32(slot), status: 0, request_id: request.requestID, header_length: 0,
-      flags: UInt32(RB_RESP_BODY_TAKEN), body_offset: 0, body_length: 0))
-  responses.publish()
-  responses.wakeConsumer()
-  fputs("child: acknowledged a body part it was never given\n", stderr)
-  // The worker must outlive its request records (its deinit frees them).
-  return withExtendedLifetime(worker) { () -> Int32 in
-    while true { pause() }
+  asFirstWorkerZero { worker, segment in
+    guard case .request(let request) = worker.next() else { return 1 }
+    // The slot is the one whose memory holds the request.
+    let address = UnsafeRawPointer(request.method.baseAddress!)
+    guard
+      let slot = (0..<segment.slotCount).first(where: {
+        let memory = UnsafeRawBufferPointer(segment.slot($0)!)
+        return address >= memory.baseAddress! && address < memory.baseAddress! + memory.count
+      })
+    else { return 1 }
+    var responses = RingProducer<rb_response_descriptor>(segment.responseRing)
+    _ = responses.push(
+      rb_response_descriptor(
+        slot: UInt32(slot), status: 0, request_id: request.requestID, header_length: 0,
+        flags: UInt32(RB_RESP_BODY_TAKEN), body_offset: 0, body_length: 0))
+    responses.publish()
+    responses.wakeConsumer()
+    fputs("child: acknowledged a body part it was never given\n", stderr)
+    // The worker must outlive its request records (its deinit frees them).
+    return withExtendedLifetime(worker) { () -> Int32 in
+      while true { pause() }
+    }
   }
 }
