@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Large replies against the peers users would pick: the same bytes from a C worker behind
-# ringbroker (workers/c-hello, /bytes?n=N: streamed from shared memory, length declared), from
+# ringbroker (workers/c-hello, /bytes?n=N&part=N: one rw_reply_write of the whole body, as
+# nginx-lua does one ngx.print; streamed from shared memory, length declared), from
 # nginx as a static file (sendfile), and from nginx + lua-nginx-module (`ngx.print` of a Lua
 # string made once at start). wrk -c50, rounds alternate between the targets so that drift on
 # a shared machine hits all alike; the table shows medians of req/s and MB/s, then the ratios
@@ -56,7 +57,7 @@ run() {
   case $name in
     ringbroker)
       start_broker "$BROKER" "--workers $WORKERS --worker workers/c-hello/hello-worker" || return 1
-      path="/bytes?n=$size"
+      path="/bytes?n=$size&part=$size"
       ;;
     nginx-static)
       start_nginx "sendfile on; tcp_nopush on;

@@ -26,12 +26,22 @@ public struct ChannelParameters: Equatable {
   /// sent every request beyond 40 through the front's queue (a copy and an allocation each:
   /// hello at c=50 ran in a slow mode). Measured with bench/dispatch.sh and
   /// bench/large-reply.sh (README, "Measuring").
-  public static let standard = ChannelParameters(slotClasses: [
-    SlotClassSpec(slotSize: 76 * 1024, slotCount: 26)
-  ])
+  ///
+  /// The 1 MiB stream window (ringabi.h, "Stream window") carries the body of one large reply
+  /// at a time in two parts of 512 KiB: a 1 MiB reply then costs two ring round trips instead
+  /// of ~30 through a slot's halves (on this 2-core VM, wrk -c50 on 1 MiB replies: ~43 context
+  /// switches per request through the slot, ~2 through the window). It is not prefaulted, so
+  /// it costs memory only once a worker streamed a reply larger than its slot.
+  public static let standard = ChannelParameters(
+    slotClasses: [SlotClassSpec(slotSize: 76 * 1024, slotCount: 26)],
+    streamWindowSize: 1 << 20)
 
-  public init(slotClasses: [SlotClassSpec]) {
+  /// Bytes of the stream window: a multiple of RB_PAGE, 0 for none.
+  public var streamWindowSize: Int
+
+  public init(slotClasses: [SlotClassSpec], streamWindowSize: Int = 0) {
     self.slotClasses = slotClasses
+    self.streamWindowSize = streamWindowSize
   }
 
   public var totalSlots: Int { slotClasses.reduce(0) { $0 + $1.slotCount } }
@@ -46,11 +56,16 @@ public struct ChannelLayout: Equatable {
   /// rb_slot_claim[totalSlots] (ringabi.h, "Slot claims").
   public let claimsOffset: Int
   public let slotClasses: [(spec: SlotClassSpec, firstSlot: Int, arenaOffset: Int)]
+  /// ringabi.h, "Stream window": right after the slots, page-aligned; size 0 when none.
+  public let streamWindowOffset: Int
+  public let streamWindowSize: Int
   public let segmentSize: Int
 
   public static func == (lhs: ChannelLayout, rhs: ChannelLayout) -> Bool {
     lhs.segmentSize == rhs.segmentSize && lhs.ringCapacity == rhs.ringCapacity
       && lhs.slotClasses.map(\.arenaOffset) == rhs.slotClasses.map(\.arenaOffset)
+      && lhs.streamWindowOffset == rhs.streamWindowOffset
+      && lhs.streamWindowSize == rhs.streamWindowSize
   }
 
   public static let headerSize = MemoryLayout<rb_channel_header>.size
@@ -73,6 +88,12 @@ public struct ChannelLayout: Equatable {
           "slot count \(spec.slotCount) must be between 1 and \(Self.maxSlotsPerClass)")
       }
     }
+    let window = parameters.streamWindowSize
+    guard window >= 0, window % Int(RB_PAGE) == 0, window <= Self.maxStreamWindowSize else {
+      throw .invalidParameters(
+        "stream window size \(window) must be a multiple of \(RB_PAGE) up to \(Self.maxStreamWindowSize)"
+      )
+    }
     // Enough entries for everything the streaming protocol lets a slot have in flight, plus
     // the shutdown message (ringabi.h, RB_RING_ENTRIES_PER_SLOT).
     ringCapacity = Self.nextPowerOfTwo(Int(RB_RING_ENTRIES_PER_SLOT) * parameters.totalSlots + 1)
@@ -94,10 +115,14 @@ public struct ChannelLayout: Equatable {
       offset += spec.slotSize * spec.slotCount
     }
     slotClasses = placed.map { (spec: $0.0, firstSlot: $0.1, arenaOffset: $0.2) }
-    segmentSize = offset
+    streamWindowOffset = offset
+    streamWindowSize = window
+    segmentSize = offset + window
   }
 
   public static let maxSlotsPerClass = 1 << 16
+  /// Parts are at most half the window and body_length is 32 bits.
+  public static let maxStreamWindowSize = 1 << 30
 
   static func alignUp(_ value: Int, _ alignment: Int) -> Int {
     (value + alignment - 1) & ~(alignment - 1)

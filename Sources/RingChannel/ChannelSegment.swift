@@ -15,8 +15,9 @@ public final class ChannelSegment {
     base.assumingMemoryBound(to: rb_channel_header.self)
   }
 
-  /// Creates and maps a new segment, binds it to `node` when given, and prefaults every page so
-  /// that no page fault ever lands on the request path.
+  /// Creates and maps a new segment, binds it to `node` when given, and prefaults every page
+  /// but the stream window's so that no page fault lands on the hop (the window is touched
+  /// only by replies larger than a slot, which pay for it once).
   public static func create(
     name: String, parameters: ChannelParameters, node: Int? = nil
   ) throws(ChannelError) -> ChannelSegment {
@@ -31,7 +32,7 @@ public final class ChannelSegment {
       throw error
     }
     if let node { try MemoryPlacement.bind(segment.base, length: layout.segmentSize, toNode: node) }
-    try MemoryPlacement.prefault(segment.base, length: layout.segmentSize)
+    try MemoryPlacement.prefault(segment.base, length: layout.streamWindowOffset)
     segment.writeInitialHeader(parameters: parameters, node: node ?? -1)
     return segment
   }
@@ -76,6 +77,7 @@ public final class ChannelSegment {
       Int(exactly: header.request_ring_offset) == layout.requestRingOffset,
       Int(exactly: header.response_ring_offset) == layout.responseRingOffset,
       Int(exactly: header.claims_offset) == layout.claimsOffset,
+      Int(exactly: header.stream_window_offset) == layout.streamWindowOffset,
       Int(exactly: header.request_capacity) == layout.ringCapacity,
       Int(exactly: header.response_capacity) == layout.ringCapacity
     else { throw .incompatible("segment layout does not match its header") }
@@ -121,6 +123,12 @@ public final class ChannelSegment {
     return nil
   }
 
+  /// The stream window (ringabi.h, "Stream window"); empty when the channel has none.
+  public var streamWindow: UnsafeMutableRawBufferPointer {
+    UnsafeMutableRawBufferPointer(
+      start: base + layout.streamWindowOffset, count: layout.streamWindowSize)
+  }
+
   /// The claim word of slot `index` (ringabi.h, "Slot claims"); the caller checked the index.
   @inline(__always)
   public func claimWord(_ index: Int) -> UnsafeMutablePointer<UInt64> {
@@ -143,6 +151,8 @@ public final class ChannelSegment {
     h.pointee.request_ring_offset = UInt64(layout.requestRingOffset)
     h.pointee.response_ring_offset = UInt64(layout.responseRingOffset)
     h.pointee.claims_offset = UInt64(layout.claimsOffset)
+    h.pointee.stream_window_offset = UInt64(layout.streamWindowOffset)
+    h.pointee.stream_window_size = UInt32(layout.streamWindowSize)
     h.pointee.slot_class_count = UInt32(layout.slotClasses.count)
     h.pointee.slot_count = UInt32(slotCount)
     withUnsafeMutableBytes(of: &h.pointee.slot_classes) { raw in
@@ -183,7 +193,7 @@ public final class ChannelSegment {
         SlotClassSpec(slotSize: Int($0.slot_size), slotCount: Int($0.slot_count))
       }
     }
-    return ChannelParameters(slotClasses: specs)
+    return ChannelParameters(slotClasses: specs, streamWindowSize: Int(header.stream_window_size))
   }
 }
 

@@ -5,7 +5,8 @@ import CRingABI
 /// sees it, and the front's credits go back through the request ring.
 extension FrontChannel {
   /// Every RB_RESP_* bit a reply part may carry.
-  static let knownPartFlags = UInt32(RB_RESP_CHUNK | RB_RESP_END | RB_RESP_LENGTH | RB_RESP_ABORT)
+  static let knownPartFlags = UInt32(
+    RB_RESP_CHUNK | RB_RESP_END | RB_RESP_LENGTH | RB_RESP_ABORT | RB_RESP_IN_STREAM_WINDOW)
 
   /// One RB_RESP_CHUNK descriptor of slot `index` (with the worker or streaming; its request id
   /// checked), validated field by field against what the front knows of the slot.
@@ -60,8 +61,17 @@ extension FrontChannel {
     }
     let bodyStart = Int(descriptor.body_offset)
     let bodyEnd = bodyStart + Int(descriptor.body_length)
-    guard bodyStart >= bodyFloor, bodyEnd <= slotSize else {
-      return markBroken("reply part body range lies outside the reply room of slot \(index)")
+    let body: UnsafeRawBufferPointer
+    if flags & UInt32(RB_RESP_IN_STREAM_WINDOW) != 0 {
+      guard bodyEnd <= streamWindow.count else {
+        return markBroken("reply part body range of slot \(index) lies outside the stream window")
+      }
+      body = UnsafeRawBufferPointer(rebasing: streamWindow[bodyStart..<bodyEnd])
+    } else {
+      guard bodyStart >= bodyFloor, bodyEnd <= slotSize else {
+        return markBroken("reply part body range lies outside the reply room of slot \(index)")
+      }
+      body = UnsafeRawBufferPointer(start: base + bodyStart, count: bodyEnd - bodyStart)
     }
     if !isLast {
       guard slots[index].partsInFlight < UInt8(RB_REPLY_PARTS_IN_FLIGHT) else {
@@ -99,7 +109,7 @@ extension FrontChannel {
       ValidatedReply(
         slot: index, requestID: descriptor.request_id, status: Int(descriptor.status),
         headerBlock: headerBlock,
-        body: UnsafeRawBufferPointer(start: base + bodyStart, count: bodyEnd - bodyStart),
+        body: body,
         part: isFirst ? .first : .next, isLast: isLast, isAborted: isAborted,
         declaredLength: declaredLength))
   }

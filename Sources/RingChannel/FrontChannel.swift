@@ -126,6 +126,8 @@ public final class FrontChannel {
   let slots: UnsafeMutablePointer<SlotRecord>
   let slotBases: UnsafeMutablePointer<UnsafeMutableRawPointer>
   let slotSizes: UnsafeMutablePointer<Int>
+  /// ringabi.h, "Stream window": where parts with RB_RESP_IN_STREAM_WINDOW lie.
+  let streamWindow: UnsafeRawBufferPointer
   let counters: UnsafeMutablePointer<rb_front_counters>
   public private(set) var brokenReason: String? {
     get { state.pointee.brokenReason }
@@ -146,6 +148,7 @@ public final class FrontChannel {
     slots.initialize(repeating: SlotRecord(), count: slotCount)
     slotBases = .allocate(capacity: slotCount)
     slotSizes = .allocate(capacity: slotCount)
+    streamWindow = UnsafeRawBufferPointer(segment.streamWindow)
     for (classIndex, placed) in segment.layout.slotClasses.enumerated() {
       let range = placed.firstSlot..<placed.firstSlot + placed.spec.slotCount
       for index in range {

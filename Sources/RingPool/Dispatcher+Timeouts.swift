@@ -21,9 +21,9 @@ extension Dispatcher {
       for slot in worker.slots.indices {
         guard var entry = worker.slots[slot], now &- entry.dispatchedAt > timeout else { continue }
         if entry.streaming {
-          // A streamed reply's worker waiting for credits waits for the client, whose stall
-          // the send timeout (--idle-timeout) deals with.
-          if channel.partsInFlight(slot: slot) >= Int(RB_REPLY_PARTS_IN_FLIGHT) { continue }
+          // While a part is still being sent the reply waits for the client, whose stall the
+          // send timeout (--idle-timeout) deals with; its credit restarts this clock.
+          if channel.partsInFlight(slot: slot) > 0 { continue }
           if !entry.timedOut {
             // Its head went out: no 504 any more. The client's connection closes; the
             // worker hears so with its next part's credit and may serve on.

@@ -4,7 +4,9 @@ import CRingABI
 /// goes out in parts with `write` and ends with `end`, whatever its size. The reply room after
 /// the header lines is split in two halves: the worker fills one while the front sends the
 /// other, and waits for a credit only when both are out, so memory stays bounded and a client
-/// that reads slowly slows the writer down.
+/// that reads slowly slows the writer down. A reply larger than the slot's room takes the
+/// halves from the channel's stream window instead, when no other reply holds it: fewer,
+/// larger parts, so fewer round trips.
 extension ReplyWriter {
   /// Declares the body length (optional; after `start` and the headers, before the first
   /// `write`): the client gets Content-Length, and the writes must add up to it exactly.
@@ -32,7 +34,7 @@ extension ReplyWriter {
       switch record.pointee.phase {
       case .replying:
         if bytes.isEmpty { return }
-        try beginStream()
+        try beginStream(firstWrite: bytes.count)
       case .streaming: break
       case .idle: throw .wrongOrder("this request was already answered")
       case .received: throw .wrongOrder("start the reply before writing its body")
@@ -94,22 +96,39 @@ extension ReplyWriter {
   var worker: Worker { Unmanaged<Worker>.fromOpaque(record.pointee.worker!).takeUnretainedValue() }
 
   private var currentHalf: UnsafeMutableRawPointer {
-    record.pointee.memory! + record.pointee.halvesStart + record.pointee.half
-      * record.pointee.halfSize
+    let base =
+      record.pointee.inStreamWindow ? worker.streamWindow.baseAddress! : record.pointee.memory!
+    return base + record.pointee.halvesStart + record.pointee.half * record.pointee.halfSize
   }
 
-  /// Splits the room after the header lines (and the declared length) into the two halves.
-  private func beginStream() throws(ReplyError) {
-    let declared = record.pointee.declaredLength != RB_LENGTH_UNDECLARED
-    let start = (record.pointee.headerCursor + (declared ? 8 : 0) + 15) & ~15
-    let halfSize = ((record.pointee.slotSize - start) / 2) & ~15
-    guard halfSize >= Self.minimumHalf else {
-      throw .noRoom(
-        needed: start + 2 * Self.minimumHalf - record.pointee.replyOffset,
-        available: record.pointee.slotSize - record.pointee.replyOffset)
+  /// Places the two halves: in the stream window for a reply larger than the slot's room
+  /// (declared so, or a first write larger than a half) while no other reply holds it, else in
+  /// the room after the header lines (and the declared length).
+  private func beginStream(firstWrite: Int) throws(ReplyError) {
+    let declared = record.pointee.declaredLength
+    let start =
+      (record.pointee.headerCursor + (declared != RB_LENGTH_UNDECLARED ? 8 : 0) + 15) & ~15
+    let slotHalf = (max(0, record.pointee.slotSize - start) / 2) & ~15
+    let windowHalf = (worker.streamWindow.count / 2) & ~15
+    let isLarge =
+      declared != RB_LENGTH_UNDECLARED ? declared > UInt64(2 * slotHalf) : firstWrite > slotHalf
+    if isLarge && windowHalf > slotHalf && start <= record.pointee.slotSize
+      && !worker.streamWindowInUse
+    {
+      worker.streamWindowInUse = true
+      record.pointee.inStreamWindow = true
+      record.pointee.halvesStart = 0
+      record.pointee.halfSize = windowHalf
+    } else {
+      guard slotHalf >= Self.minimumHalf else {
+        throw .noRoom(
+          needed: start + 2 * Self.minimumHalf - record.pointee.replyOffset,
+          available: record.pointee.slotSize - record.pointee.replyOffset)
+      }
+      record.pointee.inStreamWindow = false
+      record.pointee.halvesStart = start
+      record.pointee.halfSize = slotHalf
     }
-    record.pointee.halvesStart = start
-    record.pointee.halfSize = halfSize
     record.pointee.half = 0
     record.pointee.halfFill = 0
     record.pointee.bodyWritten = 0
@@ -140,10 +159,21 @@ extension ReplyWriter {
     record.pointee.halfFill = 0
   }
 
-  /// One part: the first one carries the status, header lines and declared length.
+  /// One part: the first one carries the status, header lines and declared length. The last
+  /// part of a reply in the stream window waits until every earlier part was credited, and
+  /// then lends the window on (ringabi.h, "Stream window").
   func publishPart(flags: UInt32, bodyOffset: Int? = nil, bodyLength: Int) {
     let offset = bodyOffset ?? record.pointee.halvesStart
     var flags = flags
+    if record.pointee.inStreamWindow {
+      flags |= UInt32(RB_RESP_IN_STREAM_WINDOW)
+      if flags & UInt32(RB_RESP_END) != 0 {
+        // A channel that closed meanwhile never credits; the part then goes nowhere.
+        _ = worker.waitForAllCredits(record)
+        record.pointee.inStreamWindow = false
+        worker.streamWindowInUse = false
+      }
+    }
     if record.pointee.headPending {
       record.pointee.headPending = false
       let cursor = record.pointee.headerCursor

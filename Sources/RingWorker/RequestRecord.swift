@@ -47,6 +47,9 @@ struct RequestRecord {
   /// The half being filled (0 or 1) and its bytes not yet published.
   var half = 0
   var halfFill = 0
+  /// The halves are the channel's stream window, not this slot's room (ringabi.h, "Stream
+  /// window"): offsets count from the window, and parts carry RB_RESP_IN_STREAM_WINDOW.
+  var inStreamWindow = false
 
   var head: UnsafePointer<rb_request_head> {
     UnsafePointer(memory!.assumingMemoryBound(to: rb_request_head.self))

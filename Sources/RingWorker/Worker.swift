@@ -53,6 +53,10 @@ public final class Worker {
   /// credit waits fail at once.
   private var brokenReason: String?
   private let spin: SpinPolicy
+  /// ringabi.h, "Stream window": lent to one streamed reply at a time (a caller may hold
+  /// several requests), from its first write until its last part.
+  let streamWindow: UnsafeMutableRawBufferPointer
+  var streamWindowInUse = false
   private let brokerPidfd: Int32
   let counters: UnsafeMutablePointer<rb_worker_counters>
   private static let maximumBatch = 8
@@ -86,6 +90,7 @@ public final class Worker {
         requests: RingConsumer(segment.requestRing), responses: RingProducer(segment.responseRing)))
     self.spin = spin
     queueCapacity = segment.requestRing.capacity
+    streamWindow = segment.streamWindow
     queued = .allocate(capacity: queueCapacity)
     let slotCount = segment.slotCount
     records = .allocate(capacity: slotCount)
@@ -334,6 +339,12 @@ public final class Worker {
   /// uncredited, or the client is gone). Returns why the worker must exit instead, if it must.
   func waitForCredit(_ record: UnsafeMutablePointer<RequestRecord>, below limit: Int) -> String? {
     waitInHandler { record.pointee.partsInFlight < limit || record.pointee.clientGone }
+  }
+
+  /// Waits until every part `record` published was credited: its memory is the worker's
+  /// again (the stream window is lent on only then). Returns why the worker must exit instead.
+  func waitForAllCredits(_ record: UnsafeMutablePointer<RequestRecord>) -> String? {
+    waitInHandler { record.pointee.partsInFlight == 0 }
   }
 
   /// Waits, inside a handler, until `done` holds (a credit or a body part arrived), taking

@@ -46,15 +46,17 @@ struct RingBrokerCommand: ToolCommand {
   @Option(
     parsing: .unconditional,
     help: ArgumentHelp(
-      "Worker processes to keep alive (default: one per CPU); each has a channel of \(RingBrokerCommand.channelMiB) MiB of shared memory, allocated once.",
+      "Worker processes to keep alive (default: one per CPU); each has a channel of \(RingBrokerCommand.channelMiB) MiB of shared memory, allocated once, and a stream window of \(RingBrokerCommand.streamWindowMiB) MiB that only replies larger than a slot touch.",
       valueName: "n"))
   var workers: Int?
 
   /// Shared memory per worker, from the layout itself, so the help never goes stale.
-  private static let channelMiB: String = {
-    let bytes = (try? ChannelLayout(.standard).segmentSize) ?? 0
-    return String(Double(bytes * 100 / (1 << 20)) / 100)
-  }()
+  private static let channelMiB = mebibytes((try? ChannelLayout(.standard).streamWindowOffset) ?? 0)
+  private static let streamWindowMiB = mebibytes(ChannelParameters.standard.streamWindowSize)
+
+  private static func mebibytes(_ bytes: Int) -> String {
+    String(Double(bytes * 100 / (1 << 20)) / 100)
+  }
 
   @Option(
     parsing: .unconditional,

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import XCTest
 
@@ -130,6 +131,46 @@ final class StreamedReplyTests: XCTestCase {
     defer { _ = broker.stop() }
     try checkBytes(broker.port, size: 1 << 30, chunked: false, http10: false)
     try checkBytes(broker.port, size: 1 << 30, chunked: true, http10: false)
+  }
+
+  /// One worker, so its replies share one stream window (ringabi.h, "Stream window"), for
+  /// clients that read at different speeds: every client gets its own reply's bytes (each
+  /// its own seed), so no reply's window parts were overwritten by the next reply before they
+  /// were sent. Declared and chunked, window-sized writes and writes too small for it.
+  func testRepliesSharingTheStreamWindowKeepTheirOwnBytes() throws {
+    let broker = try broker()
+    defer { _ = broker.stop() }
+    let size = 2_500_000
+    let variants = ["part=1048576", "part=65536", "part=1048576&chunked=1", "part=16384&chunked=1"]
+    let failures = Mutex<[String]>([])
+    DispatchQueue.concurrentPerform(iterations: 6) { client in
+      do {
+        for round in 0..<3 {
+          let seed = (client * 3 + round) * 17 % 251
+          let query = "n=\(size)&seed=\(seed)&\(variants[(client + round) % variants.count])"
+          let connection = try StreamingHTTPClient(port: broker.port, timeout: 60)
+          try connection.send(Requests.get("/bytes?\(query)"))
+          let head = try connection.readHead()
+          var pattern = BytePattern(seed: seed)
+          let slow = client % 2 == 0
+          let length = try connection.readBody(of: head) {
+            pattern.check($0)
+            if slow { usleep(200) }  // a slow reader: its parts are still out when the next reply starts
+          }
+          if head.status != 200 || length != size || pattern.firstMismatch != nil {
+            failures.withLock {
+              $0.append(
+                "\(query): status \(head.status), \(length) bytes, first mismatch \(String(describing: pattern.firstMismatch))"
+              )
+            }
+          }
+        }
+      } catch {
+        failures.withLock { $0.append("client \(client): \(error)") }
+      }
+    }
+    XCTAssertEqual(failures.withLock { $0 }, [])
+    XCTAssertEqual(try get(broker.port, "/").bodyText, "hello world\n")
   }
 
   /// A client that stops reading a 1 GiB reply: the worker blocks on credits (and is not taken
@@ -365,6 +406,8 @@ final class RogueReplyPartTests: XCTestCase {
 
   func testTooManyPartsInFlight() throws { try check("too-many", headGoesOut: true) }
   func testPartOutsideTheSlot() throws { try check("outside", headGoesOut: true) }
+  func testPartOutsideTheStreamWindow() throws { try check("outside-window", headGoesOut: true) }
+  func testPartFarBeyondTheStreamWindow() throws { try check("far-window", headGoesOut: true) }
   func testFirstPartBeforeItsHeaderLines() throws { try check("before-reply", headGoesOut: false) }
   func testPartBeyondTheDeclaredLength() throws { try check("beyond-length", headGoesOut: false) }
   func testEndShortOfTheDeclaredLength() throws { try check("short-end", headGoesOut: true) }

@@ -22,7 +22,7 @@ final class LayoutTests: XCTestCase {
   /// The request metadata (ABI version 2) follows the version 1 fields, 8-aligned, and the
   /// head fills two 64-byte lines. Version 3 added slot claims.
   func testRequestHeadLayout() {
-    XCTAssertEqual(RB_ABI_VERSION, 3)
+    XCTAssertEqual(RB_ABI_VERSION, 4)
     XCTAssertEqual(MemoryLayout<rb_request_head>.size, 128)
     XCTAssertEqual(MemoryLayout<rb_request_head>.alignment, 8)
     XCTAssertEqual(MemoryLayout<rb_request_head>.offset(of: \.body), 40)
@@ -115,7 +115,22 @@ final class LayoutTests: XCTestCase {
     }
     XCTAssertEqual(firstSlot, slots)
     XCTAssertEqual(layout.slotClasses.map(\.spec), ChannelParameters.standard.slotClasses)
-    XCTAssertEqual(layout.segmentSize, end)
+    XCTAssertEqual(layout.streamWindowOffset, end, "the stream window follows the slots")
+    XCTAssertEqual(layout.streamWindowOffset % 4096, 0)
+    XCTAssertEqual(layout.streamWindowSize, 1 << 20)
+    XCTAssertEqual(layout.segmentSize, end + layout.streamWindowSize)
+    XCTAssertLessThanOrEqual(layout.streamWindowOffset, 2 << 20, "what a worker prefaults")
+  }
+
+  func testStreamWindowSizeIsChecked() {
+    let slots = [SlotClassSpec(slotSize: 8192, slotCount: 4)]
+    for bad in [-4096, 1000, ChannelLayout.maxStreamWindowSize + 4096] {
+      XCTAssertThrowsError(
+        try ChannelLayout(ChannelParameters(slotClasses: slots, streamWindowSize: bad)), "\(bad)")
+    }
+    let none = try? ChannelLayout(ChannelParameters(slotClasses: slots))
+    XCTAssertEqual(none?.streamWindowSize, 0)
+    XCTAssertEqual(none?.segmentSize, none?.streamWindowOffset)
   }
 
   func testInvalidParametersAreRefused() {

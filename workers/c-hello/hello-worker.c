@@ -19,8 +19,10 @@
 //   /bytes?n=N       N bytes of a fixed pattern (byte i is i % 251), length declared;
 //                    &chunked=1 without a declared length (chunked, or close-delimited for
 //                    HTTP/1.0); &status=S answers with status S (e.g. 204, to see the body
-//                    dropped); &part=P writes in pieces of P bytes (default 65536). The
-//                    X-Worker-Pid header names the worker process.
+//                    dropped); &part=P writes in pieces of P bytes (default 65536);
+//                    &seed=S starts the pattern at S (byte i is (i + S) % 251), so that
+//                    replies running at once differ. The X-Worker-Pid header names the
+//                    worker process.
 //   /events?n=5&ms=200  server-sent events, `ms` apart: "data: <i> <CLOCK_REALTIME ns>\n\n",
 //                    the time taken just before the event is written.
 // On /sleep?ms=N it sleeps N ms (default 1000) in the handler, with nanosleep, then answers
@@ -121,6 +123,7 @@ static int reply_bytes(rw_request *request) {
   size_t piece = (size_t)query_number(query, "part", 65536);
   if (piece == 0 || piece > (1u << 24)) piece = 65536;
   int status = (int)query_number(query, "status", 200);
+  uint64_t seed = query_number(query, "seed", 0) % 251;
   if (rw_reply_start(request, status) != 0) return -1;
   if (rw_reply_header(request, "Content-Type", 12, "application/octet-stream", 24) != 0) return -1;
   char pid[16];
@@ -141,7 +144,7 @@ static int reply_bytes(rw_request *request) {
   }
   for (uint64_t sent = 0; sent < total;) {
     size_t length = total - sent < piece ? (size_t)(total - sent) : piece;
-    if (rw_reply_write(request, pattern + sent % 251, length) != 0)
+    if (rw_reply_write(request, pattern + (sent + seed) % 251, length) != 0)
       return -1; /* the client left (or timed out): the library ended the reply */
     sent += length;
   }

@@ -8,6 +8,7 @@
 //
 //   | rb_channel_header | request ring (front → worker) | response ring (worker → front) |
 //   | slot claims | slot arena: size class 0 slots | size class 1 slots | ...            |
+//   | stream window (ABI version 4; see "Stream window")                                   |
 //
 // Ownership: the front creates the segment, owns every slot and decides which slot carries
 // which request. The worker only reads requests in place and writes the reply into the same
@@ -19,8 +20,9 @@
 #include <stdint.h>
 
 #define RB_MAGIC 0x314B5242474E4952ULL /* "RINGBRK1" read as little-endian bytes */
-/* 2: request metadata, streamed replies and bodies; 3: slot claims (revocable dispatch) */
-#define RB_ABI_VERSION 3u
+/* 2: request metadata, streamed replies and bodies; 3: slot claims (revocable dispatch);
+   4: the stream window (large reply parts outside the slots) */
+#define RB_ABI_VERSION 4u
 #define RB_LINE 128u /* false-sharing distance: two adjacent 64-byte lines prefetch together */
 #define RB_PAGE 4096u
 #define RB_MAX_SLOT_CLASSES 4u
@@ -78,6 +80,9 @@ enum {
   /* With RB_RESP_CHUNK | RB_RESP_END: the worker gave up midway (rw_reply_abort after the
      first part): the front closes the client connection without completing the body. */
   RB_RESP_ABORT = 1u << 3,
+  /* With RB_RESP_CHUNK: body_offset is from the start of the stream window, not from the
+     slot start, and the body range lies inside the window (see "Stream window"). */
+  RB_RESP_IN_STREAM_WINDOW = 1u << 5,
   /* Not a reply: the worker read the oldest body part not yet acknowledged of this slot;
      its window half is the front's again. status, header_length, body_* are 0. */
   RB_RESP_BODY_TAKEN = 1u << 4
@@ -100,15 +105,30 @@ enum {
    still arrive after the worker published the last one (the front pushed it before it took
    that part): it names the same slot and request id, never more credits than parts, and the
    worker drops it. A part with RB_RESP_ABORT is not sent; its bytes do not count. A part
-   beyond the limit, a part for a slot not streaming, a status or
-   header length on a later part, a range outside the slot, bytes beyond the declared length
+   beyond the limit, a part for a slot not streaming, a status or header length on a later
+   part, a range outside the slot (or the stream window), bytes beyond the declared length
    or an END short of it break the channel: the client gets a 502 when no header went out,
    else its connection is closed. While no part arrives the request timeout applies (from
-   dispatch, then from the last part or credit); it does not run while the worker waits for a
-   credit with RB_REPLY_PARTS_IN_FLIGHT parts out (the client's send timeout does). Once the
+   dispatch, then from the last part or credit); it does not run while a part is still being
+   sent (the client's send timeout covers that). Once the
    head went out, an expiry closes the client connection (the worker's next part is
    credited with RB_REQ_CLIENT_GONE); a second one with no part in between replaces the worker. */
 #define RB_REPLY_PARTS_IN_FLIGHT 2u
+
+/* Stream window (ABI version 4).
+   A slot is sized for the hop, not for large bodies: a large reply streamed through its two
+   halves of a few dozen KiB costs a ring round trip (and, on a busy machine, a wake-up on
+   each side) every few dozen KiB. The stream window is one larger region per channel
+   (stream_window_offset, stream_window_size in the header; size 0 means none) that the worker
+   may use for the body bytes of one streamed reply at a time: such a reply's parts carry
+   RB_RESP_IN_STREAM_WINDOW and their body_offset counts from the window start. Its header
+   lines and declared length stay in the slot as for any first part. The front checks only
+   that each such range lies inside the window; which reply uses the window is the worker's
+   business (a worker that shares it between two replies corrupts only its own replies).
+   The worker must not reuse window bytes before their part is credited; since the last part
+   is never credited, a reply that used the window publishes its last part (RB_RESP_END, with
+   or without RB_RESP_ABORT) only once every earlier part was credited, with no body bytes in
+   the window. The window is not prefaulted: an idle worker's memory is the slots'. */
 /* "No length declared": never a valid declared length (one at or above 2^63 breaks the
    channel). Spelled out rather than UINT64_MAX so that Swift imports it. */
 #define RB_LENGTH_UNDECLARED 0xFFFFFFFFFFFFFFFFULL
@@ -290,7 +310,10 @@ typedef struct rb_channel_header {
   uint32_t reserved0;
   uint64_t created_ns;   /* CLOCK_MONOTONIC when this worker's generation started */
   uint64_t claims_offset; /* rb_slot_claim[slot_count], page-aligned (see "Slot claims") */
-  uint8_t fixed_pad[RB_LINE * 2 - 200]; /* the fields above take 200 bytes */
+  uint64_t stream_window_offset; /* page-aligned, after the slots (see "Stream window") */
+  uint32_t stream_window_size;   /* bytes, a multiple of RB_PAGE; 0: no window */
+  uint32_t reserved1;            /* 0 */
+  uint8_t fixed_pad[RB_LINE * 2 - 216]; /* the fields above take 216 bytes */
   rb_front_counters front; /* own lines: written only by the front */
   rb_worker_counters worker; /* own line: written only by the worker */
 } rb_channel_header;

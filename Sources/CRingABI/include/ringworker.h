@@ -141,7 +141,11 @@ int rw_reply_abort(rw_request *request, int status);
    writing more fails, and rw_reply_end short of it fails (either closes the connection, so
    the client sees a truncated body, never a wrong one).
    rw_reply_write copies `length` bytes into shared memory and hands them to the broker at
-   once, in parts of at most rw_reply_capacity bytes; the client gets them as they come. It
+   once, in parts of at most half of rw_reply_capacity bytes, or of half the channel's stream
+   window (512 KiB at the defaults) for a reply larger than the slot (declared so, or a first
+   write larger than a part); the client gets them as they come. Write large pieces: each
+   write is at least one part, one ring round trip. The reply's last part waits until the
+   window's parts were sent. It
    blocks while the client reads slower than the worker writes (at most
    RB_REPLY_PARTS_IN_FLIGHT parts wait per request), so memory stays bounded whatever the
    size. It returns 0 once every byte is handed over, -1 when the client is gone (closed, timed

@@ -160,13 +160,14 @@ final class StreamingHTTPClient {
   }
 }
 
-/// The bytes c-hello's /bytes writes (byte i is i % 251), checked piece by piece.
+/// The bytes c-hello's /bytes writes (byte i is (i + seed) % 251), checked piece by piece.
 struct BytePattern {
+  var seed = 0
   private(set) var offset = 0
   private(set) var firstMismatch: Int?
 
   mutating func check(_ bytes: UnsafeRawBufferPointer) {
-    var phase = offset % 251
+    var phase = (offset + seed) % 251
     if firstMismatch == nil {
       for (i, byte) in bytes.enumerated() {
         if Int(byte) != phase {

@@ -215,6 +215,13 @@ func rogueParts(kind: String) -> Int32 {
       declare(1000)
       first(flags: RB_RESP_LENGTH, length: 10)
       part(flags: RB_RESP_END, length: 0)
+    case "outside-window":  // a window part that ends past the stream window
+      let window = segment.streamWindow.count
+      first()
+      part(flags: RB_RESP_IN_STREAM_WINDOW, offset: window - 5, length: 100)
+    case "far-window":  // an offset no window has
+      first()
+      part(flags: RB_RESP_IN_STREAM_WINDOW, offset: Int(UInt32.max) - 4, length: 4)
     case "later-status":
       first()
       part(status: 200, flags: 0)
