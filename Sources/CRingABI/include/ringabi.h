@@ -450,6 +450,7 @@ _Static_assert(sizeof(rb_slot_claim) == RB_LINE, "one claim per line");
 _Static_assert(__builtin_offsetof(rb_channel_header, front) == 2 * RB_LINE, "front counters on their own lines");
 _Static_assert(__builtin_offsetof(rb_channel_header, worker) == 6 * RB_LINE, "worker counters on their own line");
 _Static_assert(sizeof(rb_channel_header) == 7 * RB_LINE, "header is seven lines");
+_Static_assert(__builtin_offsetof(rb_channel_header, stream_window_offset) == 200, "the stream window fields follow claims_offset");
 _Static_assert(__builtin_offsetof(rb_front_stats, queue_wait) == 2 * RB_LINE, "counters fill two lines");
 _Static_assert(sizeof(rb_front_stats) == 8 * RB_LINE, "front stats of two threads never share a line");
 
