@@ -73,7 +73,9 @@ let package = Package(
     .testTarget(name: "ReplyHeaderRulesTests", dependencies: ["ReplyHeaderRules"]),
     .testTarget(
       name: "FrontTests",
-      dependencies: ["RingFront", "RingPool", "RingControl", "HTTP1", "TestSupport"]),
+      dependencies: [
+        "RingFront", "RingPool", "RingControl", "RingChannel", "RingWorker", "HTTP1", "TestSupport",
+      ]),
     // The Lua script worker (workers/lua): LuaJIT embedded, apps written in Lua.
     .systemLibrary(name: "CLuaJIT", path: "workers/lua/Sources/CLuaJIT", pkgConfig: "luajit"),
     .target(name: "CLuaShim", dependencies: ["CLuaJIT"], path: "workers/lua/Sources/CLuaShim"),

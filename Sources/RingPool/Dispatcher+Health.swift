@@ -8,14 +8,14 @@ import RingFront
 /// ringstat read for crash loops and failed reloads.
 extension Dispatcher {
   /// Called when a worker attached (its channel shows its pid).
-  func workerBecameReady(_ worker: WorkerHandle, loop: FrontLoop) {
+  func workerBecameReady(_ worker: WorkerHandle, loop: some PoolLoop) {
     if worker.replaces != nil { loop.stats.pointee.reload_failing = 0 }
     startingWorkers.remove(worker.index)
     if startingWorkers.isEmpty { startup.settle(.ready) }
   }
 
   /// A worker that had not attached yet exited: while the broker starts, that stops it.
-  func workerFailedToStart(_ worker: WorkerHandle, reason: String, loop: FrontLoop) {
+  func workerFailedToStart(_ worker: WorkerHandle, reason: String, loop: some PoolLoop) {
     if worker.replaces != nil {
       loop.stats.pointee.reload_failures &+= 1
       loop.stats.pointee.reload_failing = 1
@@ -28,7 +28,7 @@ extension Dispatcher {
   /// How long a request waited in the front before a worker got it (0: at once) or it got 503.
   /// Requests moved between workers count once, when first handed over.
   @inline(__always)
-  func observeQueueWait(_ ns: UInt64, loop: FrontLoop) {
+  func observeQueueWait(_ ns: UInt64, loop: some PoolLoop) {
     rb_histogram_observe(&loop.stats.pointee.queue_wait, ns)
   }
 
@@ -37,7 +37,7 @@ extension Dispatcher {
 
   /// Every 100 ms: a worker still not attached after `attachTimeoutNs` is killed (its exit then
   /// counts as a failed start), and the crash-loop gauge is refreshed.
-  func superviseHealth(loop: FrontLoop, now: UInt64) {
+  func superviseHealth(loop: some PoolLoop, now: UInt64) {
     var crashLooping: UInt64 = 0
     for worker in workers {
       if worker.role == .starting, let process = worker.process, !worker.attachTimedOut,

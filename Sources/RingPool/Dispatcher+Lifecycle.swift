@@ -11,7 +11,7 @@ extension Dispatcher {
   static let maxBackoffNs: UInt64 = 10_000_000_000
 
   /// Creates a fresh channel and process for `worker`, and watches its pidfd in the ring.
-  func launch(_ worker: WorkerHandle, loop: FrontLoop) {
+  func launch(_ worker: WorkerHandle, loop: some PoolLoop) {
     worker.generation &+= 1
     worker.respawnAt = nil
     // No requests until the worker attached: a process that fails to start never holds any.
@@ -37,7 +37,7 @@ extension Dispatcher {
   }
 
   /// Serves a worker that attached through the control socket, in a spare position.
-  func adopt(_ attached: ControlServer.AttachedWorker, loop: FrontLoop) {
+  func adopt(_ attached: ControlServer.AttachedWorker, loop: some PoolLoop) {
     let worker = spareHandle(
       id: attached.id, placement: WorkerPlacement(worker: attached.id, node: 0, cpus: [], cpu: -1))
     worker.id = attached.id
@@ -61,7 +61,7 @@ extension Dispatcher {
   }
 
   private func install(
-    _ segment: ChannelSegment, process: ChildProcess, in worker: WorkerHandle, loop: FrontLoop
+    _ segment: ChannelSegment, process: ChildProcess, in worker: WorkerHandle, loop: some PoolLoop
   ) {
     worker.channel = FrontChannel(segment: segment)
     worker.process = process
@@ -79,7 +79,7 @@ extension Dispatcher {
 
   /// A FUTEX_WAIT armed on a channel that is going would wait forever (nobody wakes that word
   /// again) and keep its table entry: cancel it, so that it completes.
-  private func cancelReplyWait(of worker: WorkerHandle, loop: FrontLoop) {
+  private func cancelReplyWait(of worker: WorkerHandle, loop: some PoolLoop) {
     guard let waitToken = worker.futexWaitToken else { return }
     worker.futexWaitToken = nil
     worker.futexArmed = false
@@ -90,7 +90,7 @@ extension Dispatcher {
   /// The worker's process ended: reap it, fail the requests it had taken (502), hand the ones
   /// it never took to other workers, keep its channel until replies sent from it have left,
   /// and start a successor, with backoff when it keeps dying young.
-  func workerExited(_ worker: WorkerHandle, loop: FrontLoop) {
+  func workerExited(_ worker: WorkerHandle, loop: some PoolLoop) {
     guard let process = worker.process, let channel = worker.channel else { return }
     var status: Int32 = 0
     _ = waitpid(process.pid, &status, WNOHANG)
@@ -203,7 +203,7 @@ extension Dispatcher {
     worker.respawnAt = now + delay
   }
 
-  func superviseWorkers(loop: FrontLoop, now: UInt64) {
+  func superviseWorkers(loop: some PoolLoop, now: UInt64) {
     guard !loop.isDraining else { return }
     for worker in workers {
       if let due = worker.respawnAt, due <= now { launch(worker, loop: loop) }

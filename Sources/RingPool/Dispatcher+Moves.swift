@@ -10,7 +10,7 @@ extension Dispatcher {
   /// Refreshes every worker's `isStalled`, and moves what stalled workers hold unclaimed to
   /// workers that are not stalled. Nothing moves while every worker is stalled: the requests
   /// would only trade one wait for another (they then move as soon as one worker is free).
-  func moveRequestsOffStalledWorkers(loop: FrontLoop) {
+  func moveRequestsOffStalledWorkers(loop: some PoolLoop) {
     var someWorkerFree = false
     var someWorkerStalled = false
     for worker in workers {
@@ -54,7 +54,7 @@ extension Dispatcher {
 
   /// Before the loop sleeps: it must wake when a worker that holds requests would count as
   /// stalled, to move what waits behind its slow request.
-  func wakeWhenWorkersMayStall(loop: FrontLoop) {
+  func wakeWhenWorkersMayStall(loop: some PoolLoop) {
     for worker in workers where worker.isServing && !worker.isStalled {
       guard let channel = worker.channel, channel.inFlight > 0 else { continue }
       loop.wake(by: channel.progressAt &+ config.stallAfterNs &+ 1)

@@ -8,7 +8,7 @@ import RingFront
 /// requests once its worker has attached, and only then does the old worker stop taking new
 /// ones, finish its own, and exit. Used for max-requests recycling and rolling reloads.
 extension Dispatcher {
-  func superviseReplacements(loop: FrontLoop, now: UInt64) {
+  func superviseReplacements(loop: some PoolLoop, now: UInt64) {
     // One killed for not attaching in time is not promoted, even if it attached meanwhile.
     for worker in workers where worker.role == .starting && !worker.attachTimedOut {
       // The worker library writes its pid into the channel when it attaches: ready to serve.
@@ -82,7 +82,7 @@ extension Dispatcher {
     workers.contains { $0.role == .starting && $0.replaces == worker.index }
   }
 
-  private func startSuccessor(replacing old: WorkerHandle, loop: FrontLoop) {
+  private func startSuccessor(replacing old: WorkerHandle, loop: some PoolLoop) {
     let spare = spareHandle(id: old.id, placement: old.placement)
     spare.role = .starting
     spare.replaces = old.index

@@ -7,7 +7,7 @@ extension Dispatcher {
   /// Takes every finished reply from every channel and queues it for sending, straight from
   /// the slot. A worker that wrote something impossible breaks its channel: it is then
   /// replaced by `replaceWorkersWithBrokenChannels`.
-  func collectReplies(loop: FrontLoop) {
+  func collectReplies(loop: some PoolLoop) {
     for worker in workers {
       if worker.sleepFlagSet, let channel = worker.channel {
         channel.markAwake()
@@ -37,7 +37,7 @@ extension Dispatcher {
   }
 
   private func deliver(
-    _ reply: ValidatedReply, from worker: WorkerHandle, channel: FrontChannel, loop: FrontLoop
+    _ reply: ValidatedReply, from worker: WorkerHandle, channel: FrontChannel, loop: some PoolLoop
   ) {
     if reply.part != .whole {
       deliverPart(reply, from: worker, channel: channel, loop: loop)
@@ -63,7 +63,7 @@ extension Dispatcher {
   /// request id it saw and the time since the request was put in its slot; or, with `worker`
   /// nil (the broker answers in its place: 502, 503, 504), only the request id.
   func noteUpstream(
-    of entry: WorkerHandle.SlotTicket, answeredBy worker: WorkerHandle?, loop: FrontLoop
+    of entry: WorkerHandle.SlotTicket, answeredBy worker: WorkerHandle?, loop: some PoolLoop
   ) {
     var upstreamNs: UInt64?
     if worker != nil { upstreamNs = loop.now &- entry.placedAt }
@@ -107,7 +107,7 @@ extension Dispatcher {
   /// Before the loop blocks: for each worker that owes replies, raise the front's sleeping
   /// flag and keep a FUTEX_WAIT armed on the response ring's wake word, so that the worker's
   /// wake ends the loop's wait. A reply that slipped in meanwhile keeps the loop from sleeping.
-  func armReplyWaits(loop: FrontLoop) -> Bool {
+  func armReplyWaits(loop: some PoolLoop) -> Bool {
     var mayBlock = true
     for worker in workers {
       guard let channel = worker.channel, channel.inFlight > 0, !channel.isBroken else { continue }

@@ -15,7 +15,7 @@ extension Dispatcher {
     return max(smallest - FrontChannel.minimumReplyRoom, 0)
   }
 
-  func handleStreamed(_ request: IncomingRequest, ticket: ReplyTicket, loop: FrontLoop) {
+  func handleStreamed(_ request: IncomingRequest, ticket: ReplyTicket, loop: some PoolLoop) {
     let needed = BodyWindow.requiredBytes(
       requestLength: RequestSlotWriter.requiredBytes(
         headerCount: request.parsed.headers.count, rawHeadLength: request.head.count,
@@ -47,7 +47,7 @@ extension Dispatcher {
   /// when no worker has a slot free for it.
   func dispatchStreamed(
     head: UnsafeRawBufferPointer, parsed: RequestHead, origin: RequestOrigin,
-    ticket: ReplyTicket, loop: FrontLoop
+    ticket: ReplyTicket, loop: some PoolLoop
   ) -> Bool {
     let needed = BodyWindow.requiredBytes(
       requestLength: RequestSlotWriter.requiredBytes(
@@ -104,7 +104,9 @@ extension Dispatcher {
 
   /// An acknowledgement freed a window half: the pending abort goes out, else the loop feeds
   /// the next part.
-  func bodyPartTaken(slot: Int, from worker: WorkerHandle, channel: FrontChannel, loop: FrontLoop) {
+  func bodyPartTaken(
+    slot: Int, from worker: WorkerHandle, channel: FrontChannel, loop: some PoolLoop
+  ) {
     guard let entry = worker.slots[slot] else { return }
     worker.slots[slot]!.dispatchedAt = loop.now
     if entry.bodyAbortPending {

@@ -28,7 +28,7 @@ extension Dispatcher {
     pthread_mutex_unlock(&scalingLock)
   }
 
-  func applyScaling(loop: FrontLoop) {
+  func applyScaling(loop: some PoolLoop) {
     // One load per poll while nothing is asked for: no lock on the loop's path.
     guard rb_load_acquire_u32(scalingPending) != 0 else { return }
     pthread_mutex_lock(&scalingLock)

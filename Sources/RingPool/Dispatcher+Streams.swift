@@ -9,7 +9,7 @@ extension Dispatcher {
   /// last one's frees the slot, as a whole reply's does. A part whose client is gone comes back
   /// released at once, so the worker hears of it with its next credit.
   func deliverPart(
-    _ reply: ValidatedReply, from worker: WorkerHandle, channel: FrontChannel, loop: FrontLoop
+    _ reply: ValidatedReply, from worker: WorkerHandle, channel: FrontChannel, loop: some PoolLoop
   ) {
     guard var entry = worker.slots[reply.slot] else {
       // Answered already (a 504 before its first part): dropped unsent.

@@ -11,7 +11,7 @@ extension Dispatcher {
   /// A streamed reply's timeout counts from its last part or credit (like nginx's
   /// proxy_read_timeout): an expiry closes the client (its head is out), and a second one with
   /// no part in between takes the worker for stuck.
-  func expireRequests(loop: FrontLoop, now: UInt64) {
+  func expireRequests(loop: some PoolLoop, now: UInt64) {
     guard let timeout = config.requestTimeoutNs else { return }
     for worker in workers {
       guard let channel = worker.channel, channel.inFlight > 0, let process = worker.process else {

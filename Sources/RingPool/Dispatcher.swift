@@ -41,7 +41,7 @@ public final class Dispatcher: FrontHandler {
   let tooLargeBody: String
   /// The loop this dispatcher serves, once it polled: `released(token:)` comes without it and
   /// asks it whether a streamed reply's client is still there.
-  weak var servingLoop: FrontLoop?
+  weak var servingLoop: (any PoolLoop)?
   /// Workers attached through the control socket, waiting for this thread to adopt them.
   private var attachInbox: [ControlServer.AttachedWorker] = []
   private var attachLock = pthread_mutex_t()
@@ -97,7 +97,7 @@ public final class Dispatcher: FrontHandler {
     pthread_mutex_init(&scalingLock, nil)
   }
 
-  private func adoptAttachedWorkers(loop: FrontLoop) {
+  private func adoptAttachedWorkers(loop: some PoolLoop) {
     pthread_mutex_lock(&attachLock)
     let arrived = attachInbox
     attachInbox.removeAll()
@@ -120,6 +120,11 @@ public final class Dispatcher: FrontHandler {
   // MARK: Requests
 
   public func handle(_ request: IncomingRequest, ticket: ReplyTicket, loop: FrontLoop) {
+    handleRequest(request, ticket: ticket, loop: loop)
+  }
+
+  /// `handle`, for any loop (the pool's unit tests run it on a fake one).
+  func handleRequest(_ request: IncomingRequest, ticket: ReplyTicket, loop: some PoolLoop) {
     if request.streamsBody { return handleStreamed(request, ticket: ticket, loop: loop) }
     let needed = RequestSlotWriter.requiredBytes(
       headerCount: request.parsed.headers.count, rawHeadLength: request.head.count,
@@ -148,7 +153,7 @@ public final class Dispatcher: FrontHandler {
 
   /// A request no worker could take now: 503 at once when no worker runs or is coming back,
   /// else `enqueue` it, and 503 when the queue is full.
-  func queueOrRefuse(_ ticket: ReplyTicket, loop: FrontLoop, enqueue: () -> Bool) {
+  func queueOrRefuse(_ ticket: ReplyTicket, loop: some PoolLoop, enqueue: () -> Bool) {
     guard workers.contains(where: { $0.isServing || $0.respawnAt != nil || $0.process != nil })
     else {
       loop.replyError(
@@ -287,7 +292,7 @@ public final class Dispatcher: FrontHandler {
   /// are not tried again in this pass; once no worker has room at all, the pass ends (the
   /// queue may hold thousands under overload, and this runs on every loop turn). Expiry is
   /// `expireQueuedRequests`'s, every 100 ms; entries visited here are checked too.
-  func drainQueue(loop: FrontLoop) {
+  func drainQueue(loop: some PoolLoop) {
     guard someWorkerHasRoom() else { return }
     var smallestUnplaceable = Int.max
     queue.visit { entry in
@@ -340,7 +345,7 @@ public final class Dispatcher: FrontHandler {
 
   /// Answers queued requests whose deadline passed with 503 and drops those whose client left:
   /// the whole queue, every 100 ms (`drainQueue` stops early).
-  func expireQueuedRequests(loop: FrontLoop) {
+  func expireQueuedRequests(loop: some PoolLoop) {
     queue.visit { entry in
       guard entry.deadline <= loop.now || !loop.isConnectionAlive(entry.ticket) else {
         return .keep
@@ -350,7 +355,7 @@ public final class Dispatcher: FrontHandler {
     }
   }
 
-  private func expire(_ entry: RequestQueue.Entry, loop: FrontLoop) {
+  private func expire(_ entry: RequestQueue.Entry, loop: some PoolLoop) {
     guard entry.deadline <= loop.now else { return }  // its client left: nobody to answer
     // A request moved off a worker was observed when first handed over.
     if case .slotImage = entry.payload {
@@ -371,7 +376,7 @@ public final class Dispatcher: FrontHandler {
   }
 
   /// Makes pushed requests visible and wakes sleeping workers, in the loop's next submission.
-  func publishAll(loop: FrontLoop) {
+  func publishAll(loop: some PoolLoop) {
     for index in unpublished {
       let worker = workers[index]
       guard let channel = worker.channel, channel.publish() else { continue }
@@ -383,7 +388,10 @@ public final class Dispatcher: FrontHandler {
 
   // MARK: Loop callbacks
 
-  public func poll(loop: FrontLoop, now: UInt64) {
+  public func poll(loop: FrontLoop, now: UInt64) { pollWorkers(loop: loop, now: now) }
+
+  /// `poll`, for any loop.
+  func pollWorkers(loop: some PoolLoop, now: UInt64) {
     if !started {
       started = true
       servingLoop = loop
@@ -426,7 +434,10 @@ public final class Dispatcher: FrontHandler {
     loop.stats.pointee.requests_queued = UInt64(queue.count)
   }
 
-  public func prepareToWait(loop: FrontLoop) -> Bool {
+  public func prepareToWait(loop: FrontLoop) -> Bool { prepareWait(loop: loop) }
+
+  /// `prepareToWait`, for any loop.
+  func prepareWait(loop: some PoolLoop) -> Bool {
     if spinForReplies() { return false }
     wakeWhenWorkersMayStall(loop: loop)
     return armReplyWaits(loop: loop)
@@ -455,6 +466,11 @@ public final class Dispatcher: FrontHandler {
   }
 
   public func completed(token: UInt64, result: Int32, flags: UInt32, loop: FrontLoop) {
+    complete(token: token, loop: loop)
+  }
+
+  /// `completed`, for any loop (no pool operation looks at the result).
+  func complete(token: UInt64, loop: some PoolLoop) {
     guard let operation = operations.remove(token, arrivingAs: .completion) else { return }
     let worker = workers[operation.worker]
     switch operation.kind {
