@@ -86,11 +86,11 @@ extension Dispatcher {
         now: now)
     }
     if sent { return .moved }
-    let queued = queue.append(
-      RequestQueue.Entry(
-        ticket: entry.ticket,
-        payload: .slotImage(bytes: image, replyOffset: entry.replyOffset, checksum: entry.checksum),
-        deadline: now + config.queueTimeoutNs))
+    let queued = image.withUnsafeBytes {
+      queue.appendSlotImage(
+        $0, replyOffset: entry.replyOffset, checksum: entry.checksum, ticket: entry.ticket,
+        deadline: now + config.queueTimeoutNs)
+    }
     return queued ? .moved : .failed
   }
 

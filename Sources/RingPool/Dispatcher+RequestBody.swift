@@ -34,12 +34,7 @@ extension Dispatcher {
     }
     // Only the head waits: the body stays in the client's socket until a slot is free.
     queueOrRefuse(ticket, loop: loop) {
-      queue.append(
-        RequestQueue.Entry(
-          ticket: ticket,
-          payload: .streamedHead(
-            bytes: [UInt8](request.head), head: request.parsed, origin: request.origin),
-          deadline: loop.now + config.queueTimeoutNs))
+      queue.appendStreamedHead(request, ticket: ticket, deadline: loop.now + config.queueTimeoutNs)
     }
   }
 

@@ -15,6 +15,8 @@ public final class Dispatcher: FrontHandler {
   let launcher: WorkerLauncher
   let config: DispatchConfig
   var queue: RequestQueue
+  /// Scratch for parsing queued requests again as they leave the queue (keeps its capacity).
+  var queuedHead = RequestHead()
   /// Ids for requests and their descriptors, unique across the broker's front threads.
   var requestIDs: RequestIDSequence
   var started = false
@@ -295,47 +297,41 @@ public final class Dispatcher: FrontHandler {
   func drainQueue(loop: some PoolLoop) {
     guard someWorkerHasRoom() else { return }
     var smallestUnplaceable = Int.max
-    queue.visit { entry in
+    queue.visit { entry, bytes in
       if entry.deadline <= loop.now || !loop.isConnectionAlive(entry.ticket) {
         expire(entry, loop: loop)
         return .remove
       }
       let placed: Bool
       let needed: Int
-      switch entry.payload {
-      case .parsed(let bytes, let headLength, let parsed, let origin):
+      switch entry.kind {
+      case .parsed:
+        let head = UnsafeRawBufferPointer(rebasing: bytes[0..<entry.headLength])
+        guard let parsed = parseQueuedHead(head) else { return .remove }
         needed = RequestSlotWriter.requiredBytes(
-          headerCount: parsed.headers.count, rawHeadLength: headLength,
-          bodyLength: bytes.count - headLength)
+          headerCount: parsed.headers.count, rawHeadLength: head.count,
+          bodyLength: bytes.count - head.count)
         guard needed < smallestUnplaceable else { return .keep }
-        placed = bytes.withUnsafeBytes { bytes in
-          dispatch(
-            head: UnsafeRawBufferPointer(rebasing: bytes[0..<headLength]), parsed: parsed,
-            body: UnsafeRawBufferPointer(rebasing: bytes[headLength...]), origin: origin,
-            needed: needed, ticket: entry.ticket, now: loop.now)
-        }
-      case .streamedHead(let bytes, let parsed, let origin):
+        placed = dispatch(
+          head: head, parsed: parsed, body: UnsafeRawBufferPointer(rebasing: bytes[head.count...]),
+          origin: entry.origin!, needed: needed, ticket: entry.ticket, now: loop.now)
+      case .streamedHead:
+        guard let parsed = parseQueuedHead(bytes) else { return .remove }
         needed = BodyWindow.requiredBytes(
           requestLength: RequestSlotWriter.requiredBytes(
             headerCount: parsed.headers.count, rawHeadLength: bytes.count, bodyLength: 0))
         guard needed < smallestUnplaceable else { return .keep }
-        placed = bytes.withUnsafeBytes { bytes in
-          dispatchStreamed(
-            head: bytes, parsed: parsed, origin: origin, ticket: entry.ticket, loop: loop)
-        }
-      case .slotImage(let bytes, let replyOffset, let checksum):
-        needed = replyOffset
+        placed = dispatchStreamed(
+          head: bytes, parsed: parsed, origin: entry.origin!, ticket: entry.ticket, loop: loop)
+      case .slotImage:
+        needed = entry.replyOffset
         guard needed < smallestUnplaceable else { return .keep }
-        placed = bytes.withUnsafeBytes {
-          dispatchSlotImage(
-            $0, replyOffset: replyOffset, checksum: checksum, ticket: entry.ticket, now: loop.now)
-        }
+        placed = dispatchSlotImage(
+          bytes, replyOffset: entry.replyOffset, checksum: entry.checksum, ticket: entry.ticket,
+          now: loop.now)
       }
       if placed {
-        if case .slotImage = entry.payload {
-        } else {
-          observeQueueWait(loop.now &- queuedAt(entry), loop: loop)
-        }
+        if entry.kind != .slotImage { observeQueueWait(loop.now &- queuedAt(entry), loop: loop) }
         return .remove
       }
       smallestUnplaceable = needed
@@ -343,10 +339,27 @@ public final class Dispatcher: FrontHandler {
     }
   }
 
+  /// The head of a queued request, parsed again from its bytes (the queue keeps no
+  /// RequestHead: see RequestQueue). It passed the front's parse when it arrived, so only a
+  /// bug makes this fail; the request is then dropped with a log line.
+  private func parseQueuedHead(_ head: UnsafeRawBufferPointer) -> RequestHead? {
+    guard case .complete = parseRequestHead(head, into: &queuedHead, limits: Self.reparseLimits)
+    else {
+      Log.error("a queued request no longer parses (\(head.count) bytes): dropped")
+      return nil
+    }
+    return queuedHead
+  }
+
+  /// Limits for parsing a head again: it passed the front's own when it arrived.
+  static let reparseLimits = HTTPLimits(
+    maxRequestLineLength: 1 << 40, maxHeadLength: 1 << 40, maxHeaderCount: 1 << 40,
+    maxBodyLength: 1 << 40)
+
   /// Answers queued requests whose deadline passed with 503 and drops those whose client left:
   /// the whole queue, every 100 ms (`drainQueue` stops early).
   func expireQueuedRequests(loop: some PoolLoop) {
-    queue.visit { entry in
+    queue.visit { entry, _ in
       guard entry.deadline <= loop.now || !loop.isConnectionAlive(entry.ticket) else {
         return .keep
       }
@@ -358,10 +371,7 @@ public final class Dispatcher: FrontHandler {
   private func expire(_ entry: RequestQueue.Entry, loop: some PoolLoop) {
     guard entry.deadline <= loop.now else { return }  // its client left: nobody to answer
     // A request moved off a worker was observed when first handed over.
-    if case .slotImage = entry.payload {
-    } else {
-      observeQueueWait(loop.now &- queuedAt(entry), loop: loop)
-    }
+    if entry.kind != .slotImage { observeQueueWait(loop.now &- queuedAt(entry), loop: loop) }
     loop.replyError(
       entry.ticket, status: 503, body: "no worker became free in time\n",
       extraHeaders: "Retry-After: 1\r\n")

@@ -1,34 +1,50 @@
-import HTTP1
 import RingChannel
 import RingFront
 
 /// Requests that found every worker full wait here, copied out of the connection's buffer
 /// (the only case where the front keeps a second copy), until a worker has room or their
 /// deadline passes. Bounded in count and bytes: beyond that, the front answers 503 at once.
+///
+/// Allocation-free once built: with two workers' 52 slots and 200 clients, most requests pass
+/// through here, so this is the request path too. Bytes go into QueueChunks; entries are plain
+/// values in an array reserved for `maxCount`; a parsed request keeps no RequestHead (whose
+/// header array would be copied on the connection's next parse) but is parsed again from its
+/// bytes when it leaves.
 struct RequestQueue {
-  enum Payload {
-    /// A request as parsed from a connection: head then body in `bytes`.
-    case parsed(bytes: [UInt8], headLength: Int, head: RequestHead, origin: RequestOrigin)
-    /// A request already laid out in a slot (taken back from a worker that died before it
-    /// took it), checked against its checksum: its offsets are slot-relative, so it is copied
-    /// into the next slot as is.
-    case slotImage(bytes: [UInt8], replyOffset: Int, checksum: UInt64)
+  /// What an entry's bytes are.
+  enum Kind {
+    /// A request as parsed from a connection: head (`headLength` bytes) then body.
+    case parsed
+    /// A request already laid out in a slot (taken back from a worker that died or stalled
+    /// before it took it), checked against `checksum`: its offsets are slot-relative, so it is
+    /// copied into the next slot as is.
+    case slotImage
     /// The head of a request whose body streams: the body is still unread, in the client's
     /// socket, and follows once the request has a slot.
-    case streamedHead(bytes: [UInt8], head: RequestHead, origin: RequestOrigin)
+    case streamedHead
+  }
 
-    var size: Int {
-      switch self {
-      case .parsed(let bytes, _, _, _), .slotImage(let bytes, _, _), .streamedHead(let bytes, _, _):
-        return bytes.count
-      }
-    }
+  /// Where an entry's bytes live.
+  enum Storage {
+    case chunk(Int)
+    /// Larger than a chunk, or no chunk free: a block of its own, freed with the entry.
+    case heap(UnsafeMutableRawPointer)
   }
 
   struct Entry {
     var ticket: ReplyTicket
-    var payload: Payload
+    var kind: Kind
     var deadline: UInt64
+    /// Bytes in all.
+    var size: Int
+    /// `parsed`: the head's bytes before the body.
+    var headLength = 0
+    /// `parsed` and `streamedHead`.
+    var origin: RequestOrigin?
+    /// `slotImage`.
+    var replyOffset = 0
+    var checksum: UInt64 = 0
+    fileprivate var storage = Storage.chunk(0)
   }
 
   let maxCount: Int
@@ -36,37 +52,89 @@ struct RequestQueue {
   private var entries: [Entry] = []
   private var head = 0
   private(set) var bytes = 0
+  private let chunks: QueueChunks
 
   init(maxCount: Int, maxBytes: Int) {
     self.maxCount = maxCount
     self.maxBytes = maxBytes
+    chunks = QueueChunks(capacity: maxCount)
+    // Compaction keeps at most 2 × maxCount + 64 entries (`compactIfWorthIt`).
+    entries.reserveCapacity(2 * maxCount + 128)
   }
 
   var count: Int { entries.count - head }
   var isEmpty: Bool { count == 0 }
 
+  /// Chunks holding queued bytes right now (for tests: every one comes back).
+  var chunksInUse: Int { chunks.capacity - chunks.freeCount }
+
   mutating func append(_ request: IncomingRequest, ticket: ReplyTicket, deadline: UInt64) -> Bool {
-    var copy = [UInt8](request.head)
-    copy.append(contentsOf: request.body)
-    return append(
-      Entry(
-        ticket: ticket,
-        payload: .parsed(
-          bytes: copy, headLength: request.head.count, head: request.parsed,
-          origin: request.origin),
-        deadline: deadline))
+    var entry = Entry(
+      ticket: ticket, kind: .parsed, deadline: deadline,
+      size: request.head.count + request.body.count)
+    entry.headLength = request.head.count
+    entry.origin = request.origin
+    return append(entry, request.head, request.body)
   }
 
-  /// Adds an entry; false when the queue is full.
-  mutating func append(_ entry: Entry) -> Bool {
-    let size = entry.payload.size
+  mutating func appendStreamedHead(
+    _ request: IncomingRequest, ticket: ReplyTicket, deadline: UInt64
+  ) -> Bool {
+    var entry = Entry(
+      ticket: ticket, kind: .streamedHead, deadline: deadline, size: request.head.count)
+    entry.origin = request.origin
+    return append(entry, request.head, UnsafeRawBufferPointer(start: nil, count: 0))
+  }
+
+  mutating func appendSlotImage(
+    _ image: UnsafeRawBufferPointer, replyOffset: Int, checksum: UInt64, ticket: ReplyTicket,
+    deadline: UInt64
+  ) -> Bool {
+    var entry = Entry(ticket: ticket, kind: .slotImage, deadline: deadline, size: image.count)
+    entry.replyOffset = replyOffset
+    entry.checksum = checksum
+    return append(entry, image, UnsafeRawBufferPointer(start: nil, count: 0))
+  }
+
+  /// Stores `first` then `second` for `entry`; false when the queue is full.
+  private mutating func append(
+    _ entry: Entry, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer
+  ) -> Bool {
+    let size = entry.size
     guard count < maxCount, bytes + size <= maxBytes else { return false }
+    var entry = entry
+    let memory: UnsafeMutableRawPointer
+    if size <= QueueChunks.chunkSize, let index = chunks.take() {
+      entry.storage = .chunk(index)
+      memory = chunks.memory(index)
+    } else {
+      memory = .allocate(byteCount: max(size, 1), alignment: 16)
+      entry.storage = .heap(memory)
+    }
+    if !first.isEmpty { memory.copyMemory(from: first.baseAddress!, byteCount: first.count) }
+    if !second.isEmpty {
+      (memory + first.count).copyMemory(from: second.baseAddress!, byteCount: second.count)
+    }
     entries.append(entry)
     bytes += size
     return true
   }
 
-  var first: Entry? { head < entries.count ? entries[head] : nil }
+  private func memory(of entry: Entry) -> UnsafeRawBufferPointer {
+    switch entry.storage {
+    case .chunk(let index):
+      return UnsafeRawBufferPointer(start: chunks.memory(index), count: entry.size)
+    case .heap(let memory): return UnsafeRawBufferPointer(start: memory, count: entry.size)
+    }
+  }
+
+  private mutating func release(_ entry: Entry) {
+    bytes -= entry.size
+    switch entry.storage {
+    case .chunk(let index): chunks.give(index)
+    case .heap(let memory): memory.deallocate()
+    }
+  }
 
   /// What `visit` decides for one entry.
   enum Decision {
@@ -76,17 +144,19 @@ struct RequestQueue {
     case keepAndStop
   }
 
-  /// Visits the entries in order and removes those `decide` is done with; the others keep
-  /// their places (a request that cannot be placed yet must not hold up those behind it).
-  /// Stopping early costs nothing for the entries left unvisited: under overload the queue
-  /// holds thousands, and the dispatcher visits it on every loop turn.
-  mutating func visit(_ decide: (Entry) -> Decision) {
+  /// Visits the entries in order, each with its bytes (valid during the call), and removes
+  /// those `decide` is done with; the others keep their places (a request that cannot be
+  /// placed yet must not hold up those behind it). Stopping early costs nothing for the
+  /// entries left unvisited: under overload the queue holds thousands, and the dispatcher
+  /// visits it on every loop turn.
+  mutating func visit(_ decide: (Entry, UnsafeRawBufferPointer) -> Decision) {
     var kept = head
     var read = head
     while read < entries.count {
-      let decision = decide(entries[read])
+      let entry = entries[read]
+      let decision = decide(entry, memory(of: entry))
       if decision == .remove {
-        bytes -= entries[read].payload.size
+        release(entry)
       } else {
         if kept != read { entries.swapAt(kept, read) }
         kept += 1
@@ -106,13 +176,8 @@ struct RequestQueue {
     compactIfWorthIt()
   }
 
-  mutating func removeFirst() {
-    bytes -= entries[head].payload.size
-    head += 1
-    compactIfWorthIt()
-  }
-
-  /// Entries before `head` are gone: they are dropped once they are most of the array.
+  /// Entries before `head` are gone: they are dropped once they are most of the array (so the
+  /// array never outgrows its reservation: at most 2 × maxCount + 64 entries).
   private mutating func compactIfWorthIt() {
     if head == entries.count {
       entries.removeAll(keepingCapacity: true)
