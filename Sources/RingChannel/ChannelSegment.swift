@@ -78,6 +78,7 @@ public final class ChannelSegment {
       Int(exactly: header.response_ring_offset) == layout.responseRingOffset,
       Int(exactly: header.claims_offset) == layout.claimsOffset,
       Int(exactly: header.stream_window_offset) == layout.streamWindowOffset,
+      header.reserved1 == 0,
       Int(exactly: header.request_capacity) == layout.ringCapacity,
       Int(exactly: header.response_capacity) == layout.ringCapacity
     else { throw .incompatible("segment layout does not match its header") }

@@ -62,7 +62,8 @@ extension FrontChannel {
     let bodyStart = Int(descriptor.body_offset)
     let bodyEnd = bodyStart + Int(descriptor.body_length)
     let body: UnsafeRawBufferPointer
-    if flags & UInt32(RB_RESP_IN_STREAM_WINDOW) != 0 {
+    slots[index].lastPartInWindow = flags & UInt32(RB_RESP_IN_STREAM_WINDOW) != 0
+    if slots[index].lastPartInWindow {
       guard bodyEnd <= streamWindow.count else {
         return markBroken("reply part body range of slot \(index) lies outside the stream window")
       }
@@ -147,4 +148,12 @@ extension FrontChannel {
   /// Parts of slot `index` taken and not yet credited: at RB_REPLY_PARTS_IN_FLIGHT the worker
   /// waits for the client, not the other way round.
   public func partsInFlight(slot index: Int) -> Int { Int(slots[index].partsInFlight) }
+
+  /// The streamed reply of slot `index` waits for its client, not for its worker: both parts
+  /// are out, or a stream-window reply has one out (its worker waits for every credit before
+  /// the end). The request timeout does not run then; the client's send timeout does.
+  public func waitsForClient(slot index: Int) -> Bool {
+    let out = slots[index].partsInFlight
+    return out >= UInt8(RB_REPLY_PARTS_IN_FLIGHT) || (out > 0 && slots[index].lastPartInWindow)
+  }
 }

@@ -79,6 +79,9 @@ public final class FrontChannel {
     /// never earlier: the kernel may still read those parts from it.
     var partsInFlight: UInt8 = 0
     var freeWhenCredited = false
+    /// The last part taken lay in the stream window: the worker waits for every credit before
+    /// its reply's end (ringabi.h, "Stream window").
+    var lastPartInWindow = false
     /// The declared body length (RB_LENGTH_UNDECLARED: none) and the body bytes taken so far.
     var declaredLength = UInt64(RB_LENGTH_UNDECLARED)
     var bodyBytes: UInt64 = 0
@@ -242,6 +245,7 @@ public final class FrontChannel {
     slots[index].ringIndex = requests.head &- 1
     slots[index].dispatchedAt = now
     slots[index].partsInFlight = 0
+    slots[index].lastPartInWindow = false
     slots[index].freeWhenCredited = false
     slots[index].declaredLength = UInt64(RB_LENGTH_UNDECLARED)
     slots[index].bodyBytes = 0

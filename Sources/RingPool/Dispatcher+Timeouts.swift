@@ -21,9 +21,9 @@ extension Dispatcher {
       for slot in worker.slots.indices {
         guard var entry = worker.slots[slot], now &- entry.dispatchedAt > timeout else { continue }
         if entry.streaming {
-          // While a part is still being sent the reply waits for the client, whose stall the
-          // send timeout (--idle-timeout) deals with; its credit restarts this clock.
-          if channel.partsInFlight(slot: slot) > 0 { continue }
+          // Waiting for the client, whose stall the send timeout (--idle-timeout) deals with;
+          // the next credit restarts this clock.
+          if channel.waitsForClient(slot: slot) { continue }
           if !entry.timedOut {
             // Its head went out: no 504 any more. The client's connection closes; the
             // worker hears so with its next part's credit and may serve on.

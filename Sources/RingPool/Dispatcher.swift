@@ -99,6 +99,11 @@ public final class Dispatcher: FrontHandler {
     pthread_mutex_init(&scalingLock, nil)
   }
 
+  deinit {
+    // Requests still queued may hold blocks of their own.
+    queue.visit { _, _ in .remove }
+  }
+
   private func adoptAttachedWorkers(loop: some PoolLoop) {
     pthread_mutex_lock(&attachLock)
     let arrived = attachInbox
@@ -307,20 +312,20 @@ public final class Dispatcher: FrontHandler {
       switch entry.kind {
       case .parsed:
         let head = UnsafeRawBufferPointer(rebasing: bytes[0..<entry.headLength])
-        guard let parsed = parseQueuedHead(head) else { return .remove }
         needed = RequestSlotWriter.requiredBytes(
-          headerCount: parsed.headers.count, rawHeadLength: head.count,
+          headerCount: entry.headerCount, rawHeadLength: head.count,
           bodyLength: bytes.count - head.count)
         guard needed < smallestUnplaceable else { return .keep }
+        guard let parsed = parseQueuedHead(head, of: entry, loop: loop) else { return .remove }
         placed = dispatch(
           head: head, parsed: parsed, body: UnsafeRawBufferPointer(rebasing: bytes[head.count...]),
           origin: entry.origin!, needed: needed, ticket: entry.ticket, now: loop.now)
       case .streamedHead:
-        guard let parsed = parseQueuedHead(bytes) else { return .remove }
         needed = BodyWindow.requiredBytes(
           requestLength: RequestSlotWriter.requiredBytes(
-            headerCount: parsed.headers.count, rawHeadLength: bytes.count, bodyLength: 0))
+            headerCount: entry.headerCount, rawHeadLength: bytes.count, bodyLength: 0))
         guard needed < smallestUnplaceable else { return .keep }
+        guard let parsed = parseQueuedHead(bytes, of: entry, loop: loop) else { return .remove }
         placed = dispatchStreamed(
           head: bytes, parsed: parsed, origin: entry.origin!, ticket: entry.ticket, loop: loop)
       case .slotImage:
@@ -339,13 +344,16 @@ public final class Dispatcher: FrontHandler {
     }
   }
 
-  /// The head of a queued request, parsed again from its bytes (the queue keeps no
-  /// RequestHead: see RequestQueue). It passed the front's parse when it arrived, so only a
-  /// bug makes this fail; the request is then dropped with a log line.
-  private func parseQueuedHead(_ head: UnsafeRawBufferPointer) -> RequestHead? {
+  /// The head of a queued request, parsed again from its bytes as it leaves (the queue keeps
+  /// no RequestHead: see RequestQueue). It passed the front's parse when it arrived, so only a
+  /// bug makes this fail: the client then gets a 500 and the log says so.
+  private func parseQueuedHead(
+    _ head: UnsafeRawBufferPointer, of entry: RequestQueue.Entry, loop: some PoolLoop
+  ) -> RequestHead? {
     guard case .complete = parseRequestHead(head, into: &queuedHead, limits: Self.reparseLimits)
     else {
-      Log.error("a queued request no longer parses (\(head.count) bytes): dropped")
+      Log.error("a queued request no longer parses (\(head.count) bytes): answered 500")
+      loop.replyError(entry.ticket, status: 500, body: "the broker lost this request\n")
       return nil
     }
     return queuedHead

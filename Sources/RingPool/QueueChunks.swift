@@ -43,6 +43,7 @@ final class QueueChunks {
   }
 
   func give(_ index: Int) {
+    precondition(freeCount < capacity && index >= 0 && index < capacity, "chunk given back twice")
     free[freeCount] = Int32(index)
     freeCount += 1
   }

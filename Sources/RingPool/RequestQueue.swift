@@ -39,6 +39,8 @@ struct RequestQueue {
     var size: Int
     /// `parsed`: the head's bytes before the body.
     var headLength = 0
+    /// `parsed` and `streamedHead`: the head's header lines, for sizing without a parse.
+    var headerCount = 0
     /// `parsed` and `streamedHead`.
     var origin: RequestOrigin?
     /// `slotImage`.
@@ -73,6 +75,7 @@ struct RequestQueue {
       ticket: ticket, kind: .parsed, deadline: deadline,
       size: request.head.count + request.body.count)
     entry.headLength = request.head.count
+    entry.headerCount = request.parsed.headers.count
     entry.origin = request.origin
     return append(entry, request.head, request.body)
   }
@@ -82,6 +85,7 @@ struct RequestQueue {
   ) -> Bool {
     var entry = Entry(
       ticket: ticket, kind: .streamedHead, deadline: deadline, size: request.head.count)
+    entry.headerCount = request.parsed.headers.count
     entry.origin = request.origin
     return append(entry, request.head, UnsafeRawBufferPointer(start: nil, count: 0))
   }

@@ -109,8 +109,9 @@ enum {
    part, a range outside the slot (or the stream window), bytes beyond the declared length
    or an END short of it break the channel: the client gets a 502 when no header went out,
    else its connection is closed. While no part arrives the request timeout applies (from
-   dispatch, then from the last part or credit); it does not run while a part is still being
-   sent (the client's send timeout covers that). Once the
+   dispatch, then from the last part or credit); it does not run while the worker waits for
+   the client: RB_REPLY_PARTS_IN_FLIGHT parts out, or one part out of a reply in the stream
+   window (the client's send timeout covers that). Once the
    head went out, an expiry closes the client connection (the worker's next part is
    credited with RB_REQ_CLIENT_GONE); a second one with no part in between replaces the worker. */
 #define RB_REPLY_PARTS_IN_FLIGHT 2u
