@@ -145,10 +145,6 @@ extension FrontChannel {
     }
   }
 
-  /// Parts of slot `index` taken and not yet credited: at RB_REPLY_PARTS_IN_FLIGHT the worker
-  /// waits for the client, not the other way round.
-  public func partsInFlight(slot index: Int) -> Int { Int(slots[index].partsInFlight) }
-
   /// The streamed reply of slot `index` waits for its client, not for its worker: both parts
   /// are out, or a stream-window reply has one out (its worker waits for every credit before
   /// the end). The request timeout does not run then; the client's send timeout does.

@@ -138,6 +138,13 @@ extension ReplyWriter {
     record.pointee.phase = .streaming
   }
 
+  /// This reply is done with the stream window; the next one may take it. Only once no byte
+  /// of it is still to be sent (ringabi.h, "Stream window").
+  func returnStreamWindow() {
+    record.pointee.inStreamWindow = false
+    worker.streamWindowInUse = false
+  }
+
   /// Parts smaller than this would cost a ring hop for a few bytes each.
   static let minimumHalf = 256
 
@@ -170,8 +177,7 @@ extension ReplyWriter {
       if flags & UInt32(RB_RESP_END) != 0 {
         // A channel that closed meanwhile never credits; the part then goes nowhere.
         _ = worker.waitForAllCredits(record)
-        record.pointee.inStreamWindow = false
-        worker.streamWindowInUse = false
+        returnStreamWindow()
       }
     }
     if record.pointee.headPending {

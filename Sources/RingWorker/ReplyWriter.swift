@@ -65,12 +65,8 @@ public struct ReplyWriter {
   /// first part went out is ended with RB_RESP_ABORT instead: the front closes the connection.
   private func answerAtOnce(status: Int, body: StaticString) {
     guard record.pointee.phase != .idle else { return }
-    if record.pointee.inStreamWindow && record.pointee.headPending {
-      // No part left the window yet: it is free for the next reply at once.
-      record.pointee.inStreamWindow = false
-      Unmanaged<Worker>.fromOpaque(record.pointee.worker!).takeUnretainedValue()
-        .streamWindowInUse = false
-    }
+    // No part left the window yet: it is free for the next reply at once.
+    if record.pointee.inStreamWindow && record.pointee.headPending { returnStreamWindow() }
     if record.pointee.phase == .streaming && !record.pointee.headPending {
       publishPart(flags: UInt32(RB_RESP_END | RB_RESP_ABORT), bodyLength: 0)
       return
