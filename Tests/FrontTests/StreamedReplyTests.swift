@@ -412,4 +412,25 @@ final class RogueReplyPartTests: XCTestCase {
   func testPartBeyondTheDeclaredLength() throws { try check("beyond-length", headGoesOut: false) }
   func testEndShortOfTheDeclaredLength() throws { try check("short-end", headGoesOut: true) }
   func testLaterPartWithAStatus() throws { try check("later-status", headGoesOut: true) }
+
+  /// A worker cannot escape the request timeout by marking its parts as stream-window parts:
+  /// once its one part was sent (the client reads), the clock runs again, the client is closed
+  /// after --timeout, and the worker, still silent, is replaced after the next one.
+  func testStreamWindowPartDoesNotHideAStuckWorkerFromTheTimeout() throws {
+    let worker = try Products.url("ringchannel-child").path + " rogue-parts window-hang"
+    let broker = try BrokerProcess(["--workers", "2", "--worker", worker, "--timeout", "1"])
+    defer { _ = broker.stop() }
+    XCTAssertTrue(waitForAttachedWorkers(brokerPid: broker.pid, count: 2), broker.stderr)
+    usleep(300_000)  // as in `check`: both workers serve after one more front loop turn
+    let client = try StreamingHTTPClient(port: broker.port, timeout: 10)
+    let start = Date()
+    try client.send(Requests.get("/rogue"))
+    let head = try client.readHead()
+    XCTAssertEqual(head.header("X-Rogue"), "1")
+    XCTAssertNotNil(client.waitForClose(), "closed by the request timeout")
+    XCTAssertLessThan(Date().timeIntervalSince(start), 5, "not held open by the window part")
+    XCTAssertTrue(
+      waitUntil(timeout: 10) { broker.stderr.contains("replacing the worker") }, broker.stderr)
+    for _ in 0..<4 { XCTAssertEqual(try get(broker.port, "/x").bodyText, "ok /x") }
+  }
 }

@@ -43,7 +43,8 @@
 //   ringchannel-child rogue-parts KIND  worker 0's first process takes one request and answers
 //                                     it with streamed reply parts that break the protocol
 //                                     as KIND says (too-many, outside, before-reply,
-//                                     beyond-length, short-end, later-status), then sleeps;
+//                                     beyond-length, short-end, later-status, outside-window,
+//                                     far-window, window-hang), then sleeps;
 //                                     every other process serves like `http`
 import CRingABI
 import Glibc
@@ -225,6 +226,11 @@ func rogueParts(kind: String) -> Int32 {
     case "later-status":
       first()
       part(status: 200, flags: 0)
+    case "window-hang":  // one part in the stream window, then nothing, ever
+      let text: StaticString = "0123456789"
+      segment.streamWindow.baseAddress!.copyMemory(
+        from: text.utf8Start, byteCount: text.utf8CodeUnitCount)
+      first(flags: RB_RESP_IN_STREAM_WINDOW, offset: 0, length: 10)
     default: return 2
     }
     // The worker stays (unused): its deinit would publish its own view of the rings.
