@@ -129,6 +129,13 @@ public final class FrontChannel {
   let slots: UnsafeMutablePointer<SlotRecord>
   let slotBases: UnsafeMutablePointer<UnsafeMutableRawPointer>
   let slotSizes: UnsafeMutablePointer<Int>
+  /// The front's own copy of each slot's request, as large as the slot. The worker may rewrite
+  /// its slots at any time, so a request is written here first and copied into its slot at
+  /// `dispatch`: what the front later moves to another worker (or names in a log line) is
+  /// read from here, and is always what the client sent. Only the pages requests touched are
+  /// resident (a hello-world GET touches one page per slot).
+  let requestCopies: PrivateMemory
+  let copyBases: UnsafeMutablePointer<UnsafeMutableRawPointer>
   /// ringabi.h, "Stream window": where parts with RB_RESP_IN_STREAM_WINDOW lie.
   let streamWindow: UnsafeRawBufferPointer
   let counters: UnsafeMutablePointer<rb_front_counters>
@@ -151,13 +158,19 @@ public final class FrontChannel {
     slots.initialize(repeating: SlotRecord(), count: slotCount)
     slotBases = .allocate(capacity: slotCount)
     slotSizes = .allocate(capacity: slotCount)
+    copyBases = .allocate(capacity: slotCount)
+    requestCopies = PrivateMemory(
+      byteCount: segment.layout.slotClasses.reduce(0) { $0 + $1.spec.slotSize * $1.spec.slotCount })
     streamWindow = UnsafeRawBufferPointer(segment.streamWindow)
+    var copyOffset = 0
     for (classIndex, placed) in segment.layout.slotClasses.enumerated() {
       let range = placed.firstSlot..<placed.firstSlot + placed.spec.slotCount
       for index in range {
         let memory = segment.slot(index)!
         slotBases[index] = memory.baseAddress!
         slotSizes[index] = memory.count
+        copyBases[index] = requestCopies.base + copyOffset
+        copyOffset += memory.count
         slots[index].classIndex = UInt8(classIndex)
       }
       // Free slots per size class, as stacks (last freed, first reused: its lines are warm).
@@ -175,6 +188,8 @@ public final class FrontChannel {
     slots.deallocate()
     slotBases.deallocate()
     slotSizes.deallocate()
+    copyBases.deallocate()
+    requestCopies.release()
   }
 
   public var isBroken: Bool { brokenReason != nil }
@@ -187,6 +202,8 @@ public final class FrontChannel {
 
   /// A free slot large enough for `requestBytes` plus reply room, from the smallest class that
   /// fits (or the largest class, when only it can hold the request); nil when none is free.
+  /// `memory` is the front's own copy of the slot (`requestCopies`): fill it with the request,
+  /// and `dispatch` copies it into the slot.
   public func acquireSlot(requestBytes: Int) -> (index: Int, memory: UnsafeMutableRawBufferPointer)?
   {
     let last = freeStacks.count - 1
@@ -200,7 +217,7 @@ public final class FrontChannel {
       guard let index = freeStacks[classIndex].pop() else { continue }
       slots[index].state = .filling
       return (
-        index, UnsafeMutableRawBufferPointer(start: slotBases[index], count: slotSizes[index])
+        index, UnsafeMutableRawBufferPointer(start: copyBases[index], count: slotSizes[index])
       )
     }
     return nil
@@ -212,14 +229,16 @@ public final class FrontChannel {
     free(index)
   }
 
-  /// Queues the request filled into slot `index`; it reaches the worker at `publish()`. False
+  /// Copies the request filled into slot `index` (its first `length` bytes) into the slot and
+  /// queues it; it reaches the worker at `publish()`. False
   /// when the ring cannot take it because the worker broke it: the channel is then broken and
   /// the slot free again (the request must go elsewhere).
   public func dispatch(
     slot index: Int, length: Int, requestID: UInt64, replyOffset: Int, flags: UInt32, now: UInt64,
     bodyWindow: BodyWindow? = nil
   ) -> Bool {
-    precondition(slots[index].state == .filling && replyOffset <= slotSizes[index])
+    precondition(
+      slots[index].state == .filling && length <= replyOffset && replyOffset <= slotSizes[index])
     let descriptor = rb_request_descriptor(
       slot: UInt32(index), length: UInt32(length), request_id: requestID,
       generation: header.pointee.generation, flags: flags, reply_offset: UInt32(replyOffset),
@@ -235,7 +254,8 @@ public final class FrontChannel {
       free(index)
       return false
     }
-    // Visible before the descriptor: publish() is a release store.
+    // Visible before the descriptor, as the claim word: publish() is a release store.
+    slotBases[index].copyMemory(from: copyBases[index], byteCount: length)
     rb_store_relaxed_u64(segment.claimWord(index), requestID)
     slots[index].claimSeen = false
     if inFlight == 0 { state.pointee.progressAt = now }
@@ -399,9 +419,11 @@ public final class FrontChannel {
     return orphans
   }
 
-  /// The bytes of the request in slot `index` (for re-dispatch after its worker died).
+  /// The request the front put in slot `index`, from its own copy (`requestCopies`): for
+  /// re-dispatch after its worker died or stalled, and for log lines. Whatever the worker did
+  /// to the slot, these are the bytes the front wrote.
   public func requestBytes(slot index: Int, length: Int) -> UnsafeRawBufferPointer {
-    UnsafeRawBufferPointer(start: slotBases[index], count: min(length, slotSizes[index]))
+    UnsafeRawBufferPointer(start: copyBases[index], count: min(length, slotSizes[index]))
   }
 
   public var freeSlotCount: Int { freeStacks.reduce(0) { $0 + $1.count } }

@@ -1,18 +1,15 @@
 import CRingABI
 
 /// Lays out one request in a slot: `rb_request_head` (with the request's id and origin), the
-/// header table, the raw head bytes, the body, then reply room. This copy into shared memory is
-/// the only copy of the request the front makes.
+/// header table, the raw head bytes, the body, then reply room. The front writes it into its own
+/// copy of the slot (FrontChannel.acquireSlot), which `dispatch` copies into shared memory.
 public enum RequestSlotWriter {
   public struct Written {
     public var length: Int
     public var replyOffset: Int
-    /// The SlotImageChecksum of bytes 0..<length, when one was asked for (else 0).
-    public var checksum: UInt64
-    @inlinable init(length: Int, replyOffset: Int, checksum: UInt64) {
+    @inlinable init(length: Int, replyOffset: Int) {
       self.length = length
       self.replyOffset = replyOffset
-      self.checksum = checksum
     }
   }
 
@@ -58,16 +55,11 @@ public enum RequestSlotWriter {
       + bodyLength
   }
 
-  /// Writes the request; nil when it leaves no reply room in the slot. With `checksum`, also
-  /// computes the image's checksum from the front's own copies of what it writes, never by
-  /// reading the slot back (the worker can write the slot at any time). The head, metadata
-  /// included, is hashed as written, so a worker that rewrites an address or the id of a
-  /// request it never took makes that request fail its re-dispatch check.
+  /// Writes the request; nil when it leaves no reply room in the slot.
   @inlinable
   public static func write<Headers: Collection>(
     into slot: UnsafeMutableRawBufferPointer, rawHead: UnsafeRawBufferPointer, parts: Parts,
-    headers: Headers, body: UnsafeRawBufferPointer, requestID: UInt64, origin: RequestOrigin,
-    checksum: SlotImageChecksum? = nil
+    headers: Headers, body: UnsafeRawBufferPointer, requestID: UInt64, origin: RequestOrigin
   ) -> Written? where Headers.Element == (name: Range<Int>, value: Range<Int>) {
     let tableOffset = MemoryLayout<rb_request_head>.size
     let rawOffset = tableOffset + headers.count * MemoryLayout<rb_header>.size
@@ -79,7 +71,6 @@ public enum RequestSlotWriter {
     func span(_ range: Range<Int>) -> rb_span {
       rb_span(offset: UInt32(rawOffset + range.lowerBound), length: UInt32(range.count))
     }
-    var hasher = checksum?.start()
     let head = rb_request_head(
       request_size: UInt32(length), header_count: UInt32(headers.count),
       method: span(parts.method), target: span(parts.target), path: span(parts.path),
@@ -89,12 +80,10 @@ public enum RequestSlotWriter {
       received_unix_ns: origin.receivedUnixNanoseconds, remote: origin.remote,
       local: origin.local, scheme: origin.scheme, reserved: 0)
     base.storeBytes(of: head, as: rb_request_head.self)
-    if hasher != nil { withUnsafeBytes(of: head) { hasher!.combine(bytes: $0) } }
     var entry = base + tableOffset
     for header in headers {
       let field = rb_header(name: span(header.name), value: span(header.value))
       entry.storeBytes(of: field, as: rb_header.self)
-      if hasher != nil { withUnsafeBytes(of: field) { hasher!.combine(bytes: $0) } }
       entry += MemoryLayout<rb_header>.size
     }
     if !rawHead.isEmpty {
@@ -103,10 +92,6 @@ public enum RequestSlotWriter {
     if !body.isEmpty {
       (base + bodyOffset).copyMemory(from: body.baseAddress!, byteCount: body.count)
     }
-    hasher?.combine(bytes: rawHead)
-    hasher?.combine(bytes: body)
-    return Written(
-      length: length, replyOffset: replyOffset,
-      checksum: hasher.map(SlotImageChecksum.finish) ?? 0)
+    return Written(length: length, replyOffset: replyOffset)
   }
 }

@@ -118,23 +118,12 @@ extension Dispatcher {
         channel.releaseSlot(orphan.slot)
         continue
       }
-      let outcome: Redispatch =
-        orphan.takenByWorker || entry.streamsBody
-        ? .failed : redispatch(entry, from: channel, slot: orphan.slot, now: loop.now)
-      if outcome != .moved { noteUpstream(of: entry, answeredBy: nil, loop: loop) }
-      switch outcome {
-      case .moved:
+      let movable = !orphan.takenByWorker && !entry.streamsBody
+      if movable && redispatch(entry, from: channel, slot: orphan.slot, now: loop.now) {
         moved += 1
-      case .changed:
+      } else {
         failed += 1
-        channel.countError()
-        Log.error(
-          "worker \(worker.id) (pid \(process.pid)): a request it never took changed in its slot "
-            + "(rewritten by the worker?); answered 502 instead of running it elsewhere")
-        loop.replyError(
-          entry.ticket, status: 502, body: "the worker handling this request exited\n")
-      case .failed:
-        failed += 1
+        noteUpstream(of: entry, answeredBy: nil, loop: loop)
         loop.replyError(
           entry.ticket, status: 502, body: "the worker handling this request exited\n")
       }

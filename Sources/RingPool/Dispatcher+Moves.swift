@@ -32,22 +32,11 @@ extension Dispatcher {
       for slot in worker.slots.indices where channel.mayRevoke(slot: slot) {
         guard let entry = worker.slots[slot], channel.revoke(slot: slot) else { continue }
         worker.slots[slot] = nil
-        let outcome = redispatch(entry, from: channel, slot: slot, now: loop.now)
-        if outcome != .moved { noteUpstream(of: entry, answeredBy: nil, loop: loop) }
-        switch outcome {
-        case .moved:
-          break
-        case .changed:
-          channel.countError()
-          Log.error(
-            "worker \(worker.id): a request it had not begun changed in its slot (rewritten by "
-              + "the worker?); answered 502 instead of running it elsewhere")
-          loop.replyError(entry.ticket, status: 502, body: "the worker rewrote this request\n")
-        case .failed:
-          loop.replyError(
-            entry.ticket, status: 503, body: "all workers are busy\n",
-            extraHeaders: "Retry-After: 1\r\n")
-        }
+        guard !redispatch(entry, from: channel, slot: slot, now: loop.now) else { continue }
+        noteUpstream(of: entry, answeredBy: nil, loop: loop)
+        loop.replyError(
+          entry.ticket, status: 503, body: "all workers are busy\n",
+          extraHeaders: "Retry-After: 1\r\n")
       }
     }
   }
@@ -61,40 +50,22 @@ extension Dispatcher {
     }
   }
 
-  enum Redispatch {
-    case moved
-    /// The slot no longer holds what the front wrote: its worker rewrote it.
-    case changed
-    case failed
-  }
-
   /// A request its worker never claimed (the worker died, or stalled): it goes to another
   /// worker, as is (every offset in it is relative to the slot start), or waits in the front
-  /// for one, but only if it is still byte for byte what the client sent. It is copied out of
-  /// the slot first and checked in the copy: the worker's process may still write the slot.
-  /// Only after a worker died or stalled, so the copy's allocation stays off the request path.
+  /// for one; false when the queue is full too. Its bytes come from the front's own copy
+  /// (FrontChannel.requestBytes): what moves is what the client sent, whatever the worker
+  /// wrote into its slot.
   func redispatch(
     _ entry: WorkerHandle.SlotTicket, from channel: FrontChannel, slot: Int, now: UInt64
-  ) -> Redispatch {
-    let image = [UInt8](channel.requestBytes(slot: slot, length: entry.length))
-    guard image.count == entry.length,
-      image.withUnsafeBytes({ checksum.of($0) }) == entry.checksum
-    else { return .changed }
-    let sent = image.withUnsafeBytes {
-      dispatchSlotImage(
-        $0, replyOffset: entry.replyOffset, checksum: entry.checksum, ticket: entry.ticket,
-        now: now)
-    }
-    if sent { return .moved }
-    let queued = image.withUnsafeBytes {
-      queue.appendSlotImage(
-        $0, replyOffset: entry.replyOffset, checksum: entry.checksum, ticket: entry.ticket,
+  ) -> Bool {
+    let image = channel.requestBytes(slot: slot, length: entry.length)
+    return dispatchSlotImage(image, replyOffset: entry.replyOffset, ticket: entry.ticket, now: now)
+      || queue.appendSlotImage(
+        image, replyOffset: entry.replyOffset, ticket: entry.ticket,
         deadline: now + config.queueTimeoutNs)
-    }
-    return queued ? .moved : .failed
   }
 
-  /// The id in the head of a slot image the front wrote (and checked against its checksum).
+  /// The id in the head of a slot image the front wrote.
   static func requestID(inImage image: UnsafeRawBufferPointer) -> UInt64 {
     let offset = MemoryLayout<rb_request_head>.offset(of: \rb_request_head.request_id)!
     guard image.count >= offset + 8 else { return 0 }
@@ -102,10 +73,9 @@ extension Dispatcher {
   }
 
   /// Copies a request already laid out in a slot into a slot of the least busy worker that has
-  /// one free for it. `checksum` is the image's, as computed when the front first wrote it.
+  /// one free for it.
   func dispatchSlotImage(
-    _ image: UnsafeRawBufferPointer, replyOffset: Int, checksum: UInt64, ticket: ReplyTicket,
-    now: UInt64
+    _ image: UnsafeRawBufferPointer, replyOffset: Int, ticket: ReplyTicket, now: UInt64
   ) -> Bool {
     placeInFreeSlot(requestBytes: replyOffset) { target, destination, newSlot, memory in
       memory.baseAddress!.copyMemory(from: image.baseAddress!, byteCount: image.count)
@@ -118,7 +88,7 @@ extension Dispatcher {
       else { return false }
       target.slots[newSlot] = WorkerHandle.SlotTicket(
         ticket: ticket, length: image.count, replyOffset: replyOffset, dispatchedAt: now,
-        checksum: checksum, requestID: Self.requestID(inImage: image), placedAt: now)
+        requestID: Self.requestID(inImage: image), placedAt: now)
       if !unpublished.contains(target.index) { unpublished.append(target.index) }
       return true
     }

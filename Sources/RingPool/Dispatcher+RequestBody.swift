@@ -26,8 +26,9 @@ extension Dispatcher {
     }
     if queue.isEmpty,
       dispatchStreamed(
-        head: request.head, parsed: request.parsed, origin: request.origin, ticket: ticket,
-        loop: loop)
+        head: request.head, parts: RequestSlotWriter.Parts(request.parsed),
+        headers: request.parsed.headerRanges,
+        origin: request.origin, ticket: ticket, loop: loop)
     {
       observeQueueWait(0, loop: loop)
       return
@@ -41,12 +42,13 @@ extension Dispatcher {
   /// Writes the head into a slot with a body window and lets the loop feed the body; false
   /// when no worker has a slot free for it.
   func dispatchStreamed(
-    head: UnsafeRawBufferPointer, parsed: RequestHead, origin: RequestOrigin,
+    head: UnsafeRawBufferPointer, parts: RequestSlotWriter.Parts,
+    headers: some Collection<(name: Range<Int>, value: Range<Int>)>, origin: RequestOrigin,
     ticket: ReplyTicket, loop: some PoolLoop
   ) -> Bool {
     let needed = BodyWindow.requiredBytes(
       requestLength: RequestSlotWriter.requiredBytes(
-        headerCount: parsed.headers.count, rawHeadLength: head.count, bodyLength: 0))
+        headerCount: headers.count, rawHeadLength: head.count, bodyLength: 0))
     var token: UInt64 = 0
     // A worker reading a body serves at its client's pace (a sequential worker waits in
     // rw_body_read): one body per worker at a time, and never on every worker, so that
@@ -62,9 +64,9 @@ extension Dispatcher {
       }
       guard
         fillSlot(
-          slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
-          body: UnsafeRawBufferPointer(start: nil, count: 0), origin: origin, ticket: ticket,
-          now: loop.now, streamsBody: true)
+          slot, memory: memory, of: worker, channel: channel, head: head, parts: parts,
+          headers: headers, body: UnsafeRawBufferPointer(start: nil, count: 0), origin: origin,
+          ticket: ticket, now: loop.now, streamsBody: true)
       else { return false }
       token = Self.bodyToken(worker: worker.index, slot: slot)
       worker.streamedBodies += 1

@@ -15,8 +15,6 @@ public final class Dispatcher: FrontHandler {
   let launcher: WorkerLauncher
   let config: DispatchConfig
   var queue: RequestQueue
-  /// Scratch for parsing queued requests again as they leave the queue (keeps its capacity).
-  var queuedHead = RequestHead()
   /// Ids for requests and their descriptors, unique across the broker's front threads.
   var requestIDs: RequestIDSequence
   var started = false
@@ -32,8 +30,6 @@ public final class Dispatcher: FrontHandler {
   var replySpin = ReplySpin(cpus: Int(rb_allowed_cpu_count()))
   /// Every io_uring operation and reply release outstanding; their tokens index it.
   var operations = OperationTable()
-  /// Keyed checksums of the requests in slots (the key never leaves this process).
-  let checksum = SlotImageChecksum()
   /// The generation every worker position starts from (0, except in tests).
   let firstGeneration: UInt64
   /// The largest slot of the workers' channels (spawned or attached, every channel has the
@@ -147,8 +143,9 @@ public final class Dispatcher: FrontHandler {
     if !queue.isEmpty { drainQueue(loop: loop) }
     if queue.isEmpty,
       dispatch(
-        head: request.head, parsed: request.parsed, body: request.body, origin: request.origin,
-        needed: needed, ticket: ticket, now: loop.now)
+        head: request.head, parts: RequestSlotWriter.Parts(request.parsed),
+        headers: request.parsed.headerRanges,
+        body: request.body, origin: request.origin, needed: needed, ticket: ticket, now: loop.now)
     {
       observeQueueWait(0, loop: loop)
       return
@@ -174,15 +171,17 @@ public final class Dispatcher: FrontHandler {
   }
 
   /// Writes the request into a slot of the least busy worker that has one free for it; false
-  /// when none has.
+  /// when none has. `parts` and `headers` are where its pieces lie in `head`.
   func dispatch(
-    head: UnsafeRawBufferPointer, parsed: RequestHead, body: UnsafeRawBufferPointer,
-    origin: RequestOrigin, needed: Int, ticket: ReplyTicket, now: UInt64
+    head: UnsafeRawBufferPointer, parts: RequestSlotWriter.Parts,
+    headers: some Collection<(name: Range<Int>, value: Range<Int>)>,
+    body: UnsafeRawBufferPointer, origin: RequestOrigin, needed: Int, ticket: ReplyTicket,
+    now: UInt64
   ) -> Bool {
     placeInFreeSlot(requestBytes: needed) { worker, channel, slot, memory in
       fillSlot(
-        slot, memory: memory, of: worker, channel: channel, head: head, parsed: parsed,
-        body: body, origin: origin, ticket: ticket, now: now)
+        slot, memory: memory, of: worker, channel: channel, head: head, parts: parts,
+        headers: headers, body: body, origin: origin, ticket: ticket, now: now)
     }
   }
 
@@ -244,21 +243,18 @@ public final class Dispatcher: FrontHandler {
   /// With `streamsBody`, `body` is empty and the slot gets a body window (BodyWindow).
   func fillSlot(
     _ slot: Int, memory: UnsafeMutableRawBufferPointer, of worker: WorkerHandle,
-    channel: FrontChannel, head: UnsafeRawBufferPointer, parsed: RequestHead,
+    channel: FrontChannel, head: UnsafeRawBufferPointer, parts: RequestSlotWriter.Parts,
+    headers: some Collection<(name: Range<Int>, value: Range<Int>)>,
     body: UnsafeRawBufferPointer, origin: RequestOrigin, ticket: ReplyTicket, now: UInt64,
     streamsBody: Bool = false
   ) -> Bool {
-    var flags: UInt32 = parsed.keepAlive ? UInt32(RB_REQ_KEEP_ALIVE) : 0
-    if parsed.isHeadMethod { flags |= UInt32(RB_REQ_HEAD) }
-    if streamsBody { flags |= UInt32(RB_REQ_BODY_STREAM) }
-    let parts = RequestSlotWriter.Parts(
-      method: parsed.method, target: parsed.target, path: parsed.path, query: parsed.query,
-      httpVersion: 10 + parsed.versionMinor, flags: flags)
+    var parts = parts
+    if streamsBody { parts.flags |= UInt32(RB_REQ_BODY_STREAM) }
+    let flags = parts.flags
     guard
       let written = RequestSlotWriter.write(
-        into: memory, rawHead: head, parts: parts,
-        headers: parsed.headers.lazy.map { (name: $0.name, value: $0.value) },
-        body: body, requestID: requestIDs.peek, origin: origin, checksum: checksum)
+        into: memory, rawHead: head, parts: parts, headers: headers, body: body,
+        requestID: requestIDs.peek, origin: origin)
     else {
       channel.abandonSlot(slot)
       return false
@@ -286,7 +282,7 @@ public final class Dispatcher: FrontHandler {
     else { return false }
     worker.slots[slot] = WorkerHandle.SlotTicket(
       ticket: ticket, length: written.length, replyOffset: replyOffset, dispatchedAt: now,
-      checksum: written.checksum, streamsBody: streamsBody, requestID: id, placedAt: now)
+      streamsBody: streamsBody, requestID: id, placedAt: now)
     if !unpublished.contains(worker.index) { unpublished.append(worker.index) }
     return true
   }
@@ -302,11 +298,12 @@ public final class Dispatcher: FrontHandler {
   func drainQueue(loop: some PoolLoop) {
     guard someWorkerHasRoom() else { return }
     var smallestUnplaceable = Int.max
-    queue.visit { entry, bytes in
+    queue.visit { entry, stored in
       if entry.deadline <= loop.now || !loop.isConnectionAlive(entry.ticket) {
         expire(entry, loop: loop)
         return .remove
       }
+      let bytes = stored.bytes
       let placed: Bool
       let needed: Int
       switch entry.kind {
@@ -316,24 +313,23 @@ public final class Dispatcher: FrontHandler {
           headerCount: entry.headerCount, rawHeadLength: head.count,
           bodyLength: bytes.count - head.count)
         guard needed < smallestUnplaceable else { return .keep }
-        guard let parsed = parseQueuedHead(head, of: entry, loop: loop) else { return .remove }
         placed = dispatch(
-          head: head, parsed: parsed, body: UnsafeRawBufferPointer(rebasing: bytes[head.count...]),
-          origin: entry.origin!, needed: needed, ticket: entry.ticket, now: loop.now)
+          head: head, parts: entry.parts!, headers: stored.headers,
+          body: UnsafeRawBufferPointer(rebasing: bytes[head.count...]), origin: entry.origin!,
+          needed: needed, ticket: entry.ticket, now: loop.now)
       case .streamedHead:
         needed = BodyWindow.requiredBytes(
           requestLength: RequestSlotWriter.requiredBytes(
             headerCount: entry.headerCount, rawHeadLength: bytes.count, bodyLength: 0))
         guard needed < smallestUnplaceable else { return .keep }
-        guard let parsed = parseQueuedHead(bytes, of: entry, loop: loop) else { return .remove }
         placed = dispatchStreamed(
-          head: bytes, parsed: parsed, origin: entry.origin!, ticket: entry.ticket, loop: loop)
+          head: bytes, parts: entry.parts!, headers: stored.headers, origin: entry.origin!,
+          ticket: entry.ticket, loop: loop)
       case .slotImage:
         needed = entry.replyOffset
         guard needed < smallestUnplaceable else { return .keep }
         placed = dispatchSlotImage(
-          bytes, replyOffset: entry.replyOffset, checksum: entry.checksum, ticket: entry.ticket,
-          now: loop.now)
+          bytes, replyOffset: entry.replyOffset, ticket: entry.ticket, now: loop.now)
       }
       if placed {
         if entry.kind != .slotImage { observeQueueWait(loop.now &- queuedAt(entry), loop: loop) }
@@ -343,26 +339,6 @@ public final class Dispatcher: FrontHandler {
       return someWorkerHasRoom() ? .keep : .keepAndStop
     }
   }
-
-  /// The head of a queued request, parsed again from its bytes as it leaves (the queue keeps
-  /// no RequestHead: see RequestQueue). It passed the front's parse when it arrived, so only a
-  /// bug makes this fail: the client then gets a 500 and the log says so.
-  private func parseQueuedHead(
-    _ head: UnsafeRawBufferPointer, of entry: RequestQueue.Entry, loop: some PoolLoop
-  ) -> RequestHead? {
-    guard case .complete = parseRequestHead(head, into: &queuedHead, limits: Self.reparseLimits)
-    else {
-      Log.error("a queued request no longer parses (\(head.count) bytes): answered 500")
-      loop.replyError(entry.ticket, status: 500, body: "the broker lost this request\n")
-      return nil
-    }
-    return queuedHead
-  }
-
-  /// Limits for parsing a head again: it passed the front's own when it arrived.
-  static let reparseLimits = HTTPLimits(
-    maxRequestLineLength: 1 << 40, maxHeadLength: 1 << 40, maxHeaderCount: 1 << 40,
-    maxBodyLength: 1 << 40)
 
   /// Answers queued requests whose deadline passed with 503 and drops those whose client left:
   /// the whole queue, every 100 ms (`drainQueue` stops early).

@@ -1,8 +1,8 @@
-import Glibc
+import RingChannel
 
 /// Where queued requests keep their bytes: one anonymous mapping of `capacity` chunks, taken
 /// and given back in any order through a free stack, so that queueing a request allocates
-/// nothing. The mapping is reserved, not committed (MAP_NORESERVE): a chunk costs memory only
+/// nothing. The mapping is PrivateMemory, committed where touched: a chunk costs memory only
 /// once a request was queued in it, so the default 4096 × 8 KiB is 32 MiB of address space,
 /// and as much resident as the deepest the queue ever got.
 final class QueueChunks {
@@ -11,27 +11,20 @@ final class QueueChunks {
   static let chunkSize = 8192
 
   let capacity: Int
-  private let base: UnsafeMutableRawPointer?
+  private let chunks: PrivateMemory
   private let free: UnsafeMutablePointer<Int32>
   private(set) var freeCount: Int
 
   init(capacity: Int) {
     self.capacity = capacity
-    let length = capacity * Self.chunkSize
-    let mapped =
-      length == 0
-      ? MAP_FAILED
-      : mmap(
-        nil, length, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0)
-    // Without the mapping every request takes the heap path: slower, still correct.
-    base = mapped == MAP_FAILED ? nil : mapped
+    chunks = PrivateMemory(byteCount: capacity * Self.chunkSize)
     free = .allocate(capacity: max(capacity, 1))
-    freeCount = base == nil ? 0 : capacity
+    freeCount = capacity
     for i in 0..<freeCount { free[i] = Int32(freeCount - 1 - i) }
   }
 
   deinit {
-    if let base { munmap(base, capacity * Self.chunkSize) }
+    chunks.release()
     free.deallocate()
   }
 
@@ -48,5 +41,5 @@ final class QueueChunks {
     freeCount += 1
   }
 
-  func memory(_ index: Int) -> UnsafeMutableRawPointer { base! + index * Self.chunkSize }
+  func memory(_ index: Int) -> UnsafeMutableRawPointer { chunks.base + index * Self.chunkSize }
 }

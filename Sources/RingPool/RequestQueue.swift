@@ -1,3 +1,4 @@
+import HTTP1
 import RingChannel
 import RingFront
 
@@ -7,16 +8,17 @@ import RingFront
 ///
 /// Allocation-free once built: with two workers' 52 slots and 200 clients, most requests pass
 /// through here, so this is the request path too. Bytes go into QueueChunks; entries are plain
-/// values in an array reserved for `maxCount`; a parsed request keeps no RequestHead (whose
-/// header array would be copied on the connection's next parse) but is parsed again from its
-/// bytes when it leaves.
+/// values in an array reserved for `maxCount`. A parsed request keeps no RequestHead (whose
+/// header array would be copied on the connection's next parse): what the slot writer needs of
+/// it, its parts (`Entry.parts`) and header ranges (`HeaderTable`, stored before its bytes),
+/// is kept as plain values, so it leaves without being parsed again.
 struct RequestQueue {
   /// What an entry's bytes are.
   enum Kind {
     /// A request as parsed from a connection: head (`headLength` bytes) then body.
     case parsed
     /// A request already laid out in a slot (taken back from a worker that died or stalled
-    /// before it took it), checked against `checksum`: its offsets are slot-relative, so it is
+    /// before it took it, from the front's own copy): its offsets are slot-relative, so it is
     /// copied into the next slot as is.
     case slotImage
     /// The head of a request whose body streams: the body is still unread, in the client's
@@ -39,13 +41,14 @@ struct RequestQueue {
     var size: Int
     /// `parsed`: the head's bytes before the body.
     var headLength = 0
-    /// `parsed` and `streamedHead`: the head's header lines, for sizing without a parse.
+    /// `parsed` and `streamedHead`: the head's header lines (their ranges are the HeaderTable).
     var headerCount = 0
     /// `parsed` and `streamedHead`.
     var origin: RequestOrigin?
+    /// `parsed` and `streamedHead`: where method, target, path and query lie, and the flags.
+    var parts: RequestSlotWriter.Parts?
     /// `slotImage`.
     var replyOffset = 0
-    var checksum: UInt64 = 0
     fileprivate var storage = Storage.chunk(0)
   }
 
@@ -75,38 +78,41 @@ struct RequestQueue {
       ticket: ticket, kind: .parsed, deadline: deadline,
       size: request.head.count + request.body.count)
     entry.headLength = request.head.count
-    entry.headerCount = request.parsed.headers.count
-    entry.origin = request.origin
-    return append(entry, request.head, request.body)
+    return append(entry, parsed: request, request.head, request.body)
   }
 
   mutating func appendStreamedHead(
     _ request: IncomingRequest, ticket: ReplyTicket, deadline: UInt64
   ) -> Bool {
-    var entry = Entry(
+    let entry = Entry(
       ticket: ticket, kind: .streamedHead, deadline: deadline, size: request.head.count)
-    entry.headerCount = request.parsed.headers.count
-    entry.origin = request.origin
-    return append(entry, request.head, UnsafeRawBufferPointer(start: nil, count: 0))
+    return append(
+      entry, parsed: request, request.head, UnsafeRawBufferPointer(start: nil, count: 0))
   }
 
   mutating func appendSlotImage(
-    _ image: UnsafeRawBufferPointer, replyOffset: Int, checksum: UInt64, ticket: ReplyTicket,
-    deadline: UInt64
+    _ image: UnsafeRawBufferPointer, replyOffset: Int, ticket: ReplyTicket, deadline: UInt64
   ) -> Bool {
     var entry = Entry(ticket: ticket, kind: .slotImage, deadline: deadline, size: image.count)
     entry.replyOffset = replyOffset
-    entry.checksum = checksum
-    return append(entry, image, UnsafeRawBufferPointer(start: nil, count: 0))
+    return append(entry, parsed: nil, image, UnsafeRawBufferPointer(start: nil, count: 0))
   }
 
-  /// Stores `first` then `second` for `entry`; false when the queue is full.
+  /// Stores the header table of `parsed` (when given), then `first`, then `second`, for
+  /// `entry`; false when the queue is full.
   private mutating func append(
-    _ entry: Entry, _ first: UnsafeRawBufferPointer, _ second: UnsafeRawBufferPointer
+    _ entry: Entry, parsed request: IncomingRequest?, _ first: UnsafeRawBufferPointer,
+    _ second: UnsafeRawBufferPointer
   ) -> Bool {
-    let size = entry.size
-    guard count < maxCount, bytes + size <= maxBytes else { return false }
     var entry = entry
+    if let request {
+      entry.headerCount = request.parsed.headers.count
+      entry.origin = request.origin
+      entry.parts = RequestSlotWriter.Parts(request.parsed)
+    }
+    let tableSize = entry.headerCount * HeaderTable.entrySize
+    let size = tableSize + entry.size
+    guard count < maxCount, bytes + size <= maxBytes else { return false }
     let memory: UnsafeMutableRawPointer
     if size <= QueueChunks.chunkSize, let index = chunks.take() {
       entry.storage = .chunk(index)
@@ -115,25 +121,37 @@ struct RequestQueue {
       memory = .allocate(byteCount: max(size, 1), alignment: 16)
       entry.storage = .heap(memory)
     }
-    if !first.isEmpty { memory.copyMemory(from: first.baseAddress!, byteCount: first.count) }
+    if let request { HeaderTable.store(request.parsed.headers, at: memory) }
+    let bytesStart = memory + tableSize
+    if !first.isEmpty { bytesStart.copyMemory(from: first.baseAddress!, byteCount: first.count) }
     if !second.isEmpty {
-      (memory + first.count).copyMemory(from: second.baseAddress!, byteCount: second.count)
+      (bytesStart + first.count).copyMemory(from: second.baseAddress!, byteCount: second.count)
     }
     entries.append(entry)
     bytes += size
     return true
   }
 
-  private func memory(of entry: Entry) -> UnsafeRawBufferPointer {
+  /// What is stored for an entry: its header table (empty for a slot image), then its bytes.
+  struct Stored {
+    var headers: HeaderTable
+    var bytes: UnsafeRawBufferPointer
+  }
+
+  private func stored(_ entry: Entry) -> Stored {
+    let base: UnsafeRawPointer
     switch entry.storage {
-    case .chunk(let index):
-      return UnsafeRawBufferPointer(start: chunks.memory(index), count: entry.size)
-    case .heap(let memory): return UnsafeRawBufferPointer(start: memory, count: entry.size)
+    case .chunk(let index): base = UnsafeRawPointer(chunks.memory(index))
+    case .heap(let memory): base = UnsafeRawPointer(memory)
     }
+    let tableSize = entry.headerCount * HeaderTable.entrySize
+    return Stored(
+      headers: HeaderTable(base: base, count: entry.headerCount),
+      bytes: UnsafeRawBufferPointer(start: base + tableSize, count: entry.size))
   }
 
   private mutating func release(_ entry: Entry) {
-    bytes -= entry.size
+    bytes -= entry.headerCount * HeaderTable.entrySize + entry.size
     switch entry.storage {
     case .chunk(let index): chunks.give(index)
     case .heap(let memory): memory.deallocate()
@@ -148,17 +166,17 @@ struct RequestQueue {
     case keepAndStop
   }
 
-  /// Visits the entries in order, each with its bytes (valid during the call), and removes
-  /// those `decide` is done with; the others keep their places (a request that cannot be
-  /// placed yet must not hold up those behind it). Stopping early costs nothing for the
+  /// Visits the entries in order, each with what is stored for it (valid during the call), and
+  /// removes those `decide` is done with; the others keep their places (a request that cannot
+  /// be placed yet must not hold up those behind it). Stopping early costs nothing for the
   /// entries left unvisited: under overload the queue holds thousands, and the dispatcher
   /// visits it on every loop turn.
-  mutating func visit(_ decide: (Entry, UnsafeRawBufferPointer) -> Decision) {
+  mutating func visit(_ decide: (Entry, Stored) -> Decision) {
     var kept = head
     var read = head
     while read < entries.count {
       let entry = entries[read]
-      let decision = decide(entry, memory(of: entry))
+      let decision = decide(entry, stored(entry))
       if decision == .remove {
         release(entry)
       } else {
@@ -189,6 +207,38 @@ struct RequestQueue {
     } else if head > 64 && head * 2 > entries.count {
       entries.removeFirst(head)
       head = 0
+    }
+  }
+}
+
+/// The header lines of a queued request as byte ranges of its head, four UInt32 each (name
+/// start and end, value start and end), stored in the queue's memory before the request's
+/// bytes: the slot writer's header table, without a RequestHead.
+struct HeaderTable: RandomAccessCollection {
+  static let entrySize = 4 * MemoryLayout<UInt32>.size
+
+  let base: UnsafeRawPointer
+  let count: Int
+
+  var startIndex: Int { 0 }
+  var endIndex: Int { count }
+
+  subscript(index: Int) -> (name: Range<Int>, value: Range<Int>) {
+    let entry = base + index * Self.entrySize
+    func bound(_ field: Int) -> Int {
+      Int(entry.loadUnaligned(fromByteOffset: field * 4, as: UInt32.self))
+    }
+    return (name: bound(0)..<bound(1), value: bound(2)..<bound(3))
+  }
+
+  /// Writes `headers`' ranges at `memory` (room for `headers.count` entries).
+  static func store(_ headers: [HeaderField], at memory: UnsafeMutableRawPointer) {
+    for (index, header) in headers.enumerated() {
+      let entry = memory + index * entrySize
+      entry.storeBytes(of: UInt32(header.name.lowerBound), toByteOffset: 0, as: UInt32.self)
+      entry.storeBytes(of: UInt32(header.name.upperBound), toByteOffset: 4, as: UInt32.self)
+      entry.storeBytes(of: UInt32(header.value.lowerBound), toByteOffset: 8, as: UInt32.self)
+      entry.storeBytes(of: UInt32(header.value.upperBound), toByteOffset: 12, as: UInt32.self)
     }
   }
 }

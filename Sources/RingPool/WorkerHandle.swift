@@ -11,9 +11,6 @@ final class WorkerHandle {
     var length: Int
     var replyOffset: Int
     var dispatchedAt: UInt64
-    /// SlotImageChecksum of the request as the front wrote it: a request taken back from a
-    /// dead worker is re-dispatched only if its slot still holds exactly these bytes.
-    var checksum: UInt64
     /// Parts of its reply went out (a streamed reply): `dispatchedAt` is then when the last
     /// part came or the last credit went, which the request timeout counts from.
     var streaming = false

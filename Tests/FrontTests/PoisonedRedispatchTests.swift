@@ -2,11 +2,12 @@ import Foundation
 import TestSupport
 import XCTest
 
-/// A rogue worker rewrites the requests waiting in its ring, never takes them, and exits: the
-/// front must not hand the rewritten requests to another worker. Each client gets the reply to
-/// its own request, or 502; the innocent worker never sees a poisoned request.
+/// A rogue worker rewrites the requests waiting in its ring (their target and offsets), never
+/// takes them, and exits: the front moves them to another worker from its own copy of each
+/// request, never from the slot. Every client gets the reply to the request it sent, and the
+/// innocent worker never sees a poisoned one (it would exit on the impossible offsets).
 final class PoisonedRedispatchTests: XCTestCase {
-  func testRequestsARogueRewroteInItsRingGet502AndTheOtherWorkerServesOn() throws {
+  func testRequestsARogueRewroteInItsRingRunElsewhereAsTheClientSentThem() throws {
     let rogueMode = try Products.url("ringchannel-child").path + " rewrite-queued"
     let broker = try BrokerProcess(["--workers", "2", "--worker", rogueMode, "--timeout", "20"])
     defer { _ = broker.stop() }
@@ -18,23 +19,15 @@ final class PoisonedRedispatchTests: XCTestCase {
       try client.send(Requests.get("/sleep/\(400 + index)"))
       return client
     }
-    var refused = 0
     for (index, client) in clients.enumerated() {
       let response = try client.readResponse()
-      if response.status == 502 {
-        refused += 1
-      } else {
-        XCTAssertEqual(response.status, 200, "client \(index)")
-        XCTAssertEqual(response.bodyText, "ok /sleep/\(400 + index)", "client \(index)")
-      }
+      XCTAssertEqual(response.status, 200, "client \(index)\n\(broker.stderr)")
+      XCTAssertEqual(response.bodyText, "ok /sleep/\(400 + index)", "client \(index)")
     }
     XCTAssertTrue(
       waitUntil(timeout: 10) { broker.stderr.contains("rewrote") },
       "the rogue did not run\n\(broker.stderr)"
     )
-    XCTAssertGreaterThan(refused, 0, broker.stderr)
-    XCTAssertTrue(
-      waitUntil(timeout: 10) { broker.stderr.contains("changed in its slot") }, broker.stderr)
     // The innocent worker never exited: no exit line for worker 1.
     XCTAssertFalse(broker.stderr.contains("]: worker 1 (pid"), broker.stderr)
     for index in 0..<4 {

@@ -1,3 +1,6 @@
+import CRingABI
+import HTTP1
+import RingChannel
 import RingFront
 import XCTest
 
@@ -12,7 +15,7 @@ final class RequestQueueTests: XCTestCase {
     let image = [UInt8](repeating: UInt8(truncatingIfNeeded: serial), count: size)
     return image.withUnsafeBytes {
       queue.appendSlotImage(
-        $0, replyOffset: 0, checksum: 0,
+        $0, replyOffset: 0,
         ticket: ReplyTicket(connection: 0, generation: 0, serial: serial), deadline: 0)
     }
   }
@@ -97,7 +100,8 @@ final class RequestQueueTests: XCTestCase {
     XCTAssertTrue(append(3, size: QueueChunks.chunkSize, to: &queue))
     XCTAssertEqual(queue.chunksInUse, 2)
     var checked = 0
-    queue.visit { entry, bytes in
+    queue.visit { entry, stored in
+      let bytes = stored.bytes
       let expected = [100, QueueChunks.chunkSize + 1, QueueChunks.chunkSize][
         Int(entry.ticket.serial) - 1]
       XCTAssertEqual(bytes.count, expected)
@@ -120,15 +124,60 @@ final class RequestQueueTests: XCTestCase {
     for serial: UInt32 in 1...8 { append(serial, size: 300, to: &queue) }
     for serial: UInt32 in 9...5000 {
       var first = true
-      queue.visit { entry, bytes in
+      queue.visit { entry, stored in
         defer { first = false }
         guard first else { return .keepAndStop }
-        XCTAssertEqual(bytes.first, UInt8(truncatingIfNeeded: entry.ticket.serial))
+        XCTAssertEqual(stored.bytes.first, UInt8(truncatingIfNeeded: entry.ticket.serial))
         return .remove
       }
       XCTAssertTrue(append(serial, size: 300, to: &queue))
       XCTAssertEqual(queue.chunksInUse, 8)
     }
     XCTAssertEqual(serials(&queue), Array(4993...5000))
+  }
+
+  /// A parsed request leaves the queue with what the slot writer needs and no parse: its
+  /// bytes, its header ranges and its parts, as they were when it came.
+  func testAParsedRequestKeepsItsHeaderRangesAndParts() throws {
+    let raw = Array(
+      "HEAD /a?b=1 HTTP/1.1\r\nHost: x\r\nX-Long: \(String(repeating: "v", count: 300))\r\n\r\n"
+        .utf8)
+    let body = Array("body".utf8)
+    var parsed = RequestHead()
+    let result = raw.withUnsafeBytes { parseRequestHead($0, into: &parsed, limits: HTTPLimits()) }
+    guard case .complete = result else { return XCTFail("\(result)") }
+    var queue = RequestQueue(maxCount: 2, maxBytes: 1 << 20)
+    let appended = raw.withUnsafeBytes { head in
+      body.withUnsafeBytes {
+        queue.append(
+          IncomingRequest(
+            head: head, parsed: parsed, body: $0,
+            origin: RequestOrigin(
+              remote: rb_endpoint(ipv4: (192, 0, 2, 1), port: 1),
+              local: rb_endpoint(ipv4: (127, 0, 0, 1), port: 2), receivedUnixNanoseconds: 3)),
+          ticket: ReplyTicket(connection: 0, generation: 0, serial: 9), deadline: 0)
+      }
+    }
+    XCTAssertTrue(appended)
+    let tableBytes = parsed.headers.count * HeaderTable.entrySize
+    XCTAssertEqual(queue.bytes, tableBytes + raw.count + body.count, "the table counts too")
+    var visited = false
+    queue.visit { entry, stored in
+      visited = true
+      XCTAssertEqual(Array(stored.bytes), raw + body)
+      XCTAssertEqual(entry.headLength, raw.count)
+      XCTAssertEqual(stored.headers.map(\.name), parsed.headers.map(\.name))
+      XCTAssertEqual(stored.headers.map(\.value), parsed.headers.map(\.value))
+      let parts = try? XCTUnwrap(entry.parts)
+      XCTAssertEqual(parts?.method, parsed.method)
+      XCTAssertEqual(parts?.target, parsed.target)
+      XCTAssertEqual(parts?.path, parsed.path)
+      XCTAssertEqual(parts?.query, parsed.query)
+      XCTAssertEqual(parts?.httpVersion, 11)
+      XCTAssertEqual(parts?.flags, UInt32(RB_REQ_KEEP_ALIVE | RB_REQ_HEAD))
+      return .remove
+    }
+    XCTAssertTrue(visited)
+    XCTAssertEqual(queue.bytes, 0)
   }
 }

@@ -17,7 +17,7 @@ func testOrigin() -> RequestOrigin {
 /// the smallest real request image, for tests of what the writer produces or a reader checks.
 func writeMinimalGet(
   into slot: UnsafeMutableRawBufferPointer, requestID: UInt64 = 1,
-  origin: RequestOrigin = testOrigin(), checksum: SlotImageChecksum? = nil
+  origin: RequestOrigin = testOrigin()
 ) -> RequestSlotWriter.Written {
   let raw = Array("GET / HTTP/1.1\r\n\r\n".utf8)
   let parts = RequestSlotWriter.Parts(
@@ -25,8 +25,7 @@ func writeMinimalGet(
   return raw.withUnsafeBytes {
     RequestSlotWriter.write(
       into: slot, rawHead: $0, parts: parts, headers: [(name: Range<Int>, value: Range<Int>)](),
-      body: UnsafeRawBufferPointer(start: nil, count: 0), requestID: requestID, origin: origin,
-      checksum: checksum)!
+      body: UnsafeRawBufferPointer(start: nil, count: 0), requestID: requestID, origin: origin)!
   }
 }
 

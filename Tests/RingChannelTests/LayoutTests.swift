@@ -37,18 +37,15 @@ final class LayoutTests: XCTestCase {
     XCTAssertEqual(MemoryLayout<rb_endpoint>.offset(of: \.family), 18)
   }
 
-  /// The writer fills every metadata field from what it is given, and the checksum covers them:
-  /// a rewritten address changes it.
-  func testWriterFillsTheMetadataAndHashesIt() {
+  /// The writer fills every metadata field from what it is given.
+  func testWriterFillsTheMetadata() {
     let slot = UnsafeMutableRawBufferPointer.allocate(byteCount: 4096, alignment: 16)
     defer { slot.deallocate() }
     let remote = rb_endpoint(parsing: "2001:db8::42", port: 443)!
     let origin = RequestOrigin(
       remote: remote, local: rb_endpoint(ipv4: (10, 1, 2, 3), port: 8080),
       receivedUnixNanoseconds: 1_234_567_890_123_456_789)
-    let checksum = SlotImageChecksum()
-    let written = writeMinimalGet(
-      into: slot, requestID: 0x0100_0000_0000_0005, origin: origin, checksum: checksum)
+    _ = writeMinimalGet(into: slot, requestID: 0x0100_0000_0000_0005, origin: origin)
     let head = slot.baseAddress!.load(as: rb_request_head.self)
     XCTAssertEqual(head.request_id, 0x0100_0000_0000_0005)
     XCTAssertEqual(head.received_unix_ns, 1_234_567_890_123_456_789)
@@ -59,11 +56,6 @@ final class LayoutTests: XCTestCase {
     XCTAssertEqual(head.local.family, UInt16(RB_FAMILY_IPV4))
     XCTAssertEqual(head.local.port, 8080)
     XCTAssertEqual(head.local.addressText, "10.1.2.3")
-    let image = UnsafeMutableRawBufferPointer(rebasing: slot[0..<written.length])
-    XCTAssertEqual(checksum.of(UnsafeRawBufferPointer(image)), written.checksum)
-    let remoteOffset = MemoryLayout<rb_request_head>.offset(of: \.remote)!
-    image[remoteOffset + 15] ^= 1
-    XCTAssertNotEqual(checksum.of(UnsafeRawBufferPointer(image)), written.checksum)
   }
 
   func testEndpointsParseFromText() {

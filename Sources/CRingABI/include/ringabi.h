@@ -331,8 +331,9 @@ typedef struct rb_endpoint {
 } rb_endpoint;
 
 /* Laid out by the front at the start of a request slot; the raw request bytes follow. All spans
-   are relative to the slot start and lie inside the slot. Everything here is covered by the
-   front's keyed checksum of the slot image (see RequestSlotWriter). */
+   are relative to the slot start and lie inside the slot. The front keeps its own copy of all
+   it writes into a slot and moves a request to another worker from that copy only, so a
+   worker that rewrites a request it never took changes nothing. */
 typedef struct rb_request_head {
   uint32_t request_size;   /* bytes used from the slot start, this struct included */
   uint32_t header_count;   /* rb_header entries following this struct */
