@@ -91,15 +91,15 @@ public final class FrontChannel {
 
   /// Mutable hot-path state lives behind a pointer: stored properties of a class pay a dynamic
   /// exclusivity check on every access, which showed up as ~20% of a ring hop.
-  struct State {
+  @usableFromInline struct State {
     var requests: RingProducer<rb_request_descriptor>
-    var responses: RingConsumer<rb_response_descriptor>
-    var inFlight = 0
+    @usableFromInline var responses: RingConsumer<rb_response_descriptor>
+    @usableFromInline var inFlight = 0
     /// Replies taken from this channel: the front's own count (the shared-memory counter is for
     /// ringstat, and the worker can write it).
     var repliesCompleted: UInt64 = 0
-    var freeStacks: [FreeStack] = []
-    var brokenReason: String? = nil
+    @usableFromInline var freeStacks: [FreeStack] = []
+    @usableFromInline var brokenReason: String? = nil
     /// When the worker last showed progress (took a reply, a part or a body acknowledgement
     /// from it), or when it got a request while holding none: see `hasStalled`.
     var progressAt: UInt64 = 0
@@ -108,7 +108,7 @@ public final class FrontChannel {
   }
 
   public let segment: ChannelSegment
-  let state: UnsafeMutablePointer<State>
+  @usableFromInline let state: UnsafeMutablePointer<State>
   var requests: RingProducer<rb_request_descriptor> {
     _read { yield state.pointee.requests }
     _modify { yield &state.pointee.requests }
@@ -121,7 +121,9 @@ public final class FrontChannel {
     _read { yield state.pointee.freeStacks }
     _modify { yield &state.pointee.freeStacks }
   }
-  public var inFlight: Int {
+  // The pool asks these for every request; inlinable, so that asking costs no call (and no
+  // retain and release of the channel around one).
+  @inlinable public var inFlight: Int {
     get { state.pointee.inFlight }
     set { state.pointee.inFlight = newValue }
   }
@@ -159,8 +161,15 @@ public final class FrontChannel {
     slotBases = .allocate(capacity: slotCount)
     slotSizes = .allocate(capacity: slotCount)
     copyBases = .allocate(capacity: slotCount)
-    requestCopies = PrivateMemory(
-      byteCount: segment.layout.slotClasses.reduce(0) { $0 + $1.spec.slotSize * $1.spec.slotCount })
+    let copyBytes = segment.layout.slotClasses.reduce(0) {
+      $0 + $1.spec.slotSize * $1.spec.slotCount
+    }
+    // As large as the segment's slots, which were just mapped: only a machine out of memory
+    // refuses this, as it would refuse any allocation.
+    guard let copies = PrivateMemory(byteCount: copyBytes) else {
+      fatalError("cannot map \(copyBytes) bytes for the front's copies of a channel's requests")
+    }
+    requestCopies = copies
     streamWindow = UnsafeRawBufferPointer(segment.streamWindow)
     var copyOffset = 0
     for (classIndex, placed) in segment.layout.slotClasses.enumerated() {
@@ -192,7 +201,7 @@ public final class FrontChannel {
     requestCopies.release()
   }
 
-  public var isBroken: Bool { brokenReason != nil }
+  @inlinable public var isBroken: Bool { state.pointee.brokenReason != nil }
   /// Replies taken from this channel, counted in front memory (decisions such as recycling
   /// rest on this, never on the counter in shared memory).
   public var repliesCompleted: UInt64 { state.pointee.repliesCompleted }
@@ -363,7 +372,7 @@ public final class FrontChannel {
   }
 
   /// True when a reply is published and not yet taken: a cheap check before `nextReply`.
-  public func hasPendingReply() -> Bool { responses.hasPending() }
+  @inlinable public func hasPendingReply() -> Bool { state.pointee.responses.hasPending() }
 
   /// Hands consumed response-ring entries back to the worker (once per batch).
   public func releaseResponses() { responses.release() }
@@ -402,8 +411,8 @@ public final class FrontChannel {
 
   /// Every request still with the worker; `takenByWorker` tells which ones the worker had
   /// already claimed (those must fail: they may have had effects). Their slots
-  /// count as replied: release each once its request is dealt with. Slot memory stays
-  /// readable, for re-dispatch, until the channel goes.
+  /// count as replied: release each once its request is dealt with (re-dispatch reads the
+  /// front's copy, `requestBytes`, before that).
   public func orphanedRequests() -> [OrphanedRequest] {
     var orphans: [OrphanedRequest] = []
     for index in 0..<slotCount
@@ -426,7 +435,9 @@ public final class FrontChannel {
     UnsafeRawBufferPointer(start: copyBases[index], count: min(length, slotSizes[index]))
   }
 
-  public var freeSlotCount: Int { freeStacks.reduce(0) { $0 + $1.count } }
+  @inlinable public var freeSlotCount: Int {
+    state.pointee.freeStacks.reduce(0) { $0 + $1.count }
+  }
 
   // MARK: Private
 
@@ -465,8 +476,8 @@ public final class FrontChannel {
 }
 
 /// A stack of free slot indices of one size class.
-struct FreeStack {
-  private var items: [Int]
+@usableFromInline struct FreeStack {
+  @usableFromInline var items: [Int]
   let slotSize: Int
 
   init(slots: some Sequence<Int>, slotSize: Int) {
@@ -474,7 +485,7 @@ struct FreeStack {
     self.slotSize = slotSize
   }
 
-  var count: Int { items.count }
+  @inlinable var count: Int { items.count }
   mutating func pop() -> Int? { items.popLast() }
   mutating func push(_ index: Int) { items.append(index) }
 }

@@ -66,8 +66,9 @@ extension Dispatcher {
     }
   }
 
-  /// "METHOD TARGET" of the request the front wrote into `slot`, read back with every span
-  /// checked against the slot: the worker may have scribbled over it.
+  /// "METHOD TARGET" of the request the front wrote into `slot`, from its own copy
+  /// (FrontChannel.requestBytes); the spans are checked all the same, and only printable
+  /// ASCII reaches the log.
   static func requestLine(in channel: FrontChannel, slot: Int, length: Int) -> String {
     let bytes = channel.requestBytes(slot: slot, length: length)
     guard bytes.count >= MemoryLayout<rb_request_head>.size else { return "?" }
@@ -76,7 +77,6 @@ extension Dispatcher {
       let start = Int(span.offset)
       let end = start + min(Int(span.length), 200)
       guard end <= bytes.count else { return "?" }
-      // The worker may have rewritten these bytes: nothing but printable ASCII reaches the log.
       return String(
         decoding: bytes[start..<end].map { (0x21...0x7E).contains($0) ? $0 : UInt8(ascii: "?") },
         as: UTF8.self)

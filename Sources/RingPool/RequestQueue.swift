@@ -37,7 +37,7 @@ struct RequestQueue {
     var ticket: ReplyTicket
     var kind: Kind
     var deadline: UInt64
-    /// Bytes in all.
+    /// The request's bytes (its HeaderTable, stored before them, counts apart).
     var size: Int
     /// `parsed`: the head's bytes before the body.
     var headLength = 0
