@@ -11,8 +11,10 @@ extension FrontLoop {
   /// them into its own memory and checks the copy (ReplyHeaderRules): the handler's memory may
   /// be shared with a process that can rewrite it at any time, and what the front checked must
   /// be what it sends. `body` is sent straight from the handler's memory, which must stay valid
-  /// until `released(token:)`. HEAD requests, 204 and 304 get no body. A refused reply (invalid
-  /// status or header lines) is answered with 502 instead; the token is released either way.
+  /// until `released(token:)`; a small one (`copiedBodyLimit`) is copied after the head instead,
+  /// and the token released at once. HEAD requests, 204 and 304 get no body. A refused reply
+  /// (invalid status or header lines) is answered with 502 instead; the token is released
+  /// either way.
   @discardableResult
   public func reply(
     _ ticket: ReplyTicket, status: Int, headerBlock: UnsafeRawBufferPointer,
@@ -30,24 +32,42 @@ extension FrontLoop {
     }
     let bodyForbidden = status == 204 || status == 304
     let sendsBody = !bodyForbidden && !connection.replyOmitsBody
+    let copiesBody = sendsBody && body.count <= Self.copiedBodyLimit
     guard
       let (chunk, length, pooled) = writeCheckedHead(
         connection, status: status, headerBlock: headerBlock,
-        contentLength: bodyForbidden ? nil : body.count, spare: 0)
+        contentLength: bodyForbidden ? nil : body.count, spare: copiesBody ? body.count : 0)
     else {
       refuse(
         connection, releaseToken: releaseToken, body: "the handler wrote invalid reply headers\n")
       return .invalidHeaders
     }
-    connection.replies.append(
-      PendingReply(
-        front: UnsafeRawPointer(chunk), frontLength: length,
-        body: sendsBody ? body.baseAddress : nil, bodyLength: sendsBody ? body.count : 0,
-        release: ReleaseItem(token: releaseToken, storage: chunk, storageIsPooled: pooled)))
+    if copiesBody {
+      if let source = body.baseAddress, body.count > 0 {
+        (chunk + length).copyMemory(from: source, byteCount: body.count)
+      }
+      pendingReleases.append(releaseToken)
+      connection.replies.append(
+        PendingReply(
+          front: UnsafeRawPointer(chunk), frontLength: length + body.count,
+          release: ReleaseItem(token: nil, storage: chunk, storageIsPooled: pooled)))
+    } else {
+      connection.replies.append(
+        PendingReply(
+          front: UnsafeRawPointer(chunk), frontLength: length,
+          body: sendsBody ? body.baseAddress : nil, bodyLength: sendsBody ? body.count : 0,
+          release: ReleaseItem(token: releaseToken, storage: chunk, storageIsPooled: pooled)))
+    }
     recordReply(connection, status: status, bodyBytes: sendsBody ? body.count : 0)
     finishHandling(connection)
     return .queued
   }
+
+  /// Bodies up to this size are copied after the reply's head rather than sent from the
+  /// handler's memory: a memcpy of a short body costs less than the second iovec, and the
+  /// handler's memory (a worker's slot) is free again as soon as the reply is queued, not
+  /// once the kernel took it. Larger bodies go out from where the handler wrote them.
+  static let copiedBodyLimit = 1024
 
   /// Writes the reply head into front memory: status line and framing headers, then the
   /// handler's header lines copied after them and checked on the copy (ReplyHeaderRules), then

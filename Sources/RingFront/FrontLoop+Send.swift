@@ -33,6 +33,11 @@ extension FrontLoop {
       io_uring_prep_sendmsg_zc(sqe, connection.fd, message, flags)
       connection.zeroCopyOperations.append(index)
       stats.pointee.zero_copy_sends &+= 1
+    } else if used == 1 {
+      // One buffer (a reply whose body was copied after its head): a plain send, which spares
+      // the kernel copying in a msghdr and an iovec array.
+      io_uring_prep_send(sqe, connection.fd, iovecs[0].iov_base, iovecs[0].iov_len, Int32(flags))
+      stats.pointee.copy_sends &+= 1
     } else {
       io_uring_prep_sendmsg(sqe, connection.fd, message, flags)
       stats.pointee.copy_sends &+= 1
