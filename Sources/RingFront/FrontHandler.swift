@@ -62,9 +62,11 @@ public protocol FrontHandler: AnyObject {
   /// CLOCK_MONOTONIC nanoseconds.
   func poll(loop: FrontLoop, now: UInt64)
 
-  /// The memory of the reply sent with this token may be reused: the send finished (for
-  /// zero-copy sends, after the kernel's notification), failed, or the connection was gone.
-  /// Never called from inside `reply`; always from the loop itself.
+  /// The memory of the reply sent with this token may be reused: the loop no longer reads it.
+  /// That is once the send finished (for zero-copy sends, after the kernel's notification),
+  /// failed, or the connection was gone; or, for a reply whose body the loop copied (small, or
+  /// none sent), as soon as the reply was queued. It says nothing about delivery. Never called
+  /// from inside `reply`; always from the loop itself.
   func released(token: UInt64)
 
   /// Completion of an operation the handler asked the loop for, with the token it gave: a

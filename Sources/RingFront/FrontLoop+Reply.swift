@@ -33,6 +33,9 @@ extension FrontLoop {
     let bodyForbidden = status == 204 || status == 304
     let sendsBody = !bodyForbidden && !connection.replyOmitsBody
     let copiesBody = sendsBody && body.count <= Self.copiedBodyLimit
+    // When the body is copied, or none is sent, nothing of the handler's memory is read once
+    // the reply is queued: its token goes back at once.
+    let releasesAtOnce = copiesBody || !sendsBody
     guard
       let (chunk, length, pooled) = writeCheckedHead(
         connection, status: status, headerBlock: headerBlock,
@@ -42,14 +45,15 @@ extension FrontLoop {
         connection, releaseToken: releaseToken, body: "the handler wrote invalid reply headers\n")
       return .invalidHeaders
     }
-    if copiesBody {
-      if let source = body.baseAddress, body.count > 0 {
-        (chunk + length).copyMemory(from: source, byteCount: body.count)
+    if releasesAtOnce {
+      let copied = copiesBody ? body.count : 0
+      if let source = body.baseAddress, copied > 0 {
+        (chunk + length).copyMemory(from: source, byteCount: copied)
       }
       pendingReleases.append(releaseToken)
       connection.replies.append(
         PendingReply(
-          front: UnsafeRawPointer(chunk), frontLength: length + body.count,
+          front: UnsafeRawPointer(chunk), frontLength: length + copied,
           release: ReleaseItem(token: nil, storage: chunk, storageIsPooled: pooled)))
     } else {
       connection.replies.append(

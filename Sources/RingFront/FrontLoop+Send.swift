@@ -2,8 +2,8 @@ import CURing
 import Glibc
 
 extension FrontLoop {
-  /// Sends what is queued on the connection in one sendmsg (writev-style: head chunks, header
-  /// blocks and bodies straight from their memory). One send in flight per connection keeps the
+  /// Sends what is queued on the connection in one send (writev-style: head chunks, header
+  /// blocks and bodies straight from their memory; a plain send when that is one buffer). One send in flight per connection keeps the
   /// replies in order; whatever queues meanwhile goes out with the next one.
   func flush(_ connection: Connection) {
     guard connection.sendOperation == nil, !connection.replies.isEmpty, connection.fd >= 0,
@@ -33,9 +33,9 @@ extension FrontLoop {
       io_uring_prep_sendmsg_zc(sqe, connection.fd, message, flags)
       connection.zeroCopyOperations.append(index)
       stats.pointee.zero_copy_sends &+= 1
-    } else if used == 1 {
-      // One buffer (a reply whose body was copied after its head): a plain send, which spares
-      // the kernel copying in a msghdr and an iovec array.
+    } else if used == 1 && iovecs[0].iov_len <= Int(Int32.max) {
+      // One buffer (say, a reply whose body was copied after its head): a plain send, which
+      // spares the kernel copying in a msghdr and an iovec array. Its length is 32 bits.
       io_uring_prep_send(sqe, connection.fd, iovecs[0].iov_base, iovecs[0].iov_len, Int32(flags))
       stats.pointee.copy_sends &+= 1
     } else {

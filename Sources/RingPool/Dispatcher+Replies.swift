@@ -4,8 +4,8 @@ import RingChannel
 import RingFront
 
 extension Dispatcher {
-  /// Takes every finished reply from every channel and queues it for sending, straight from
-  /// the slot. A worker that wrote something impossible breaks its channel: it is then
+  /// Takes every finished reply from every channel and queues it for sending (a large body
+  /// straight from the slot; the loop copies small ones). A worker that wrote something impossible breaks its channel: it is then
   /// replaced by `replaceWorkersWithBrokenChannels`.
   func collectReplies(loop: some PoolLoop) {
     for worker in workers {
@@ -89,7 +89,7 @@ extension Dispatcher {
     }
   }
 
-  /// A reply's bytes have left: its slot can carry the next request.
+  /// The loop no longer reads the reply's bytes: its slot can carry the next request.
   func releaseSlot(of worker: WorkerHandle, generation: UInt64, slot: Int) {
     if generation == worker.generation, let channel = worker.channel {
       worker.outstandingSends -= 1
