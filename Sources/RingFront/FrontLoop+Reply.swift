@@ -55,11 +55,11 @@ extension FrontLoop {
         PendingReply(
           front: UnsafeRawPointer(chunk), frontLength: length + copied,
           release: ReleaseItem(token: nil, storage: chunk, storageIsPooled: pooled)))
-    } else {
+    } else {  // a body too large to copy, sent from the handler's memory
       connection.replies.append(
         PendingReply(
-          front: UnsafeRawPointer(chunk), frontLength: length,
-          body: sendsBody ? body.baseAddress : nil, bodyLength: sendsBody ? body.count : 0,
+          front: UnsafeRawPointer(chunk), frontLength: length, body: body.baseAddress,
+          bodyLength: body.count,
           release: ReleaseItem(token: releaseToken, storage: chunk, storageIsPooled: pooled)))
     }
     recordReply(connection, status: status, bodyBytes: sendsBody ? body.count : 0)

@@ -46,6 +46,30 @@ final class ReplyIntegrityTests: XCTestCase {
     XCTAssertTrue(client.staysSilent(for: 0.5), "no response beyond one per request")
   }
 
+  /// A short body is copied when the front takes the reply: the rogue worker rewrites it in
+  /// the slot 150 ms later, while the reply still waits among the replies the front holds for
+  /// a client that reads nothing (every fourth reply is a short one, so those held include
+  /// one), and the client gets every short body as first written.
+  func testWorkerRewritingASmallBodyAfterReplyingChangesNothingSent() throws {
+    let worker = Products.path("ringchannel-child") + " rewrite-headers"
+    let broker = try BrokerProcess(["--workers", "1", "--worker", worker])
+    defer { _ = broker.stop() }
+    let client = try RawHTTPClient(port: broker.port, receiveBufferSize: 4096)
+    let paths = Array(repeating: ["/pipelined", "/pipelined", "/pipelined", "/small"], count: 40)
+      .joined()
+    try client.send(paths.map { Requests.get($0) }.joined())
+    XCTAssertTrue(
+      waitUntil(timeout: 20) {
+        broker.stderr.contains("rewrote 1 small bodies")
+          && broker.stderr.contains("every reply rewritten")
+      }, broker.stderr)
+    for path in paths {
+      let response = try client.readResponse()
+      XCTAssertEqual(response.status, 200, path)
+      if path == "/small" { XCTAssertEqual(response.bodyText, "the body the worker first wrote") }
+    }
+  }
+
   /// A header block that is invalid when the front takes the reply is refused with 502, counted
   /// against the worker, and the connection stays usable.
   func testInvalidReplyHeadersAreAnswered502() throws {

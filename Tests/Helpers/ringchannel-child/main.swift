@@ -34,7 +34,8 @@
 //                                     with a valid header line and a ~60 KB body, then ~150 ms
 //                                     later rewrites that header line in the slot into one that
 //                                     ends the head and smuggles a "299 Evil" response
-//                                     (on /invalid: rewritten before the reply is published)
+//                                     (on /invalid: rewritten before the reply is published;
+//                                     on /small: a short body, itself rewritten ~150 ms later)
 //   ringchannel-child ignore-claims   worker 0's first process takes one request without
 //                                     claiming it, waits until the front took it back (its
 //                                     claim word 0), answers it anyway with a valid reply
@@ -454,7 +455,9 @@ func runBrokenBroker(name: String) -> Int32 {
 /// length, which ends the head early. The body is built so that, if the front sent the header
 /// bytes from shared memory, the client would parse one extra response, `299 Evil`: the front's
 /// Content-Length counts the injected bytes after the blank line as body, so the body's last
-/// bytes (the evil response) are left over and read as the next response.
+/// bytes (the evil response) are left over and read as the next response. On /small the reply
+/// has the short body `smallBody`, and 150 ms later the worker overwrites the body itself
+/// (the front copies bodies that short, FrontLoop.copiedBodyLimit).
 func rewriteHeaders() -> Int32 {
   let worker: Worker
   do { worker = try Worker.fromEnvironment() } catch {
@@ -469,20 +472,34 @@ func rewriteHeaders() -> Int32 {
   injected += [UInt8](repeating: UInt8(ascii: "z"), count: original.count - injected.count)
   precondition(original.count == injected.count && original.count - 6 == evil.count)
   let bodyLength = 60_000
+  let smallBody = Array("the body the worker first wrote".utf8)
+  let rewrittenBody = Array("REWRITTEN AFTER THE REPLY LEFT!".utf8)
+  precondition(smallBody.count == rewrittenBody.count)
   let delayNs: UInt64 = 150_000_000
-  // Header lines of replies already published, and when to rewrite them.
-  var pending: [(address: UnsafeMutableRawPointer, due: UInt64)] = []
+  // Header lines (or small bodies) of replies already published, and when to rewrite them.
+  var pending: [(address: UnsafeMutableRawPointer, bytes: [UInt8], due: UInt64)] = []
   var rewritten = 0
+  var rewrittenBodies = 0
+  var reportedAll = 0
   while true {
     let now = rb_monotonic_ns()
     while let first = pending.first, first.due <= now {
       pending.removeFirst()
-      injected.withUnsafeBytes {
+      first.bytes.withUnsafeBytes {
         first.address.copyMemory(from: $0.baseAddress!, byteCount: $0.count)
       }
-      rewritten += 1
       // Tests wait for these lines: by then the front holds rewritten replies, if any.
+      if first.bytes == rewrittenBody {
+        rewrittenBodies += 1
+        fputs("rewrite-headers: rewrote \(rewrittenBodies) small bodies\n", stderr)
+        continue
+      }
+      rewritten += 1
       if rewritten <= 32 { fputs("rewrite-headers: rewrote \(rewritten) header lines\n", stderr) }
+    }
+    if pending.isEmpty && rewritten + rewrittenBodies > reportedAll {
+      reportedAll = rewritten + rewrittenBodies
+      fputs("rewrite-headers: every reply rewritten\n", stderr)
     }
     switch worker.next(timeoutMilliseconds: 5) {
     case .request(let request):
@@ -491,15 +508,23 @@ func rewriteHeaders() -> Int32 {
         try request.reply.addHeader(
           "X-A", String(decoding: original[5..<original.count - 2], as: UTF8.self))
         let body = try request.reply.body()
+        let headerLine = body.baseAddress! - original.count
+        // This slot is in use again, so its previous reply was taken: nothing to rewrite there.
+        pending.removeAll { $0.address == headerLine || $0.address == body.baseAddress! }
+        if request.path.elementsEqual("/small".utf8) {
+          smallBody.withUnsafeBytes {
+            body.baseAddress!.copyMemory(from: $0.baseAddress!, byteCount: $0.count)
+          }
+          try request.reply.send(bodyLength: smallBody.count)
+          pending.append((body.baseAddress!, rewrittenBody, rb_monotonic_ns() + delayNs))
+          continue
+        }
         let length = min(bodyLength, body.count)
         memset(body.baseAddress!, Int32(UInt8(ascii: "b")), length - evil.count)
         evil.withUnsafeBytes {
           (body.baseAddress! + length - evil.count).copyMemory(
             from: $0.baseAddress!, byteCount: $0.count)
         }
-        let headerLine = body.baseAddress! - original.count
-        // This slot is in use again, so its previous reply has left: nothing to rewrite there.
-        pending.removeAll { $0.address == headerLine }
         if request.path.elementsEqual("/invalid".utf8) {
           // Invalid before it is published: the front must refuse it (502).
           injected.withUnsafeBytes {
@@ -509,7 +534,7 @@ func rewriteHeaders() -> Int32 {
           continue
         }
         try request.reply.send(bodyLength: length)
-        pending.append((headerLine, rb_monotonic_ns() + delayNs))
+        pending.append((headerLine, injected, rb_monotonic_ns() + delayNs))
       } catch {
         fputs("child: \(error)\n", stderr)
         return 1
